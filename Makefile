@@ -1,0 +1,143 @@
+# icevmm build. `make` builds for this host; `make ARCH=arm64` cross-builds a
+# static aarch64 icevmm against a sysroot unpacked from Debian's arm64 packages
+# (scripts/deps.sh makes it). Everything lands in build/$(ARCH)/.
+#
+#   make [ARCH=arm64]   build icevmm and the unit tests
+#   make check          install what is needed, run unit + system tests
+#   make run            boot the default guest (natively, or in the nested rig)
+#   make unit           unit tests only (host, and arm64 under qemu-aarch64-static)
+#   make format         clang-format the sources;  make format-check: verify
+
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
+O := build/$(ARCH)
+ICEVMM_CACHE ?= $(HOME)/.cache/icevmm
+export ICEVMM_CACHE
+
+ifeq ($(ARCH),arm64)
+ifneq ($(HOST_ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+SYSROOT ?= $(ICEVMM_CACHE)/sysroot-arm64
+TEST_RUNNER ?= qemu-aarch64-static
+endif
+STATIC := -static
+ARCH_SRCS := arch/arm64/kvm.c
+else ifeq ($(ARCH),x86_64)
+ARCH_SRCS := arch/x86_64/arch.c
+else
+$(error ARCH=$(ARCH): icevmm builds for arm64 and x86_64)
+endif
+
+CC := $(CROSS_COMPILE)gcc
+AR := $(CROSS_COMPILE)ar
+
+ifdef SYSROOT
+MULTIARCH := aarch64-linux-gnu
+PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(MULTIARCH)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) pkg-config --static
+SYS_CFLAGS := -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(MULTIARCH)
+SYS_LDFLAGS := -L$(SYSROOT)/usr/lib/$(MULTIARCH)
+else
+PKG_CONFIG := pkg-config $(if $(STATIC),--static)
+endif
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wundef \
+	-Wshadow -Wvla -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SYS_CFLAGS) -MMD -MP
+LIBS := $(SYS_LDFLAGS) -lfdt $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
+CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
+
+# Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
+LIB_BUS := vmm/bus.c vmm/dt.c
+LIB_CLI := vmm/cli.c
+LIB_SERIAL := devices/serial.c
+LIB_DEBUG_EXIT := devices/debug_exit.c
+LIB_CONSOLE := vmm/console.c
+LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c $(ARCH_SRCS)
+
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  $(notdir $(CC)) $@";
+endif
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+# Users before providers: the static linker resolves left to right.
+LIBS_A := $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
+	$(O)/libcli.a $(O)/libbus.a
+
+all: $(O)/icevmm unit-build
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libbus.a: $(call obj,$(LIB_BUS))
+$(O)/libcli.a: $(call obj,$(LIB_CLI))
+$(O)/libserial.a: $(call obj,$(LIB_SERIAL))
+$(O)/libdebug_exit.a: $(call obj,$(LIB_DEBUG_EXIT))
+$(O)/libarm64boot.a: $(call obj,$(LIB_ARM64BOOT))
+$(O)/libconsole.a: $(call obj,$(LIB_CONSOLE))
+$(O)/%.a:
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
+	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
+
+# Unit tests: one binary per component, linking only that component (and bus).
+UNIT_TESTS := image fdt serial cli bus
+unit_bin = $(O)/tests/unit/test_$(1)
+$(O)/tests/unit/test_image: $(O)/libarm64boot.a
+$(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libbus.a
+$(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
+$(O)/tests/unit/test_cli: $(O)/libcli.a
+$(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
+$(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS)
+
+unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t)))
+
+# Runs the unit tests of this ARCH (arm64 ones under qemu-aarch64-static on x86).
+unit-run: unit-build
+	@set -e; for t in $(UNIT_TESTS); do \
+		echo "== unit ($(ARCH)): $$t"; \
+		CK_VERBOSITY=normal $(TEST_RUNNER) $(O)/tests/unit/test_$$t; \
+	done
+
+deps:
+	@scripts/deps.sh
+
+unit: deps
+	$(MAKE) unit-run
+	$(MAKE) ARCH=arm64 unit-run
+
+system: deps
+	$(MAKE) ARCH=arm64 $(if $(filter arm64,$(HOST_ARCH)),,ARCH=arm64) build/arm64/icevmm
+	tests/system/run-all.sh
+
+check: deps
+	$(MAKE) unit-run
+	$(MAKE) ARCH=arm64 unit-run
+	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	tests/system/run-all.sh
+
+run: deps
+	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	scripts/run-demo.sh
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
+
+.SECONDARY:
+.PHONY: all unit-build unit-run unit deps system check run format format-check clean
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The architecture interface: everything generic code (vmm/) needs from an
+ * architecture, and nothing more. arch/arm64 implements it; arch/x86_64 is a
+ * placeholder until x86 guests are supported.
+ */
+#ifndef ICEVMM_ARCH_H
+#define ICEVMM_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+struct vmm_config;
+
+/* Where the generic devices live in the guest's physical address space. */
+struct arch_layout {
+	uint64_t ram_base;
+	uint64_t uart_base;
+	unsigned int uart_irq;
+	uint64_t debug_exit_base;
+	uint64_t virtio_base, virtio_stride;
+	unsigned int virtio_irq_base;
+};
+
+extern const struct arch_layout arch_layout;
+extern const char arch_name[];
+
+/* Can this host run guests at all? Prints why not. */
+int arch_host_check(void);
+/* Before vCPUs exist: the in-kernel interrupt controller. */
+int arch_vm_init(struct vm *vm, unsigned int ncpus);
+/* For each vCPU after KVM_CREATE_VCPU. */
+int arch_vcpu_init(struct vcpu *vcpu);
+/* After all vCPUs exist: finish the interrupt controller. */
+int arch_vm_finalize(struct vm *vm);
+/*
+ * Load kernel and initrd into guest RAM, describe the machine to the guest,
+ * point the boot vCPU at the kernel. kernel/initrd are the whole files.
+ * If cfg->dump_dtb is set, writes the device tree there instead of booting
+ * (returns 1).
+ */
+int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *kernel,
+		    size_t kernel_len, const void *initrd, size_t initrd_len);
+/* Set interrupt line `irq` (as the devices number it) to `level`. ctx is the struct vm. */
+void arch_set_irq(void *ctx, unsigned int irq, int level);
+void arch_vm_destroy(struct vm *vm);
+
+#endif

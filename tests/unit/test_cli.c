@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command-line parsing: defaults, every option, and every malformed value. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vmm/cli.h"
+#include "unit.h"
+
+static char outbuf[4096], errbuf[4096];
+
+static enum cli_result parse(struct vmm_config *cfg, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	FILE *out = fmemopen(outbuf, sizeof(outbuf), "w");
+	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
+	enum cli_result r;
+
+	argv[argc++] = (char *)"icevmm";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	r = cli_parse(argc, argv, cfg, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(defaults)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("--kernel", "Image")), CLI_RUN);
+	ck_assert_str_eq(c.kernel, "Image");
+	ck_assert_ptr_null(c.initrd);
+	ck_assert_ptr_null(c.dump_dtb);
+	ck_assert_str_eq(c.cmdline, VMM_DEFAULT_CMDLINE);
+	ck_assert_uint_eq(c.mem_bytes, 256ULL << 20);
+	ck_assert_uint_eq(c.cpus, 1);
+	ck_assert_uint_eq(c.timeout_s, 0);
+}
+END_TEST
+
+START_TEST(all_options)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--initrd", "I", "--cmdline", "quiet",
+					"--mem", "1G", "--cpus", "2", "--timeout", "30",
+					"--dump-dtb", "out.dtb")),
+			 CLI_RUN);
+	ck_assert_str_eq(c.kernel, "K");
+	ck_assert_str_eq(c.initrd, "I");
+	ck_assert_str_eq(c.cmdline, "quiet");
+	ck_assert_uint_eq(c.mem_bytes, 1ULL << 30);
+	ck_assert_uint_eq(c.cpus, 2);
+	ck_assert_uint_eq(c.timeout_s, 30);
+	ck_assert_str_eq(c.dump_dtb, "out.dtb");
+	ck_assert_int_eq(parse(&c, ARGS("--kernel=K", "--mem=512")), CLI_RUN);
+	ck_assert_uint_eq(c.mem_bytes, 512ULL << 20); /* plain number: MiB */
+}
+END_TEST
+
+static void expect_error(const char *const *args, const char *needle)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, args), CLI_ERROR);
+	ck_assert_msg(strstr(errbuf, needle), "error '%s' lacks '%s'", errbuf, needle);
+}
+
+START_TEST(malformed)
+{
+	expect_error(ARGS("--kernel", "K", "--mem", "0"), "--mem '0'");
+	expect_error(ARGS("--kernel", "K", "--mem", "8M"), "--mem '8M'");
+	expect_error(ARGS("--kernel", "K", "--mem", "1000K"), "multiple of 2M");
+	expect_error(ARGS("--kernel", "K", "--mem", "1T"), "--mem '1T'");
+	expect_error(ARGS("--kernel", "K", "--mem", "-256M"), "--mem '-256M'");
+	expect_error(ARGS("--kernel", "K", "--mem", "99999999999999999999G"), "--mem");
+	expect_error(ARGS("--kernel", "K", "--cpus", "0"), "--cpus '0'");
+	expect_error(ARGS("--kernel", "K", "--cpus", "65"), "from 1 to 64");
+	expect_error(ARGS("--kernel", "K", "--cpus", "2x"), "--cpus '2x'");
+	expect_error(ARGS("--kernel", "K", "--cpus", ""), "--cpus ''");
+	expect_error(ARGS("--kernel", "K", "--timeout", "0"), "--timeout '0'");
+	expect_error(ARGS("--kernel", "K", "--timeout", "1.5"), "--timeout '1.5'");
+	expect_error(ARGS("--initrd", "I"), "--kernel PATH is required");
+	expect_error(ARGS("--kernel", "K", "--bogus"), "unknown option '--bogus'");
+	expect_error(ARGS("--kernel", "K", "-z"), "unknown option");
+	expect_error(ARGS("--kernel"), "needs a value");
+	expect_error(ARGS("--kernel", "K", "stray"), "unexpected argument 'stray'");
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(outbuf, "Usage: icevmm --kernel PATH"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "Exit status"));
+	ck_assert_int_eq(parse(&c, ARGS("-V")), CLI_DONE);
+	ck_assert_str_eq(outbuf, "icevmm " ICEVMM_VERSION "\n");
+}
+END_TEST
+
+START_TEST(sizes)
+{
+	ck_assert_uint_eq(cli_parse_size("256M"), 256ULL << 20);
+	ck_assert_uint_eq(cli_parse_size("256MiB"), 256ULL << 20);
+	ck_assert_uint_eq(cli_parse_size("2g"), 2ULL << 30);
+	ck_assert_uint_eq(cli_parse_size("4096K"), 4ULL << 20);
+	ck_assert_uint_eq(cli_parse_size("64"), 64ULL << 20);
+	ck_assert_uint_eq(cli_parse_size("1Gx"), 0);
+	ck_assert_uint_eq(cli_parse_size("M"), 0);
+	ck_assert_uint_eq(cli_parse_size(""), 0);
+	ck_assert_uint_eq(cli_parse_size(" 1G"), 0);
+	ck_assert_uint_eq(cli_parse_size("17179869184G"), 0); /* 2^64 bytes: overflow */
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, all_options);
+	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, sizes);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The MMIO bus: routes a guest access (a KVM_EXIT_MMIO, or a unit test) to the
+ * device that owns the address. Devices register before the vCPUs start and
+ * the table is read-only afterwards, so lookups need no lock.
+ */
+#ifndef ICEVMM_BUS_H
+#define ICEVMM_BUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mmio_dev;
+
+/* What a device needs to describe itself in the guest's device tree. */
+struct dt_ctx {
+	void *fdt; /* libfdt sequential-write blob */
+	/* Adds an "interrupts" property for the device's interrupt line. */
+	int (*add_irq)(const struct dt_ctx *ctx, unsigned int irq);
+};
+
+struct mmio_dev_ops {
+	/* off is relative to the device's base; len is 1, 2, 4 or 8. */
+	void (*read)(void *opaque, uint64_t off, void *data, uint32_t len);
+	void (*write)(void *opaque, uint64_t off, const void *data, uint32_t len);
+	/* Optional: add the device's own node to the device tree. */
+	int (*dt_node)(const struct mmio_dev *dev, const struct dt_ctx *ctx);
+};
+
+struct mmio_dev {
+	const char *name;
+	uint64_t base;
+	uint64_t size;
+	unsigned int irq; /* interrupt line (an SPI number on arm64), if has_irq */
+	bool has_irq;
+	const struct mmio_dev_ops *ops;
+	void *opaque;
+};
+
+/*
+ * Opens the node "<prefix>@<base>" with "compatible", "reg" and (if the device
+ * has one) "interrupts"; the caller adds its own properties and closes the
+ * node with fdt_end_node(). Returns 0 or a negative libfdt error.
+ */
+int dt_begin_mmio_node(const struct dt_ctx *ctx, const struct mmio_dev *dev, const char *prefix,
+		       const char *compatible);
+
+#define BUS_MAX_DEVS 16
+
+struct mmio_bus {
+	struct mmio_dev devs[BUS_MAX_DEVS];
+	unsigned int ndevs;
+};
+
+/* Returns 0, -EEXIST if the window overlaps a registered one, -ENOSPC if full. */
+int bus_register(struct mmio_bus *bus, const struct mmio_dev *dev);
+const struct mmio_dev *bus_find(const struct mmio_bus *bus, uint64_t addr, uint32_t len);
+/* Dispatch one access; returns false if no device owns it (reads then return 0). */
+bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len,
+		bool is_write);
+
+#endif

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command-line parsing. Every option is checked here so a bad value never reaches KVM. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+	"Usage: icevmm --kernel PATH [options]\n"
+	"Boot a Linux guest on KVM (arm64).\n"
+	"\n"
+	"  -k, --kernel PATH     arm64 Linux Image (uncompressed) to boot (required)\n"
+	"  -i, --initrd PATH     initial ramdisk (cpio archive)\n"
+	"  -c, --cmdline STR     kernel command line\n"
+	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
+	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
+	"  -n, --cpus N          number of vCPUs (default 1)\n"
+	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
+	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
+	"  -h, --help            show this help and exit\n"
+	"  -V, --version         show the version and exit\n"
+	"\n"
+	"Console: the guest's serial port is on stdin/stdout; Ctrl-A x quits.\n"
+	"Exit status: 0 guest powered off, 1 icevmm error, 2 usage error,\n"
+	"3 guest reset, 4 timeout, 5 guest crash, 64+N guest wrote N to debug-exit,\n"
+	"128+S killed by signal S.\n";
+
+enum { OPT_DUMP_DTB = 256 };
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'n' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+uint64_t cli_parse_size(const char *s)
+{
+	unsigned long long v;
+	uint64_t shift = 20; /* no suffix: MiB */
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return 0;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return 0;
+		}
+		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+			return 0;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return 0;
+	return (uint64_t)v << shift;
+}
+
+/* Strict unsigned decimal in [min, max]; returns -1 if s is anything else. */
+static long parse_uint(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err)
+{
+	long v;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_bytes = VMM_DEFAULT_MEM;
+	cfg->cpus = 1;
+	cfg->cmdline = VMM_DEFAULT_CMDLINE;
+
+	optind = 0; /* glibc: full re-initialisation, so the parser can run twice (tests) */
+	opterr = 0; /* we print our own messages */
+	while ((c = getopt_long(argc, argv, ":k:i:c:m:n:t:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			cfg->kernel = optarg;
+			break;
+		case 'i':
+			cfg->initrd = optarg;
+			break;
+		case 'c':
+			cfg->cmdline = optarg;
+			break;
+		case 'm':
+			cfg->mem_bytes = cli_parse_size(optarg);
+			if (cfg->mem_bytes < VMM_MIN_MEM || cfg->mem_bytes > VMM_MAX_MEM ||
+			    cfg->mem_bytes % (2ULL << 20)) {
+				fprintf(err,
+					"icevmm: --mem '%s': expected a size from 16M to 512G, a "
+					"multiple of 2M (e.g. 256M, 1G)\n",
+					optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'n':
+			v = parse_uint(optarg, 1, VMM_MAX_CPUS);
+			if (v < 0) {
+				fprintf(err, "icevmm: --cpus '%s': expected a number from 1 to %d\n",
+					optarg, VMM_MAX_CPUS);
+				return CLI_ERROR;
+			}
+			cfg->cpus = (unsigned int)v;
+			break;
+		case 't':
+			v = parse_uint(optarg, 1, INT_MAX / 1000);
+			if (v < 0) {
+				fprintf(err,
+					"icevmm: --timeout '%s': expected a whole number of seconds "
+					"(at least 1)\n",
+					optarg);
+				return CLI_ERROR;
+			}
+			cfg->timeout_s = (unsigned int)v;
+			break;
+		case OPT_DUMP_DTB:
+			cfg->dump_dtb = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, out);
+			return CLI_DONE;
+		case 'V':
+			fputs("icevmm " ICEVMM_VERSION "\n", out);
+			return CLI_DONE;
+		case ':':
+			fprintf(err, "icevmm: option '%s' needs a value\n", argv[optind - 1]);
+			fputs("Try 'icevmm --help'.\n", err);
+			return CLI_ERROR;
+		default:
+			fprintf(err, "icevmm: unknown option '%s'\n", argv[optind - 1]);
+			fputs("Try 'icevmm --help'.\n", err);
+			return CLI_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "icevmm: unexpected argument '%s'\nTry 'icevmm --help'.\n",
+			argv[optind]);
+		return CLI_ERROR;
+	}
+	if (!cfg->kernel) {
+		fputs("icevmm: --kernel PATH is required\nTry 'icevmm --help'.\n", err);
+		return CLI_ERROR;
+	}
+	return CLI_RUN;
+}

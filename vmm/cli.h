@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* icevmm's command line: parsed into a vmm_config, checked before anything runs. */
+#ifndef ICEVMM_CLI_H
+#define ICEVMM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define ICEVMM_VERSION "0.1.0"
+
+#define VMM_DEFAULT_MEM (256ULL << 20)
+#define VMM_MIN_MEM (16ULL << 20)
+#define VMM_MAX_MEM (512ULL << 30)
+#define VMM_MAX_CPUS 64
+#define VMM_DEFAULT_CMDLINE "console=ttyS0 earlycon panic=-1"
+
+struct vmm_config {
+	const char *kernel;
+	const char *initrd;  /* NULL: none */
+	const char *cmdline; /* VMM_DEFAULT_CMDLINE unless --cmdline */
+	const char *dump_dtb;
+	uint64_t mem_bytes;
+	unsigned int cpus;
+	unsigned int timeout_s; /* 0: no timeout */
+};
+
+enum cli_result {
+	CLI_RUN,  /* cfg is filled in: boot the guest */
+	CLI_DONE, /* --help or --version printed: exit 0 */
+	CLI_ERROR /* message printed to err: exit EXIT_USAGE */
+};
+
+/* Parse argv; messages go to out (help, version) or err (errors). */
+enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err);
+
+/* "256M", "1G", "512K" or a plain number of MiB (as QEMU's -m); 0 on error. */
+uint64_t cli_parse_size(const char *s);
+
+#endif

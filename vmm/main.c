@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * icevmm: boot a Linux guest on KVM. This file is the boot path, top to
+ * bottom; each step lives in the file named in its comment.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../arch/arch.h"
+#include "../devices/debug_exit.h"
+#include "../devices/serial.h"
+#include "bus.h"
+#include "cli.h"
+#include "console.h"
+#include "exit_status.h"
+#include "file.h"
+#include "log.h"
+#include "run.h"
+#include "vm.h"
+
+static void debug_exit_request(void *ctx, int status)
+{
+	vm_stop(ctx, status);
+}
+
+/* The devices every guest has: its console UART and the debug-exit port. */
+static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug_exit *dbg)
+{
+	const struct irq_line uart_irq = {
+		.set_level = arch_set_irq, .ctx = vm, .irq = arch_layout.uart_irq
+	};
+	const struct mmio_dev devs[] = {
+		{ .name = "uart", .base = arch_layout.uart_base, .size = SERIAL_MMIO_SIZE,
+		  .irq = arch_layout.uart_irq, .has_irq = true, .ops = &serial_ops, .opaque = uart },
+		{ .name = "debug-exit", .base = arch_layout.debug_exit_base,
+		  .size = DEBUG_EXIT_MMIO_SIZE, .ops = &debug_exit_ops, .opaque = dbg },
+	};
+	size_t i;
+
+	serial_init(uart, &uart_irq, console_tx, NULL);
+	*dbg = (struct debug_exit){ .request_exit = debug_exit_request, .ctx = vm };
+	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		if (bus_register(&vm->bus, &devs[i])) {
+			pr_err("cannot place device %s", devs[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int boot(const struct vmm_config *cfg)
+{
+	void *kernel = NULL, *initrd = NULL;
+	size_t kernel_len = 0, initrd_len = 0;
+	struct debug_exit dbg;
+	struct serial uart;
+	struct vm vm;
+	int status = EXIT_VMM_ERROR, err;
+
+	if (arch_host_check() < 0)
+		return EXIT_VMM_ERROR;
+	/* 1. Read the guest's files first: a typo should not cost a VM setup. */
+	if (file_read_all(cfg->kernel, "kernel", cfg->mem_bytes, &kernel, &kernel_len) ||
+	    (cfg->initrd &&
+	     file_read_all(cfg->initrd, "initrd", cfg->mem_bytes, &initrd, &initrd_len)))
+		goto out_files;
+	if (run_block_signals() < 0)
+		goto out_files;
+
+	/* 2. The VM and its RAM (vmm/vm.c), the interrupt controller (arch). */
+	if (vm_create(&vm, arch_layout.ram_base, cfg->mem_bytes) ||
+	    arch_vm_init(&vm, cfg->cpus) ||
+	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
+	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
+	    /* 4. Devices on the MMIO bus (devices/). */
+	    add_platform_devices(&vm, &uart, &dbg))
+		goto out_vm;
+
+	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
+	err = arch_load_guest(&vm, cfg, kernel, kernel_len, initrd, initrd_len);
+	if (err < 0)
+		goto out_vm;
+	free(kernel);
+	free(initrd);
+	kernel = initrd = NULL;
+	if (err > 0) { /* --dump-dtb: written, nothing to run */
+		status = 0;
+		goto out_vm;
+	}
+
+	/* 6. Run: vCPU threads (vmm/vm.c) + this thread's event loop (vmm/run.c). */
+	console_init();
+	if (vm_start_vcpus(&vm) == 0)
+		run_main_loop(&vm, &uart, cfg->timeout_s);
+	vm_join_vcpus(&vm);
+	console_restore();
+	status = vm.exit_status;
+out_vm:
+	vm_destroy(&vm);
+out_files:
+	free(kernel);
+	free(initrd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_config cfg;
+
+	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
+	case CLI_DONE:
+		return 0;
+	case CLI_ERROR:
+		return EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	return boot(&cfg);
+}

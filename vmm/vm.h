@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A KVM virtual machine: the VM file descriptor, guest RAM, the MMIO bus, the
+ * vCPUs, and the one-shot "stop" that ends the run with an exit status.
+ */
+#ifndef ICEVMM_VM_H
+#define ICEVMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "guest_mem.h"
+
+struct kvm_run;
+struct arch_vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run; /* shared with KVM: exit information */
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	int kvm_fd;
+	int fd;
+	struct guest_mem mem;
+	struct mmio_bus bus;
+	unsigned int ncpus;
+	struct vcpu *vcpus;
+	size_t run_size;
+	struct arch_vm *arch;
+
+	/* The first vm_stop() wins; the main thread waits on stop_fd. */
+	atomic_bool stopping;
+	int exit_status;
+	int stop_fd; /* eventfd */
+};
+
+/* Opens /dev/kvm, creates the VM and maps mem_bytes of RAM at gpa_base. Prints why on error. */
+int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes);
+/* Creates the vCPU fds and their kvm_run mappings (arch init happens in between). */
+int vm_create_vcpus(struct vm *vm, unsigned int ncpus);
+/* Starts one thread per vCPU running the exit loop. */
+int vm_start_vcpus(struct vm *vm);
+/* Ends the run with `status` (first caller wins); safe from any thread. */
+void vm_stop(struct vm *vm, int status);
+/* Kicks every vCPU out of KVM_RUN and joins its thread. */
+void vm_join_vcpus(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+#endif
