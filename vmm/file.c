@@ -26,8 +26,8 @@ int file_read_all(const char *path, const char *what, size_t max, void **buf, si
 		goto fail;
 	}
 	if ((uint64_t)st.st_size > max) {
-		pr_err("%s %s: %lld bytes is more than the %zu this guest can hold", what, path,
-		       (long long)st.st_size, max);
+		pr_err("%s %s: %lld bytes do not fit in %zu MiB of guest RAM; increase --mem", what,
+		       path, (long long)st.st_size, max >> 20);
 		goto fail;
 	}
 	p = malloc(st.st_size ? (size_t)st.st_size : 1);

@@ -61,6 +61,7 @@ static int boot(const struct vmm_config *cfg)
 		return EXIT_VMM_ERROR;
 	/* 1. Read the guest's files first: a typo should not cost a VM setup. */
 	if (file_read_all(cfg->kernel, "kernel", cfg->mem_bytes, &kernel, &kernel_len) ||
+	    arch_kernel_check(cfg->kernel, kernel, kernel_len) ||
 	    (cfg->initrd &&
 	     file_read_all(cfg->initrd, "initrd", cfg->mem_bytes, &initrd, &initrd_len)))
 		goto out_files;

@@ -1,0 +1,57 @@
+#!/bin/sh
+# The system-test cases: boot the L2 guest with icevmm and record what
+# happened, one case at a time. Runs wherever /dev/kvm works: inside the L1
+# VM of the nested rig (busybox sh), or natively on an arm64 host.
+#
+#   cases.sh OUTDIR ICEVMM IMAGE L2_INITRD CASE...
+#
+# For each CASE it writes OUTDIR/CASE.log (icevmm's stdout+stderr),
+# OUTDIR/CASE.status (icevmm's exit status) and OUTDIR/CASE.ms (wall time).
+# It asserts nothing: run-all.sh checks the results on the host.
+out=$1 icevmm=$2 image=$3 initrd=$4
+shift 4
+mkdir -p "$out"
+
+# Milliseconds since boot; busybox date has no sub-second format.
+now_ms() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}0"
+}
+
+base="console=ttyS0 quiet panic=-1"
+run_case() {
+	name=$1
+	shift
+	t0=$(now_ms)
+	"$@" </dev/null >"$out/$name.log" 2>&1
+	echo $? >"$out/$name.status"
+	t1=$(now_ms)
+	echo $((t1 - t0)) >"$out/$name.ms"
+}
+
+boot() { # boot NAME CPUS EXTRA_CMDLINE [icevmm options...]
+	name=$1 cpus=$2 extra=$3
+	shift 3
+	run_case "$name" "$icevmm" --kernel "$image" --initrd "$initrd" --cpus "$cpus" \
+		--mem 256M --timeout 120 --cmdline "$base $extra" "$@"
+}
+
+for c in "$@"; do
+	case "$c" in
+	boot1) boot boot1 1 "" ;;
+	boot2) boot boot2 2 "" ;;
+	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
+	reset) boot reset 1 "icevmm.mode=reboot" ;;
+	timeout) boot timeout 1 "icevmm.mode=hang" --timeout 2 ;;
+	bad_kernel)
+		head -c 4096 "$initrd" >"$out/not-an-image"
+		run_case bad_kernel "$icevmm" --kernel "$out/not-an-image"
+		;;
+	missing_initrd) run_case missing_initrd "$icevmm" --kernel "$image" --initrd /nonexistent ;;
+	mem0) run_case mem0 "$icevmm" --kernel "$image" --mem 0 ;;
+	cpus0) run_case cpus0 "$icevmm" --kernel "$image" --cpus 0 ;;
+	small_mem) run_case small_mem "$icevmm" --kernel "$image" --initrd "$initrd" --mem 16M ;;
+	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/guest.dtb" ;;
+	*) echo "cases.sh: unknown case $c" >&2 ;;
+	esac
+done

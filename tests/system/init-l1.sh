@@ -1,0 +1,40 @@
+#!/bin/sh
+# /init of the L1 test VM (QEMU TCG with EL2, so this kernel has /dev/kvm).
+# Mounts the host's 9p share on /host, runs /host/job.sh there with the
+# console as stdin/stdout, stores its exit status in /host/job.status (QEMU's
+# own exit status says nothing about what happened in here) and powers off.
+# Status 125 means the job could not be run at all.
+# PID 1 must never exit (the kernel would panic), hence no "set -e".
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+# Modules in dependency order, as mkinitramfs.sh resolved them.
+while read -r ko; do
+	insmod "$ko" || echo "ICEVMM-L1: insmod $ko failed"
+done </etc/modules.order
+
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host; then
+	echo "ICEVMM-L1: cannot mount the 9p share 'host' on /host"
+	poweroff -f
+fi
+
+status=125
+if [ ! -c /dev/kvm ]; then
+	echo "ICEVMM-L1: /dev/kvm is missing (no EL2 in this QEMU?)"
+elif [ ! -f /host/job.sh ]; then
+	echo "ICEVMM-L1: /host/job.sh is missing"
+else
+	cd /host && {
+		sh /host/job.sh
+		status=$?
+	}
+	cd /
+fi
+echo "$status" >/host/job.status
+sync
+poweroff -f

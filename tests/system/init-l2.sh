@@ -1,0 +1,67 @@
+#!/bin/sh
+# /init of the L2 guest that icevmm boots inside L1.
+# Kernel command line:
+#   icevmm.mode=test   (default) print "ICEVMM-L2-INIT-OK nproc=N", then stop:
+#                      with icevmm.exit=N via the debug-exit device (icevmm
+#                      exits 64 + (N & 63)), otherwise by PSCI power-off
+#                      (icevmm exits 0)
+#   icevmm.mode=shell  an interactive shell on the console
+#   icevmm.mode=reboot reboot at once (PSCI SYSTEM_RESET: icevmm exits 3)
+#   icevmm.mode=hang   never stop (for icevmm's --timeout test)
+# Dotted parameters are not handed to init, so they are read from /proc/cmdline.
+# PID 1 must never exit (the kernel would panic), hence no "set -e".
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+# Every console byte is a VM exit (slow under nested TCG): only failures talk.
+while read -r ko; do
+	if ! err=$(insmod "$ko" 2>&1); then
+		echo "ICEVMM-L2: insmod ${ko##*/} failed: $err"
+	fi
+done </etc/modules.order
+
+mode='test'
+exit_code=
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case "$arg" in
+	icevmm.mode=*) mode=${arg#icevmm.mode=} ;;
+	icevmm.exit=*) exit_code=${arg#icevmm.exit=} ;;
+	esac
+done
+
+case "$mode" in
+test)
+	echo "ICEVMM-L2-INIT-OK nproc=$(nproc)"
+	if [ -n "$exit_code" ]; then
+		# icevmm's debug-exit device: a 32-bit write at 0x0901_0000.
+		devmem 0x09010000 32 "$exit_code" ||
+			echo "ICEVMM-L2: debug-exit write failed"
+	fi
+	;;
+shell)
+	# Plain "poweroff" signals PID 1, which is this script, not a busybox
+	# init: make it mean the immediate power-off.
+	printf '%s\n' "alias poweroff='poweroff -f' halt='poweroff -f'" \
+		"PS1='icevmm-l2# '" >/etc/shrc
+	export ENV=/etc/shrc
+	echo "icevmm demo guest — type poweroff to quit, or Ctrl-A x"
+	# cttyhack reopens the real console tty (ttyS0) as the controlling
+	# terminal of a new session, so job control and Ctrl-C work.
+	setsid cttyhack sh
+	;;
+reboot)
+	reboot -f
+	;;
+hang)
+	while :; do sleep 3600; done
+	;;
+*)
+	echo "ICEVMM-L2: unknown icevmm.mode=$mode"
+	;;
+esac
+poweroff -f

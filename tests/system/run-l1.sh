@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Boot the L1 VM: arm64 Linux in QEMU TCG with emulated EL2, so it has
+# /dev/kvm.  SHARE_DIR is mounted in L1 at /host (9p); L1's init runs
+# /host/job.sh there and writes its exit status to SHARE_DIR/job.status.
+#
+#   run-l1.sh [--gic 2|3] [--smp N] [--interactive] SHARE_DIR
+#
+# Exits with the job's status, or 125 if L1 never recorded one (QEMU's own
+# exit status says nothing about what happened inside L1).
+# Environment: RIG_TIMEOUT  seconds before QEMU is killed (default 600,
+#                           3600 with --interactive)
+#              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
+GUEST="$CACHE/arm64"
+
+usage() {
+	echo "usage: $0 [--gic 2|3] [--smp N] [--interactive] SHARE_DIR" >&2
+	exit 2
+}
+
+gic=3
+smp=2
+interactive=0
+share=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--gic)
+		[ $# -ge 2 ] || usage
+		gic=$2
+		shift 2
+		;;
+	--smp)
+		[ $# -ge 2 ] || usage
+		smp=$2
+		shift 2
+		;;
+	--interactive)
+		interactive=1
+		shift
+		;;
+	-*) usage ;;
+	*)
+		[ -z "$share" ] || usage
+		share=$1
+		shift
+		;;
+	esac
+done
+[ -n "$share" ] || usage
+case "$gic" in 2 | 3) ;; *) usage ;; esac
+case "$smp" in '' | *[!0-9]*) usage ;; esac
+if [ ! -d "$share" ]; then
+	echo "run-l1: $share is not a directory" >&2
+	exit 2
+fi
+share=$(cd "$share" && pwd)
+
+# Both are no-ops when the kernel and image are already up to date.
+"$here/fetch-guest.sh"
+"$here/mkinitramfs.sh" l1 "$GUEST/l1.cpio.gz"
+
+# One QEMU at a time: on a 2-core machine two TCG guests double every
+# timing, so concurrent callers (make -j) queue on this lock.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/qemu.lock"
+if ! flock -n 9; then
+	echo "run-l1: waiting for another QEMU run to finish" >&2
+	flock 9
+fi
+
+# A status left over from an earlier run must not be mistaken for this one's.
+rm -f "$share/job.status"
+
+qemu=(
+	qemu-system-aarch64
+	# virtualization=on emulates EL2, which is what gives L1 a /dev/kvm.
+	-M "virt,virtualization=on,gic-version=$gic"
+	# Emulating pointer authentication makes TCG ~3.5x slower.
+	-cpu "max,pauth=off"
+	-smp "$smp" -m 2048
+	-accel "tcg,thread=multi"
+	-no-reboot -nic none -display none -monitor none
+	-kernel "$GUEST/Image"
+	-initrd "$GUEST/l1.cpio.gz"
+	# panic=-1: a panic reboots, and -no-reboot turns that into an exit.
+	-append "console=ttyAMA0 rdinit=/init quiet panic=-1 ${RIG_APPEND:-}"
+	-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host"
+)
+
+limit=${RIG_TIMEOUT:-600}
+[ "$interactive" -eq 0 ] || limit=${RIG_TIMEOUT:-3600}
+start=$(date +%s.%N)
+rc=0
+if [ "$interactive" -eq 1 ]; then
+	# No -nographic: its monitor mux would eat Ctrl-A, which must reach
+	# icevmm's own escape handling in L1.  signal=off passes Ctrl-C to the
+	# guest instead of killing QEMU.  --foreground keeps QEMU in the
+	# terminal's foreground process group so it may read the terminal.
+	timeout --foreground "$limit" "${qemu[@]}" \
+		-chardev stdio,id=con,signal=off -serial chardev:con || rc=$?
+else
+	timeout "$limit" "${qemu[@]}" -serial stdio </dev/null || rc=$?
+fi
+end=$(date +%s.%N)
+secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+
+if [ ! -f "$share/job.status" ]; then
+	why="QEMU exited with status $rc"
+	[ "$rc" -ne 124 ] || why="QEMU killed after $limit s, see RIG_TIMEOUT"
+	echo "run-l1: L1 wrote no job.status ($why, ${secs} s)" >&2
+	exit 125
+fi
+status=$(tr -dc 0-9 <"$share/job.status")
+echo "run-l1: job status ${status:-?} after ${secs} s" >&2
+exit "${status:-125}"
