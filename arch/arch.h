@@ -29,6 +29,8 @@ extern const char arch_name[];
 
 /* Can this host run guests at all? Prints why not. */
 int arch_host_check(void);
+/* Is this file a kernel the arch can boot? Prints "<path>: ... <why>" if not. */
+int arch_kernel_check(const char *path, const void *kernel, size_t len);
 /* Before vCPUs exist: the in-kernel interrupt controller. */
 int arch_vm_init(struct vm *vm, unsigned int ncpus);
 /* For each vCPU after KVM_CREATE_VCPU. */

@@ -99,6 +99,18 @@ int arch_host_check(void)
 	return 0; /* vm_create() explains a missing /dev/kvm */
 }
 
+int arch_kernel_check(const char *path, const void *kernel, size_t len)
+{
+	struct arm64_image_info img;
+	const char *why;
+
+	if (arm64_image_parse(kernel, len, &img, &why)) {
+		pr_err("%s: not a bootable arm64 Image: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
 int arch_vm_init(struct vm *vm, unsigned int ncpus)
 {
 	int err;
@@ -225,10 +237,9 @@ int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *ker
 	unsigned int i;
 	int err;
 
-	if (arm64_image_parse(kernel, kernel_len, &img, &why)) {
-		pr_err("%s: not a bootable arm64 Image: %s", cfg->kernel, why);
+	if (arch_kernel_check(cfg->kernel, kernel, kernel_len))
 		return -1;
-	}
+	arm64_image_parse(kernel, kernel_len, &img, &why);
 	if (arm64_boot_layout(vm->mem.gpa_base, vm->mem.size, &img, initrd_len, &lay, &why)) {
 		pr_err("cannot place the guest in %llu MiB of RAM: %s",
 		       (unsigned long long)(vm->mem.size >> 20), why);

@@ -19,6 +19,12 @@ int arch_host_check(void)
 	return -1;
 }
 
+int arch_kernel_check(const char *path, const void *kernel, size_t len)
+{
+	(void)path, (void)kernel, (void)len;
+	return -1;
+}
+
 int arch_vm_init(struct vm *vm, unsigned int ncpus)
 {
 	(void)vm, (void)ncpus;
