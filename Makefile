@@ -120,6 +120,7 @@ system: deps
 	tests/system/run-all.sh
 
 check: deps
+	$(MAKE) format-check
 	$(MAKE) unit-run
 	$(MAKE) ARCH=arm64 unit-run
 	$(MAKE) ARCH=arm64 build/arm64/icevmm

@@ -126,8 +126,10 @@ static uint8_t serial_reg_read(struct serial *s, unsigned int reg)
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP) {
 			/* Loopback: the modem inputs read back the modem outputs. */
-			return ((s->mcr & MCR_RTS) ? MSR_CTS : 0) | ((s->mcr & MCR_DTR) ? MSR_DSR : 0) |
-			       ((s->mcr & MCR_OUT1) ? MSR_RI : 0) | ((s->mcr & MCR_OUT2) ? MSR_DCD : 0);
+			return ((s->mcr & MCR_RTS) ? MSR_CTS : 0) |
+			       ((s->mcr & MCR_DTR) ? MSR_DSR : 0) |
+			       ((s->mcr & MCR_OUT1) ? MSR_RI : 0) |
+			       ((s->mcr & MCR_OUT2) ? MSR_DCD : 0);
 		}
 		/* A cable that is always connected and always ready. */
 		return MSR_DCD | MSR_DSR | MSR_CTS;

@@ -31,14 +31,14 @@ const struct mmio_dev *bus_find(const struct mmio_bus *bus, uint64_t addr, uint3
 	for (i = 0; i < bus->ndevs; i++) {
 		const struct mmio_dev *d = &bus->devs[i];
 
-		if (addr >= d->base && addr - d->base < d->size && len <= d->size - (addr - d->base))
+		if (addr >= d->base && addr - d->base < d->size &&
+		    len <= d->size - (addr - d->base))
 			return d;
 	}
 	return NULL;
 }
 
-bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len,
-		bool is_write)
+bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len, bool is_write)
 {
 	const struct mmio_dev *d = bus_find(bus, addr, len);
 

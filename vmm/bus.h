@@ -56,7 +56,6 @@ struct mmio_bus {
 int bus_register(struct mmio_bus *bus, const struct mmio_dev *dev);
 const struct mmio_dev *bus_find(const struct mmio_bus *bus, uint64_t addr, uint32_t len);
 /* Dispatch one access; returns false if no device owns it (reads then return 0). */
-bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len,
-		bool is_write);
+bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len, bool is_write);
 
 #endif

@@ -57,10 +57,20 @@ uint64_t cli_parse_size(const char *s)
 		return 0;
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return 0;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			return 0;
 		}
 		if (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
 			return 0;
@@ -122,7 +132,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 		case 'n':
 			v = parse_uint(optarg, 1, VMM_MAX_CPUS);
 			if (v < 0) {
-				fprintf(err, "icevmm: --cpus '%s': expected a number from 1 to %d\n",
+				fprintf(err,
+					"icevmm: --cpus '%s': expected a number from 1 to %d\n",
 					optarg, VMM_MAX_CPUS);
 				return CLI_ERROR;
 			}
@@ -132,8 +143,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			v = parse_uint(optarg, 1, INT_MAX / 1000);
 			if (v < 0) {
 				fprintf(err,
-					"icevmm: --timeout '%s': expected a whole number of seconds "
-					"(at least 1)\n",
+					"icevmm: --timeout '%s': expected whole seconds, "
+					"at least 1\n",
 					optarg);
 				return CLI_ERROR;
 			}

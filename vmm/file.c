@@ -41,7 +41,8 @@ int file_read_all(const char *path, const char *what, size_t max, void **buf, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			pr_err("%s %s: read failed: %s", what, path, n ? strerror(errno) : "file shrank");
+			pr_err("%s %s: read failed: %s", what, path,
+			       n ? strerror(errno) : "file shrank");
 			goto fail;
 		}
 		done += (size_t)n;

@@ -26,14 +26,22 @@ static void debug_exit_request(void *ctx, int status)
 /* The devices every guest has: its console UART and the debug-exit port. */
 static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug_exit *dbg)
 {
-	const struct irq_line uart_irq = {
-		.set_level = arch_set_irq, .ctx = vm, .irq = arch_layout.uart_irq
-	};
+	const struct irq_line uart_irq = { .set_level = arch_set_irq,
+					   .ctx = vm,
+					   .irq = arch_layout.uart_irq };
 	const struct mmio_dev devs[] = {
-		{ .name = "uart", .base = arch_layout.uart_base, .size = SERIAL_MMIO_SIZE,
-		  .irq = arch_layout.uart_irq, .has_irq = true, .ops = &serial_ops, .opaque = uart },
-		{ .name = "debug-exit", .base = arch_layout.debug_exit_base,
-		  .size = DEBUG_EXIT_MMIO_SIZE, .ops = &debug_exit_ops, .opaque = dbg },
+		{ .name = "uart",
+		  .base = arch_layout.uart_base,
+		  .size = SERIAL_MMIO_SIZE,
+		  .irq = arch_layout.uart_irq,
+		  .has_irq = true,
+		  .ops = &serial_ops,
+		  .opaque = uart },
+		{ .name = "debug-exit",
+		  .base = arch_layout.debug_exit_base,
+		  .size = DEBUG_EXIT_MMIO_SIZE,
+		  .ops = &debug_exit_ops,
+		  .opaque = dbg },
 	};
 	size_t i;
 
@@ -69,8 +77,7 @@ static int boot(const struct vmm_config *cfg)
 		goto out_files;
 
 	/* 2. The VM and its RAM (vmm/vm.c), the interrupt controller (arch). */
-	if (vm_create(&vm, arch_layout.ram_base, cfg->mem_bytes) ||
-	    arch_vm_init(&vm, cfg->cpus) ||
+	if (vm_create(&vm, arch_layout.ram_base, cfg->mem_bytes) || arch_vm_init(&vm, cfg->cpus) ||
 	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
 	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
 	    /* 4. Devices on the MMIO bus (devices/). */

@@ -25,8 +25,7 @@ static uint64_t le_at(const uint8_t *p, int bytes)
 
 #define IMAGE_FLAG_BE (1ULL << 0) /* bit 0: kernel endianness, 1 = big-endian */
 
-int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info,
-		      const char **why)
+int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info, const char **why)
 {
 	const uint8_t *p = buf;
 
@@ -53,7 +52,8 @@ int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info
 	}
 	/* text_offset is an offset inside the first 2 MiB block, page aligned. */
 	if (info->text_offset >= ARM64_KERNEL_ALIGN || info->text_offset % 4096) {
-		*why = "header text_offset is not a 4 KiB-aligned offset below 2 MiB (corrupt header)";
+		*why = "header text_offset is not a 4 KiB-aligned offset below 2 MiB (corrupt "
+		       "header)";
 		return -EINVAL;
 	}
 	if (info->image_size < len) {

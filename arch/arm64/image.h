@@ -28,8 +28,7 @@ struct arm64_image_info {
  * (the whole file) are at `buf`. On error returns -EINVAL and points *why at a
  * sentence for the user.
  */
-int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info,
-		      const char **why);
+int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info, const char **why);
 
 /* Where everything goes in guest RAM (guest-physical addresses). */
 struct arm64_boot_layout {

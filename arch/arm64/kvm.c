@@ -76,12 +76,14 @@ static int gic_create(struct vm *vm, enum arm64_gic_version ver)
 		return -errno;
 	fd = (int)dev.fd;
 	if (ver == ARM64_GICV3) {
-		if (gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) ||
+		if (gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST,
+				 &dist) ||
 		    gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
 				 &redist))
 			goto fail;
 	} else {
-		if (gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist) ||
+		if (gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST,
+				 &dist) ||
 		    gic_set_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu))
 			goto fail;
 	}
@@ -135,7 +137,8 @@ int arch_vm_init(struct vm *vm, unsigned int ncpus)
 		return -1;
 	if (err < 0) {
 		if (ncpus > ARM64_MAX_CPUS_GICV2) {
-			pr_err("this host offers no vGICv3 (%s), and a GICv2 takes at most %d vCPUs",
+			pr_err("this host offers no vGICv3 (%s), and a GICv2 takes at most %d "
+			       "vCPUs",
 			       strerror(-err), ARM64_MAX_CPUS_GICV2);
 			return -1;
 		}

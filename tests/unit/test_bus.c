@@ -64,8 +64,9 @@ START_TEST(bus_full)
 	struct mmio_bus bus = { .ndevs = 0 };
 
 	for (unsigned int i = 0; i < BUS_MAX_DEVS; i++) {
-		struct mmio_dev d = { .name = "d", .base = 0x1000 * (i + 1), .size = 0x10,
-				      .ops = &ops };
+		struct mmio_dev d = {
+			.name = "d", .base = 0x1000 * (i + 1), .size = 0x10, .ops = &ops
+		};
 
 		ck_assert_int_eq(bus_register(&bus, &d), 0);
 	}

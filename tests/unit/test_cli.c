@@ -47,9 +47,9 @@ START_TEST(all_options)
 {
 	struct vmm_config c;
 
-	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--initrd", "I", "--cmdline", "quiet",
-					"--mem", "1G", "--cpus", "2", "--timeout", "30",
-					"--dump-dtb", "out.dtb")),
+	ck_assert_int_eq(parse(&c,
+			       ARGS("-k", "K", "--initrd", "I", "--cmdline", "quiet", "--mem", "1G",
+				    "--cpus", "2", "--timeout", "30", "--dump-dtb", "out.dtb")),
 			 CLI_RUN);
 	ck_assert_str_eq(c.kernel, "K");
 	ck_assert_str_eq(c.initrd, "I");

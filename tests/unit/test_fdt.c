@@ -19,10 +19,18 @@ static void build(enum arm64_gic_version gic, unsigned int ncpus, int with_initr
 {
 	struct irq_line none = { 0 };
 	struct mmio_dev devs[] = {
-		{ .name = "uart", .base = ARM64_UART_BASE, .size = SERIAL_MMIO_SIZE,
-		  .irq = ARM64_UART_SPI, .has_irq = true, .ops = &serial_ops, .opaque = &uart },
-		{ .name = "debug-exit", .base = ARM64_DEBUG_EXIT_BASE, .size = DEBUG_EXIT_MMIO_SIZE,
-		  .ops = &debug_exit_ops, .opaque = &dbg },
+		{ .name = "uart",
+		  .base = ARM64_UART_BASE,
+		  .size = SERIAL_MMIO_SIZE,
+		  .irq = ARM64_UART_SPI,
+		  .has_irq = true,
+		  .ops = &serial_ops,
+		  .opaque = &uart },
+		{ .name = "debug-exit",
+		  .base = ARM64_DEBUG_EXIT_BASE,
+		  .size = DEBUG_EXIT_MMIO_SIZE,
+		  .ops = &debug_exit_ops,
+		  .opaque = &dbg },
 	};
 	struct arm64_fdt_params p = {
 		.ncpus = ncpus,
@@ -98,11 +106,12 @@ START_TEST(gicv3_two_cpus)
 		     (uint32_t[]){ 0, 0x08000000, 0, 0x10000, 0, 0x080a0000, 0, 0x40000 }, 8);
 	expect_cells("/intc@8000000", "#interrupt-cells", (uint32_t[]){ 3 }, 1);
 	expect_cells("/intc@8000000", "phandle", (uint32_t[]){ 1 }, 1);
-	ck_assert_ptr_nonnull(fdt_getprop(blob, node("/intc@8000000"), "interrupt-controller", NULL));
+	ck_assert_ptr_nonnull(
+		fdt_getprop(blob, node("/intc@8000000"), "interrupt-controller", NULL));
 
 	expect_str("/timer", "compatible", "arm,armv8-timer");
-	expect_cells("/timer", "interrupts",
-		     (uint32_t[]){ 1, 13, 4, 1, 14, 4, 1, 11, 4, 1, 10, 4 }, 12);
+	expect_cells("/timer", "interrupts", (uint32_t[]){ 1, 13, 4, 1, 14, 4, 1, 11, 4, 1, 10, 4 },
+		     12);
 
 	expect_str("/chosen", "bootargs", "console=ttyS0 quiet");
 	expect_cells("/chosen", "linux,initrd-start", (uint32_t[]){ 0, 0x8f000000 }, 2);
@@ -137,8 +146,11 @@ END_TEST
 
 START_TEST(too_small_buffer_fails_cleanly)
 {
-	struct arm64_fdt_params p = { .ncpus = 1, .mpidr = mpidrs, .gic = ARM64_GICV3,
-				      .ram_base = ARM64_RAM_BASE, .ram_size = 1 << 28,
+	struct arm64_fdt_params p = { .ncpus = 1,
+				      .mpidr = mpidrs,
+				      .gic = ARM64_GICV3,
+				      .ram_base = ARM64_RAM_BASE,
+				      .ram_size = 1 << 28,
 				      .cmdline = "x" };
 	static uint8_t small[256];
 

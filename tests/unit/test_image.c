@@ -106,8 +106,8 @@ START_TEST(layout_never_overlaps_or_leaves_ram)
 			const char *why;
 			uint64_t base = ARM64_RAM_BASE, end = base + rams[r];
 
-			ck_assert_int_eq(arm64_boot_layout(base, rams[r], &img, initrds[i], &l, &why),
-					 0);
+			ck_assert_int_eq(
+				arm64_boot_layout(base, rams[r], &img, initrds[i], &l, &why), 0);
 			ck_assert_uint_eq(l.kernel_addr, base);
 			ck_assert_uint_eq(l.kernel_end, base + img.image_size);
 			ck_assert_uint_eq(l.initrd_end - l.initrd_addr, initrds[i]);
@@ -151,7 +151,8 @@ START_TEST(layout_refuses_too_small_ram)
 			 -ENOSPC);
 	ck_assert_ptr_nonnull(strstr(why, "increase --mem"));
 	/* Initrd bigger than RAM itself (no wrap-around in the arithmetic). */
-	ck_assert_int_eq(arm64_boot_layout(ARM64_RAM_BASE, 64 * MiB, &img, UINT64_MAX - 5, &l, &why),
+	ck_assert_int_eq(arm64_boot_layout(ARM64_RAM_BASE, 64 * MiB, &img, UINT64_MAX - 5, &l,
+					   &why),
 			 -ENOSPC);
 	/* Exactly fitting: kernel end page-aligned == initrd start. */
 	img.image_size = 64 * MiB - 2 * MiB - 8192;
