@@ -54,6 +54,8 @@ LIB_CLI := vmm/cli.c
 LIB_SERIAL := devices/serial.c
 LIB_DEBUG_EXIT := devices/debug_exit.c
 LIB_CONSOLE := vmm/console.c
+LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
+LIB_BLK := devices/blk.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c $(ARCH_SRCS)
 
@@ -66,7 +68,7 @@ endif
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 # Users before providers: the static linker resolves left to right.
-LIBS_A := $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
+LIBS_A := $(O)/libblk.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
 	$(O)/libcli.a $(O)/libbus.a
 
 all: $(O)/icevmm unit-build
@@ -81,6 +83,8 @@ $(O)/libserial.a: $(call obj,$(LIB_SERIAL))
 $(O)/libdebug_exit.a: $(call obj,$(LIB_DEBUG_EXIT))
 $(O)/libarm64boot.a: $(call obj,$(LIB_ARM64BOOT))
 $(O)/libconsole.a: $(call obj,$(LIB_CONSOLE))
+$(O)/libvirtio.a: $(call obj,$(LIB_VIRTIO))
+$(O)/libblk.a: $(call obj,$(LIB_BLK))
 $(O)/%.a:
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
@@ -89,13 +93,16 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus
+UNIT_TESTS := image fdt serial cli bus virtio blk
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
+# virtio and blk tests drive the device through a fake guest memory (guest.c)
+$(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(O)/libblk.a $(O)/libvirtio.a $(O)/libbus.a
+$(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(O)/libblk.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS)
 

@@ -18,6 +18,10 @@ static const char usage_text[] =
 	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
+	"  -d, --disk PATH[,ro][,serial=STR]\n"
+	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
+	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
+	"                        serial: up to 20 bytes for GET_ID\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
 	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
 	"  -h, --help            show this help and exit\n"
@@ -37,6 +41,7 @@ static const struct option long_opts[] = {
 	{ "mem", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "disk", required_argument, NULL, 'd' },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -80,6 +85,28 @@ uint64_t cli_parse_size(const char *s)
 	return (uint64_t)v << shift;
 }
 
+const char *cli_parse_disk(char *arg, struct vmm_disk *d)
+{
+	char *opt, *save = NULL;
+
+	memset(d, 0, sizeof(*d));
+	d->path = strtok_r(arg, ",", &save);
+	if (!d->path || arg[0] == ',')
+		return "expected PATH[,ro][,serial=STR]";
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "ro")) {
+			d->ro = true;
+		} else if (!strncmp(opt, "serial=", 7)) {
+			d->serial = opt + 7;
+			if (strlen(d->serial) > VMM_SERIAL_MAX)
+				return "serial= takes at most 20 bytes";
+		} else {
+			return "unknown disk option (expected ro or serial=STR)";
+		}
+	}
+	return NULL;
+}
+
 /* Strict unsigned decimal in [min, max]; returns -1 if s is anything else. */
 static long parse_uint(const char *s, long min, long max)
 {
@@ -107,7 +134,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 
 	optind = 0; /* glibc: full re-initialisation, so the parser can run twice (tests) */
 	opterr = 0; /* we print our own messages */
-	while ((c = getopt_long(argc, argv, ":k:i:c:m:n:t:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:c:m:n:t:d:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			cfg->kernel = optarg;
@@ -150,6 +177,25 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			}
 			cfg->timeout_s = (unsigned int)v;
 			break;
+		case 'd': {
+			const char *why;
+			char *copy;
+
+			if (cfg->ndisks == VMM_MAX_DISKS) {
+				fprintf(err, "icevmm: --disk: at most %d disks\n", VMM_MAX_DISKS);
+				return CLI_ERROR;
+			}
+			/* A copy to split at commas; it lives as long as the config. */
+			copy = strdup(optarg);
+			why = copy ? cli_parse_disk(copy, &cfg->disks[cfg->ndisks]) : "out of memory";
+			if (why) {
+				fprintf(err, "icevmm: --disk '%s': %s\n", optarg, why);
+				free(copy);
+				return CLI_ERROR;
+			}
+			cfg->ndisks++;
+			break;
+		}
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
 			break;

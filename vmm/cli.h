@@ -3,6 +3,7 @@
 #ifndef ICEVMM_CLI_H
 #define ICEVMM_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -14,6 +15,15 @@
 #define VMM_MAX_CPUS 64
 #define VMM_DEFAULT_CMDLINE "console=ttyS0 earlycon panic=-1"
 
+#define VMM_MAX_DISKS 8
+#define VMM_SERIAL_MAX 20 /* virtio-blk GET_ID returns at most 20 bytes */
+
+struct vmm_disk {
+	const char *path;
+	bool ro;
+	const char *serial; /* NULL: none */
+};
+
 struct vmm_config {
 	const char *kernel;
 	const char *initrd;  /* NULL: none */
@@ -22,6 +32,8 @@ struct vmm_config {
 	uint64_t mem_bytes;
 	unsigned int cpus;
 	unsigned int timeout_s; /* 0: no timeout */
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned int ndisks;
 };
 
 enum cli_result {
@@ -32,6 +44,12 @@ enum cli_result {
 
 /* Parse argv; messages go to out (help, version) or err (errors). */
 enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err);
+
+/*
+ * Parse a --disk value "PATH[,ro][,serial=STR]" into d. The string is
+ * modified (split at commas). Returns NULL or an error message.
+ */
+const char *cli_parse_disk(char *arg, struct vmm_disk *d);
 
 /* "256M", "1G", "512K" or a plain number of MiB (as QEMU's -m); 0 on error. */
 uint64_t cli_parse_size(const char *s);

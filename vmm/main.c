@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../arch/arch.h"
+#include "../devices/blk.h"
 #include "../devices/debug_exit.h"
 #include "../devices/serial.h"
 #include "bus.h"
@@ -56,8 +57,40 @@ static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug
 	return 0;
 }
 
+/* virtio-blk disks: one virtio-mmio slot and one interrupt line each, vda first. */
+static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev *disks)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->ndisks; i++) {
+		const struct vmm_disk *d = &cfg->disks[i];
+		const struct blk_opts o = { .path = d->path, .ro = d->ro, .serial = d->serial };
+		const struct irq_line irq = { .set_level = arch_set_irq,
+					      .ctx = vm,
+					      .irq = arch_layout.virtio_irq_base + i };
+		struct mmio_dev dev = {
+			.name = "virtio-blk",
+			.base = arch_layout.virtio_base + i * arch_layout.virtio_stride,
+			.size = arch_layout.virtio_stride,
+			.irq = irq.irq,
+			.has_irq = true,
+			.ops = &virtio_mmio_ops,
+			.opaque = &disks[i].transport,
+		};
+
+		if (blk_open(&disks[i], &o, &vm->mem, &irq) < 0)
+			return -1;
+		if (bus_register(&vm->bus, &dev)) {
+			pr_err("cannot place disk %s on the bus", d->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int boot(const struct vmm_config *cfg)
 {
+	static struct blk_dev disks[VMM_MAX_DISKS];
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
 	struct debug_exit dbg;
@@ -81,7 +114,7 @@ static int boot(const struct vmm_config *cfg)
 	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
 	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
 	    /* 4. Devices on the MMIO bus (devices/). */
-	    add_platform_devices(&vm, &uart, &dbg))
+	    add_platform_devices(&vm, &uart, &dbg) || add_disks(&vm, cfg, disks))
 		goto out_vm;
 
 	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
@@ -104,6 +137,8 @@ static int boot(const struct vmm_config *cfg)
 	console_restore();
 	status = vm.exit_status;
 out_vm:
+	for (unsigned int i = 0; i < cfg->ndisks; i++)
+		blk_close(&disks[i]);
 	vm_destroy(&vm);
 out_files:
 	free(kernel);

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-blk (virtio 1.2, section 5.2) on a raw image file. The device logic
+ * is transport-agnostic; virtio-mmio carries it (virtio/mmio.h).
+ */
+#ifndef ICEVMM_BLK_H
+#define ICEVMM_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../virtio/mmio.h"
+
+#define VIRTIO_ID_BLOCK 2
+
+/* Request types (5.2.6) */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+/* Status byte */
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+/* Feature bits (5.2.3) */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+#define VIRTIO_BLK_SECTOR 512
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_CONFIG_SIZE 0x60 /* struct virtio_blk_config up to and incl. zoned */
+
+/* What we tell the driver in config space, and enforce. */
+#define BLK_SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two descriptors */
+#define BLK_SIZE_MAX (1U << 20)
+#define BLK_MAX_DISCARD_SECTORS 0x400000U /* 2 GiB per segment */
+#define BLK_MAX_DISCARD_SEG 16
+#define BLK_DISCARD_ALIGN_SECTORS 8 /* 4 KiB: what a hole in the image can be */
+
+struct blk_opts {
+	const char *path;
+	bool ro;
+	const char *serial; /* up to 20 bytes; NULL: empty */
+};
+
+struct blk_dev {
+	const char *path;
+	int fd;
+	bool ro;
+	uint64_t capacity; /* sectors */
+	char serial[VIRTIO_BLK_ID_BYTES];
+	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
+	struct virtio_mmio transport;
+	/* Scratch for the request being processed (used under the queue lock) */
+	struct virtq_chain chain;
+	struct iovec iov[VIRTQ_MAX_SIZE];
+};
+
+/* Opens and locks the image; prints "disk PATH: reason" and returns -1 on error. */
+int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem *mem,
+	     const struct irq_line *irq);
+void blk_close(struct blk_dev *b);
+
+/*
+ * Process one validated request chain; writes the status byte (if the chain
+ * has one) and returns the used length to report. Exposed for unit tests.
+ */
+uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c);
+
+#endif

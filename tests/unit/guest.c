@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Fake guest memory and a scripted virtio driver; see guest.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+
+static void tg_set_irq(void *ctx, unsigned int irq, int level)
+{
+	struct test_guest *g = ctx;
+
+	(void)irq;
+	if (level && !g->irq_level)
+		g->irq_raises++;
+	g->irq_level = level;
+}
+
+void tg_init(struct test_guest *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->mem.host = calloc(1, TG_SIZE);
+	if (!g->mem.host)
+		abort();
+	g->mem.gpa_base = TG_BASE;
+	g->mem.size = TG_SIZE;
+	g->irq = (struct irq_line){ .set_level = tg_set_irq, .ctx = g, .irq = 5 };
+	g->next_free = TG_BASE + 4096; /* keep page 0 free: tests use it for odd layouts */
+}
+
+void tg_fini(struct test_guest *g)
+{
+	free(g->mem.host);
+	g->mem.host = NULL;
+}
+
+uint64_t tg_alloc(struct test_guest *g, uint64_t size, uint64_t align)
+{
+	uint64_t gpa = (g->next_free + align - 1) & ~(align - 1);
+
+	if (gpa + size > TG_BASE + TG_SIZE)
+		abort();
+	g->next_free = gpa + size;
+	memset(tg_ptr(g, gpa), 0, size);
+	return gpa;
+}
+
+void *tg_ptr(struct test_guest *g, uint64_t gpa)
+{
+	return g->mem.host + (gpa - TG_BASE);
+}
+
+uint32_t tg_read32(struct virtio_mmio *t, uint64_t off)
+{
+	uint32_t v;
+
+	virtio_mmio_read(t, off, &v, 4);
+	return v;
+}
+
+void tg_write32(struct virtio_mmio *t, uint64_t off, uint32_t v)
+{
+	virtio_mmio_write(t, off, &v, 4);
+}
+
+uint32_t tg_driver_init(struct test_guest *g, struct virtio_mmio *t, uint64_t features,
+			uint16_t num)
+{
+	g->num = num;
+	g->desc = tg_alloc(g, 16ULL * num, 16);
+	g->avail = tg_alloc(g, 6 + 2ULL * num, 2);
+	g->used = tg_alloc(g, 6 + 8ULL * num, 4);
+	g->avail_idx = g->used_seen = g->next_desc = 0;
+
+	tg_write32(t, 0x070, 0);		/* reset */
+	tg_write32(t, 0x070, 1);		/* ACKNOWLEDGE */
+	tg_write32(t, 0x070, 1 | 2);		/* DRIVER */
+	tg_write32(t, 0x024, 0);		/* DriverFeaturesSel */
+	tg_write32(t, 0x020, (uint32_t)features);
+	tg_write32(t, 0x024, 1);
+	tg_write32(t, 0x020, (uint32_t)(features >> 32));
+	tg_write32(t, 0x070, 1 | 2 | 8);	/* FEATURES_OK */
+	if (!(tg_read32(t, 0x070) & 8))
+		return tg_read32(t, 0x070);
+	tg_write32(t, 0x030, 0);		/* QueueSel */
+	tg_write32(t, 0x038, num);		/* QueueNum */
+	tg_write32(t, 0x080, (uint32_t)g->desc);
+	tg_write32(t, 0x084, (uint32_t)(g->desc >> 32));
+	tg_write32(t, 0x090, (uint32_t)g->avail);
+	tg_write32(t, 0x094, (uint32_t)(g->avail >> 32));
+	tg_write32(t, 0x0a0, (uint32_t)g->used);
+	tg_write32(t, 0x0a4, (uint32_t)(g->used >> 32));
+	tg_write32(t, 0x044, 1);		/* QueueReady */
+	tg_write32(t, 0x070, 1 | 2 | 8 | 4);	/* DRIVER_OK */
+	return tg_read32(t, 0x070);
+}
+
+void tg_desc(struct test_guest *g, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
+	     uint16_t flags, uint16_t next)
+{
+	uint8_t *d = tg_ptr(g, (table ? table : g->desc) + 16ULL * idx);
+
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+void tg_publish(struct test_guest *g, uint16_t head)
+{
+	uint8_t *a = tg_ptr(g, g->avail);
+
+	memcpy(a + 4 + 2 * (g->avail_idx % g->num), &head, 2);
+	g->avail_idx++;
+	memcpy(a + 2, &g->avail_idx, 2);
+}
+
+void tg_kick(struct virtio_mmio *t)
+{
+	tg_write32(t, 0x050, 0);
+}
+
+uint16_t tg_submit(struct test_guest *g, struct virtio_mmio *t, const struct tg_buf *bufs,
+		   unsigned int n)
+{
+	uint16_t head = g->next_desc % g->num;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t idx = (head + i) % g->num;
+
+		tg_desc(g, 0, idx, bufs[i].gpa, bufs[i].len,
+			(bufs[i].writable ? VIRTQ_DESC_F_WRITE : 0) |
+				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
+			(uint16_t)((idx + 1) % g->num));
+	}
+	g->next_desc = (uint16_t)((head + n) % g->num);
+	tg_publish(g, head);
+	tg_kick(t);
+	return head;
+}
+
+bool tg_get_used(struct test_guest *g, uint32_t *id, uint32_t *len)
+{
+	uint8_t *u = tg_ptr(g, g->used);
+	uint16_t idx;
+	uint8_t *e;
+
+	memcpy(&idx, u + 2, 2);
+	if (idx == g->used_seen)
+		return false;
+	e = u + 4 + 8 * (g->used_seen % g->num);
+	memcpy(id, e, 4);
+	memcpy(len, e + 4, 4);
+	g->used_seen++;
+	return true;
+}
+
+void tg_set_used_event(struct test_guest *g, uint16_t v)
+{
+	memcpy((uint8_t *)tg_ptr(g, g->avail) + 4 + 2 * g->num, &v, 2);
+}
+
+uint16_t tg_avail_event(struct test_guest *g)
+{
+	uint16_t v;
+
+	memcpy(&v, (uint8_t *)tg_ptr(g, g->used) + 4 + 8 * g->num, 2);
+	return v;
+}
