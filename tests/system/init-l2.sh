@@ -6,6 +6,9 @@
 #                      exits 64 + (N & 63)), otherwise by PSCI power-off
 #                      (icevmm exits 0)
 #   icevmm.mode=shell  an interactive shell on the console
+#   icevmm.mode=script icevmm.script=NAME
+#                      run /tests/NAME.sh (from tests/system/guest/) and report
+#                      its exit status N through debug-exit (icevmm exits 64 + N)
 #   icevmm.mode=reboot reboot at once (PSCI SYSTEM_RESET: icevmm exits 3)
 #   icevmm.mode=hang   never stop (for icevmm's --timeout test)
 # Dotted parameters are not handed to init, so they are read from /proc/cmdline.
@@ -26,11 +29,13 @@ done </etc/modules.order
 
 mode='test'
 exit_code=
+script=
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case "$arg" in
 	icevmm.mode=*) mode=${arg#icevmm.mode=} ;;
 	icevmm.exit=*) exit_code=${arg#icevmm.exit=} ;;
+	icevmm.script=*) script=${arg#icevmm.script=} ;;
 	esac
 done
 
@@ -53,6 +58,10 @@ shell)
 	# cttyhack reopens the real console tty (ttyS0) as the controlling
 	# terminal of a new session, so job control and Ctrl-C work.
 	setsid cttyhack sh
+	;;
+script)
+	sh "/tests/$script.sh"
+	devmem 0x09010000 32 $? || echo "ICEVMM-L2: debug-exit write failed"
 	;;
 reboot)
 	reboot -f

@@ -108,7 +108,13 @@ for m in $modules; do
 done
 
 # --- up to date? ------------------------------------------------------------
-inputs=("$0" "$init_script" "$busybox")
+# L2 also carries the in-guest test scripts (tests/system/guest/*.sh, run by
+# init-l2.sh's icevmm.mode=script).
+guest_scripts=()
+if [ "$kind" = l2 ]; then
+	guest_scripts=("$here"/guest/*.sh)
+fi
+inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}")
 for ko in "${order[@]}"; do
 	inputs+=("$moddir/$ko")
 done
@@ -138,6 +144,10 @@ for ko in "${order[@]}"; do
 	printf '/lib/modules/%s\n' "${ko##*/}" >>"$stage/etc/modules.order"
 done
 install -m 0755 "$init_script" "$stage/init"
+if [ ${#guest_scripts[@]} -gt 0 ]; then
+	mkdir -p "$stage/tests"
+	install -m 0755 "${guest_scripts[@]}" "$stage/tests/"
+fi
 
 # The kernel opens /dev/console for init before anything can mount devtmpfs,
 # so the image needs that node; mknod needs root, so write the cpio entry by

@@ -26,6 +26,19 @@ cp "$GUEST/Image" "$share/Image"
 cp "$GUEST/l2.cpio.gz" "$share/l2.cpio.gz"
 cp "$here/cases.sh" "$share/cases.sh"
 
+# Two ext4 images built on the host (mkfs.ext4 -d: no root, no loop device),
+# each with a file of random bytes and its checksum.
+make_ext4() { # make_ext4 IMAGE NAME
+	local dir
+	dir=$(mktemp -d)
+	head -c 2097152 /dev/urandom >"$dir/$2.bin"
+	(cd "$dir" && sha256sum "$2.bin" >"$2.sha256")
+	mkfs.ext4 -q -F -d "$dir" "$1" 64M >/dev/null
+	rm -rf "$dir"
+}
+make_ext4 "$share/blk-rw.img" data
+make_ext4 "$share/blk-ro.img" ro
+
 failures=0
 pass() { echo "PASS  $*"; }
 fail() {
@@ -71,6 +84,7 @@ check_all_cases() {
 	expect "$d" mem0 2 "--mem '0'"
 	expect "$d" cpus0 2 "--cpus '0'"
 	expect "$d" small_mem 1 "increase --mem"
+	check_blk "$d"
 	expect "$d" dump_dtb 0
 	if [ "$(od -An -tx1 -N4 "$d/guest.dtb" 2>/dev/null | tr -d ' ')" = d00dfeed ]; then
 		pass "dump_dtb: $d/guest.dtb is a flattened device tree"
@@ -79,7 +93,41 @@ check_all_cases() {
 	fi
 }
 
-ALL_CASES="boot1 boot2 debug_exit reset timeout bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
+# virtio-blk: the guest's verdict, then the host's own look at the image.
+check_blk() {
+	local d=$1 tmp before after
+	expect "$d" blk 64 "blk-test ok 15: umount vdb"
+	[ -f "$d/blk-rw.img" ] || { fail "blk: no image came back from L1"; return; }
+	if e2fsck -fn "$d/blk-rw.img" >"$d/e2fsck.log" 2>&1; then
+		pass "blk: e2fsck -fn on the image the guest wrote: clean"
+	else
+		fail "blk: e2fsck -fn found problems"
+		sed 's/^/      | /' "$d/e2fsck.log" | tail -n 10
+	fi
+	tmp=$(mktemp -d)
+	debugfs -R "cat /new.bin" "$d/blk-rw.img" >"$tmp/new.bin" 2>/dev/null
+	debugfs -R "cat /new.sha256" "$d/blk-rw.img" >"$tmp/new.sha256" 2>/dev/null
+	if [ -s "$tmp/new.bin" ] && (cd "$tmp" && sha256sum --quiet -c new.sha256); then
+		pass "blk: debugfs reads the guest's new.bin ($(stat -c %s "$tmp/new.bin") bytes), checksum matches"
+	else
+		fail "blk: the guest's new.bin is missing or does not match its checksum"
+	fi
+	rm -rf "$tmp"
+	before=$(cat "$d/blk.kib-before" 2>/dev/null || echo 0)
+	after=$(cat "$d/blk.kib-after" 2>/dev/null || echo 0)
+	if [ "$after" -gt 0 ] && [ "$after" -lt "$before" ]; then
+		pass "blk: fstrim (DISCARD -> hole punching) made the image sparser: $before KiB -> $after KiB allocated"
+	else
+		fail "blk: image not sparser after fstrim ($before KiB -> $after KiB)"
+	fi
+	if [ -f "$d/blk.ro-unchanged" ]; then
+		pass "blk: the read-only image is byte-for-byte unchanged"
+	else
+		fail "blk: the read-only image changed"
+	fi
+}
+
+ALL_CASES="blk boot1 boot2 debug_exit reset timeout bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {
