@@ -115,6 +115,27 @@ unit-run: unit-build
 		CK_VERBOSITY=normal $(TEST_RUNNER) $(O)/tests/unit/test_$$t; \
 	done
 
+# Fuzzing (libFuzzer + ASan + UBSan, Debian's clang-14): the virtio-mmio
+# transport, split virtqueue and virtio-blk, fed arbitrary guest memory.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS := tests/fuzz/fuzz_blk.c $(LIB_BLK) $(LIB_VIRTIO) $(LIB_BUS)
+FUZZ_RUN = build/fuzz/fuzz_blk -max_total_time=$(1) -timeout=10 -max_len=8192 \
+	-print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus
+
+build/fuzz/fuzz_blk: $(FUZZ_SRCS) $(wildcard devices/*.h virtio/*.h vmm/*.h)
+	@mkdir -p build/fuzz/corpus
+	@echo "  clang $@"
+	@clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lfdt
+
+fuzz: deps build/fuzz/fuzz_blk
+	$(call FUZZ_RUN,$(FUZZ_SECONDS))
+
+fuzz-smoke: build/fuzz/fuzz_blk
+	$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
+
 deps:
 	@scripts/deps.sh
 
@@ -130,6 +151,7 @@ check: deps
 	$(MAKE) format-check
 	$(MAKE) unit-run
 	$(MAKE) ARCH=arm64 unit-run
+	$(MAKE) fuzz-smoke
 	$(MAKE) ARCH=arm64 build/arm64/icevmm
 	tests/system/run-all.sh
 
@@ -147,5 +169,5 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

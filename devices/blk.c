@@ -268,7 +268,7 @@ static bool blk_notify(struct virtio_mmio *t, unsigned int q)
 	do {
 		while ((r = virtq_pop(vq, &b->chain)) != VIRTQ_EMPTY) {
 			if (r == VIRTQ_BROKEN) {
-				pr_info("disk %s: the guest corrupted the available ring; queue "
+				pr_guest("disk %s: the guest corrupted the available ring; queue "
 					"stopped until the device is reset",
 					b->path);
 				break;

@@ -3,9 +3,39 @@
 #ifndef ICEVMM_LOG_H
 #define ICEVMM_LOG_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #define pr_err(fmt, ...) fprintf(stderr, "icevmm: " fmt "\n", ##__VA_ARGS__)
 #define pr_info(fmt, ...) fprintf(stderr, "icevmm: " fmt "\n", ##__VA_ARGS__)
+
+/*
+ * Messages a guest can trigger at will are rate-limited (a burst of 5 per
+ * 5 s per call site), so a hostile guest cannot flood the host's logs.
+ */
+struct log_ratelimit {
+	time_t window;
+	unsigned int count;
+};
+
+static inline bool log_ratelimit_ok(struct log_ratelimit *rl)
+{
+	time_t now = time(NULL);
+	time_t start = __atomic_load_n(&rl->window, __ATOMIC_RELAXED);
+
+	if (now - start >= 5 &&
+	    __atomic_compare_exchange_n(&rl->window, &start, now, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		__atomic_store_n(&rl->count, 0, __ATOMIC_RELAXED);
+	return __atomic_fetch_add(&rl->count, 1, __ATOMIC_RELAXED) < 5;
+}
+
+#define pr_guest(fmt, ...)                                                                         \
+	do {                                                                                       \
+		static struct log_ratelimit __rl;                                                  \
+		if (log_ratelimit_ok(&__rl))                                                       \
+			pr_info(fmt, ##__VA_ARGS__);                                               \
+	} while (0)
 
 #endif
