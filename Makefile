@@ -106,6 +106,14 @@ $(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(O)/libblk.a $(O)/libvirtio.a
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS)
 
+# Benchmarks' helpers
+$(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(O)/libblk.a \
+		$(O)/libvirtio.a $(O)/libbus.a
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+
+reqpath-count: $(O)/tests/bench/reqpath
+	tests/bench/reqpath-callgrind.sh $(O)
+
 unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t)))
 
 # Runs the unit tests of this ARCH (arm64 ones under qemu-aarch64-static on x86).
@@ -169,5 +177,5 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
