@@ -267,9 +267,25 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 	return -1;
 }
 
+/*
+ * The driver broke the ring protocol (2.1.2): flag DEVICE_NEEDS_RESET and
+ * tell the driver with a configuration-change interrupt. Only a reset revives
+ * the device.
+ */
+static void virtio_mmio_needs_reset(struct virtio_mmio *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->status |= VIRTIO_STATUS_NEEDS_RESET;
+	t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
+	irq_line_set(&t->irq, 1);
+	pthread_mutex_unlock(&t->lock);
+}
+
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct virtio_mmio *t = opaque;
+	bool was_broken, newly_broken, need_irq;
+	unsigned int q;
 	uint32_t v;
 	int notify;
 
@@ -283,10 +299,15 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	if (notify < 0)
 		return;
 	/* The request work runs outside the register lock: other vCPUs keep going. */
+	q = (unsigned int)notify;
 	pthread_mutex_lock(&t->queue_lock);
-	notify = t->ops->notify(t, (unsigned int)notify);
+	was_broken = t->vqs[q].broken;
+	need_irq = t->ops->notify(t, q);
+	newly_broken = !was_broken && t->vqs[q].broken;
 	pthread_mutex_unlock(&t->queue_lock);
-	if (notify)
+	if (newly_broken)
+		virtio_mmio_needs_reset(t);
+	if (need_irq)
 		virtio_mmio_signal_used(t);
 }
 
