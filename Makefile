@@ -45,7 +45,7 @@ WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -W
 	-Wshadow -Wvla -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SYS_CFLAGS) -MMD -MP
-LIBS := $(SYS_LDFLAGS) -lfdt $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
+LIBS := $(SYS_LDFLAGS) -lfdt -linih $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
 CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
 
 # Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
@@ -56,8 +56,9 @@ LIB_DEBUG_EXIT := devices/debug_exit.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c
+LIB_ICE := devices/ice.c devices/ice_config.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c $(ARCH_SRCS)
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c $(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -68,7 +69,7 @@ endif
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 # Users before providers: the static linker resolves left to right.
-LIBS_A := $(O)/libblk.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
+LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
 	$(O)/libcli.a $(O)/libbus.a
 
 all: $(O)/icevmm unit-build
@@ -85,6 +86,7 @@ $(O)/libarm64boot.a: $(call obj,$(LIB_ARM64BOOT))
 $(O)/libconsole.a: $(call obj,$(LIB_CONSOLE))
 $(O)/libvirtio.a: $(call obj,$(LIB_VIRTIO))
 $(O)/libblk.a: $(call obj,$(LIB_BLK))
+$(O)/libice.a: $(call obj,$(LIB_ICE))
 $(O)/%.a:
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
@@ -101,14 +103,14 @@ $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
 # virtio and blk tests drive the device through a fake guest memory (guest.c)
-$(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(O)/libblk.a $(O)/libvirtio.a $(O)/libbus.a
-$(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(O)/libblk.a $(O)/libvirtio.a $(O)/libbus.a
+BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
+$(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+$(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS)
 
 # Benchmarks' helpers
-$(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(O)/libblk.a \
-		$(O)/libvirtio.a $(O)/libbus.a
+$(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
 reqpath-count: $(O)/tests/bench/reqpath
@@ -129,14 +131,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS := tests/fuzz/fuzz_blk.c $(LIB_BLK) $(LIB_VIRTIO) $(LIB_BUS)
+FUZZ_SRCS := tests/fuzz/fuzz_blk.c $(LIB_BLK) $(LIB_ICE) $(LIB_VIRTIO) $(LIB_BUS)
 FUZZ_RUN = build/fuzz/fuzz_blk -max_total_time=$(1) -timeout=10 -max_len=8192 \
 	-print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus
 
 build/fuzz/fuzz_blk: $(FUZZ_SRCS) $(wildcard devices/*.h virtio/*.h vmm/*.h)
 	@mkdir -p build/fuzz/corpus
 	@echo "  clang $@"
-	@clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lfdt
+	@clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lfdt -linih -lgcrypt
 
 fuzz: deps build/fuzz/fuzz_blk
 	$(call FUZZ_RUN,$(FUZZ_SECONDS))

@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <linux/falloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 #include "blk.h"
 
 #define BLK_HDR_SIZE 16
+#define BLK_ICE_HDR_SIZE 32 /* with VIRTIO_BLK_F_ICE, for IN, OUT and FLUSH */
 #define DISCARD_SEG_SIZE 16 /* { le64 sector; le32 num_sectors; le32 flags; } */
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
@@ -115,20 +118,96 @@ static bool blk_range_ok(const struct blk_dev *b, uint64_t sector, uint64_t sect
 	return sector <= b->capacity && sectors <= b->capacity - sector;
 }
 
+/* The crypto part of an ICE request header (docs/ICE.md, "Request header"). */
+struct blk_crypto {
+	uint8_t slot;
+	uint64_t dun;
+};
+
+static pthread_key_t bounce_key;
+static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
+
+static void bounce_key_init(void)
+{
+	pthread_key_create(&bounce_key, free);
+}
+
+/* This vCPU thread's bounce buffer: allocated on its first ICE request, never per request. */
+static uint8_t *blk_bounce(void)
+{
+	static __thread uint8_t *bounce;
+
+	if (!bounce) {
+		pthread_once(&bounce_once, bounce_key_init);
+		bounce = malloc(BLK_ICE_BOUNCE);
+		if (bounce)
+			pthread_setspecific(bounce_key, bounce); /* freed at thread exit */
+	}
+	return bounce;
+}
+
+static int blk_pio(struct blk_dev *b, uint8_t *buf, size_t len, uint64_t off, bool write)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return blk_rw(b, &iov, 1, off, write);
+}
+
+/*
+ * Encrypt on the way out, decrypt on the way in, through the bounce buffer:
+ * a data unit may straddle guest buffers at any byte, and the guest's buffers
+ * are never modified by a write.
+ */
+static uint8_t blk_crypt_rw(struct blk_dev *b, const struct virtq_chain *c, uint64_t data_off,
+			    uint64_t len, uint64_t pos, const struct blk_crypto *cr, uint32_t du,
+			    bool write)
+{
+	uint64_t chunk = BLK_ICE_BOUNCE / du * du, done, n;
+	uint8_t *bounce = blk_bounce();
+
+	if (!bounce)
+		return VIRTIO_BLK_S_IOERR;
+	for (done = 0; done < len; done += n) {
+		uint64_t dun = cr->dun + done / du;
+
+		n = len - done < chunk ? len - done : chunk;
+		if (write) {
+			chain_copy(c, false, data_off + done, bounce, n, false);
+			if (ice_crypt(b->ice, cr->slot, dun, bounce, n, true) ||
+			    blk_pio(b, bounce, n, pos + done, true))
+				return VIRTIO_BLK_S_IOERR;
+		} else {
+			if (blk_pio(b, bounce, n, pos + done, false) ||
+			    ice_crypt(b->ice, cr->slot, dun, bounce, n, false))
+				return VIRTIO_BLK_S_IOERR;
+			chain_copy(c, true, done, bounce, n, true);
+		}
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
 static uint8_t blk_read_write(struct blk_dev *b, const struct virtq_chain *c, uint64_t sector,
-			      bool write)
+			      uint32_t hdr_len, const struct blk_crypto *cr, bool write)
 {
 	/* IN: data is every writable byte but the status; OUT: every readable byte after the header. */
-	uint64_t len = write ? c->readable_len - BLK_HDR_SIZE : c->writable_len - 1;
+	uint64_t len = write ? c->readable_len - hdr_len : c->writable_len - 1;
+	uint32_t du = 0;
 	int cnt;
 
-	if (write ? c->writable_len != 1 : c->readable_len != BLK_HDR_SIZE)
+	if (write ? c->writable_len != 1 : c->readable_len != hdr_len)
 		return VIRTIO_BLK_S_IOERR; /* a data buffer in the wrong direction */
 	if (write && b->ro)
 		return VIRTIO_BLK_S_IOERR;
 	if (len == 0 || len % VIRTIO_BLK_SECTOR || !blk_range_ok(b, sector, len / VIRTIO_BLK_SECTOR))
 		return VIRTIO_BLK_S_IOERR;
-	cnt = chain_iov(c, !write, write ? BLK_HDR_SIZE : 0, len, b->iov);
+	/* ICE: slot in range and loaded, whole data units, last DUN <= 2^64 - 1 */
+	if (cr) {
+		du = ice_check(b->ice, cr->slot, cr->dun, len);
+		if (!du)
+			return VIRTIO_BLK_S_IOERR;
+		return blk_crypt_rw(b, c, hdr_len, len, sector * VIRTIO_BLK_SECTOR, cr, du, write);
+	}
+	cnt = chain_iov(c, !write, write ? hdr_len : 0, len, b->iov);
 	if (blk_rw(b, b->iov, cnt, sector * VIRTIO_BLK_SECTOR, write) < 0)
 		return VIRTIO_BLK_S_IOERR;
 	return VIRTIO_BLK_S_OK;
@@ -202,8 +281,9 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 {
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
-	uint8_t hdr[BLK_HDR_SIZE], status;
-	uint32_t type, used = 1;
+	uint8_t hdr[BLK_ICE_HDR_SIZE], status;
+	uint32_t type, hdr_len = BLK_HDR_SIZE, used = 1;
+	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
 
 	/* No device-writable last byte: nowhere to put a status, so touch nothing. */
@@ -213,21 +293,42 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 		status = VIRTIO_BLK_S_IOERR;
 		goto done;
 	}
-	chain_copy(c, false, 0, hdr, sizeof(hdr), false);
+	chain_copy(c, false, 0, hdr, BLK_HDR_SIZE, false);
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
 
+	/* With ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
+	if (virtio_mmio_has_feature(&b->transport, VIRTIO_BLK_F_ICE) &&
+	    (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH)) {
+		hdr_len = BLK_ICE_HDR_SIZE;
+		if (c->readable_len < BLK_ICE_HDR_SIZE) {
+			status = VIRTIO_BLK_S_IOERR;
+			goto done;
+		}
+		chain_copy(c, false, BLK_HDR_SIZE, hdr + BLK_HDR_SIZE,
+			   BLK_ICE_HDR_SIZE - BLK_HDR_SIZE, false);
+		/* payload: u8 slot, u8 activate, reserved (ignored), le64 data_unit_num */
+		crypto.slot = hdr[16];
+		memcpy(&crypto.dun, hdr + 24, 8);
+		if (hdr[17] > 1) {
+			status = VIRTIO_BLK_S_IOERR;
+			goto done;
+		}
+		if (hdr[17] == 1 && type != VIRTIO_BLK_T_FLUSH)
+			cr = &crypto;
+	}
+
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		status = blk_read_write(b, c, sector, false);
+		status = blk_read_write(b, c, sector, hdr_len, cr, false);
 		if (status == VIRTIO_BLK_S_OK)
 			used = c->writable_len; /* data + status */
 		break;
 	case VIRTIO_BLK_T_OUT:
-		status = blk_read_write(b, c, sector, true);
+		status = blk_read_write(b, c, sector, hdr_len, cr, true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		if (c->readable_len != BLK_HDR_SIZE || c->writable_len != 1)
+		if (c->readable_len != hdr_len || c->writable_len != 1)
 			status = VIRTIO_BLK_S_IOERR;
 		else
 			status = fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
@@ -291,10 +392,11 @@ static void put_le32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-/* struct virtio_blk_config (5.2.4), little-endian. */
+/* struct virtio_blk_config (5.2.4), little-endian, and the ICE crypto fields. */
 static void blk_fill_config(struct blk_dev *b)
 {
 	uint8_t *c = b->config;
+	uint16_t slot_info;
 
 	memset(c, 0, sizeof(b->config));
 	memcpy(c + 0x00, &b->capacity, 8);	      /* capacity */
@@ -307,6 +409,11 @@ static void blk_fill_config(struct blk_dev *b)
 	put_le32(c + 0x30, BLK_MAX_DISCARD_SECTORS);   /* max_write_zeroes_sectors */
 	put_le32(c + 0x34, BLK_MAX_DISCARD_SEG);       /* max_write_zeroes_seg */
 	c[0x38] = 1;				      /* write_zeroes_may_unmap */
+	if (b->ice) {
+		slot_info = ice_slot_info(b->ice);
+		memcpy(c + 0x60, &slot_info, 2);		  /* crypto.slot_info */
+		put_le32(c + 0x64, ice_capability(b->ice)); /* crypto.capability */
+	}
 }
 
 int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem *mem,
@@ -320,6 +427,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem
 	memset(b, 0, sizeof(*b));
 	b->path = o->path;
 	b->ro = o->ro;
+	b->ice = o->ice;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
@@ -353,13 +461,15 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem
 		pr_info("disk %s: size is not a multiple of 512; the last %lld bytes are not "
 			"visible to the guest",
 			o->path, (long long)(st.st_size % VIRTIO_BLK_SECTOR));
+	if (o->ice) /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
+		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	if (o->ro)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
 		features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 	blk_fill_config(b);
 	virtio_mmio_init(&b->transport, &blk_virtio_ops, b, mem, irq, features, 1, b->config,
-			 sizeof(b->config));
+			 o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE);
 	return 0;
 fail:
 	close(b->fd);

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "../virtio/mmio.h"
+#include "ice.h"
 
 #define VIRTIO_ID_BLOCK 2
 
@@ -35,10 +36,18 @@
 #define VIRTIO_BLK_F_FLUSH 9
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define VIRTIO_BLK_F_ICE 22 /* inline encryption, docs/ICE.md */
 
 #define VIRTIO_BLK_SECTOR 512
 #define VIRTIO_BLK_ID_BYTES 20
 #define VIRTIO_BLK_CONFIG_SIZE 0x60 /* struct virtio_blk_config up to and incl. zoned */
+#define VIRTIO_BLK_CONFIG_SIZE_ICE 0x68 /* ... plus the crypto fields at 0x60 */
+
+/*
+ * ICE data moves through a bounce buffer of this size, one per vCPU thread,
+ * in chunks of whole data units (the largest unit is 64 KiB).
+ */
+#define BLK_ICE_BOUNCE (128 * 1024)
 
 /* What we tell the driver in config space, and enforce. */
 #define BLK_SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two descriptors */
@@ -51,6 +60,7 @@ struct blk_opts {
 	const char *path;
 	bool ro;
 	const char *serial; /* up to 20 bytes; NULL: empty */
+	struct ice_store *ice; /* keyslots: offer VIRTIO_BLK_F_ICE; NULL: a plain disk */
 };
 
 struct blk_dev {
@@ -59,7 +69,8 @@ struct blk_dev {
 	bool ro;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
-	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
+	struct ice_store *ice;
+	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_mmio transport;
 	/* Scratch for the request being processed (used under the queue lock) */
 	struct virtq_chain chain;

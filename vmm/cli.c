@@ -10,7 +10,8 @@
 
 static const char usage_text[] =
 	"Usage: icevmm --kernel PATH [options]\n"
-	"Boot a Linux guest on KVM (arm64).\n"
+	"       icevmm ice encrypt|decrypt --keys KEYS --slot N --dun D [--in F] [--out F]\n"
+	"Boot a Linux guest on KVM (arm64); or run the ICE engine offline ('icevmm ice --help').\n"
 	"\n"
 	"  -k, --kernel PATH     arm64 Linux Image (uncompressed) to boot (required)\n"
 	"  -i, --initrd PATH     initial ramdisk (cpio archive)\n"
@@ -18,10 +19,13 @@ static const char usage_text[] =
 	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
-	"  -d, --disk PATH[,ro][,serial=STR]\n"
+	"  -d, --disk PATH[,ro][,serial=STR][,ice=KEYS]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
-	"                        serial: up to 20 bytes for GET_ID\n"
+	"                        serial: up to 20 bytes for GET_ID; ice: inline encryption\n"
+	"                        (VIRTIO_BLK_F_ICE) with the keyslots of keys file KEYS\n"
+	"      --allow-insecure-keys\n"
+	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
 	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
 	"  -h, --help            show this help and exit\n"
@@ -32,7 +36,7 @@ static const char usage_text[] =
 	"3 guest reset, 4 timeout, 5 guest crash, 64+N guest wrote N to debug-exit,\n"
 	"128+S killed by signal S.\n";
 
-enum { OPT_DUMP_DTB = 256 };
+enum { OPT_DUMP_DTB = 256, OPT_ALLOW_INSECURE_KEYS };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -43,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "disk", required_argument, NULL, 'd' },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "allow-insecure-keys", no_argument, NULL, OPT_ALLOW_INSECURE_KEYS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -92,7 +97,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
-		return "expected PATH[,ro][,serial=STR]";
+		return "expected PATH[,ro][,serial=STR][,ice=KEYS]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -100,8 +105,10 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 			d->serial = opt + 7;
 			if (strlen(d->serial) > VMM_SERIAL_MAX)
 				return "serial= takes at most 20 bytes";
+		} else if (!strncmp(opt, "ice=", 4) && opt[4]) {
+			d->ice_keys = opt + 4;
 		} else {
-			return "unknown disk option (expected ro or serial=STR)";
+			return "unknown disk option (expected ro, serial=STR or ice=KEYS)";
 		}
 	}
 	return NULL;
@@ -198,6 +205,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 		}
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
+			break;
+		case OPT_ALLOW_INSECURE_KEYS:
+			cfg->allow_insecure_keys = true;
 			break;
 		case 'h':
 			fputs(usage_text, out);

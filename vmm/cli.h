@@ -21,7 +21,8 @@
 struct vmm_disk {
 	const char *path;
 	bool ro;
-	const char *serial; /* NULL: none */
+	const char *serial;   /* NULL: none */
+	const char *ice_keys; /* keys file: an ICE disk; NULL: plain */
 };
 
 struct vmm_config {
@@ -34,6 +35,7 @@ struct vmm_config {
 	unsigned int timeout_s; /* 0: no timeout */
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	bool allow_insecure_keys; /* accept keys files readable by group/others */
 };
 
 enum cli_result {
@@ -46,7 +48,7 @@ enum cli_result {
 enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err);
 
 /*
- * Parse a --disk value "PATH[,ro][,serial=STR]" into d. The string is
+ * Parse a --disk value "PATH[,ro][,serial=STR][,ice=KEYS]" into d. The string is
  * modified (split at commas). Returns NULL or an error message.
  */
 const char *cli_parse_disk(char *arg, struct vmm_disk *d);

@@ -15,6 +15,7 @@
 #include "console.h"
 #include "exit_status.h"
 #include "file.h"
+#include "ice_cmd.h"
 #include "log.h"
 #include "run.h"
 #include "vm.h"
@@ -57,14 +58,45 @@ static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug
 	return 0;
 }
 
+/* Keyslot stores of the ICE disks, loaded before any VM work (a bad keys file fails fast). */
+static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (!cfg->disks[i].ice_keys)
+			continue;
+		stores[i] = calloc(1, sizeof(*stores[i]));
+		if (!stores[i] || ice_store_load_file(stores[i], cfg->disks[i].ice_keys,
+						      cfg->allow_insecure_keys) < 0) {
+			free(stores[i]);
+			stores[i] = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_keys(const struct vmm_config *cfg, struct ice_store **stores)
+{
+	for (unsigned int i = 0; i < cfg->ndisks; i++) {
+		if (stores[i])
+			ice_store_free(stores[i]); /* wipes every key */
+		free(stores[i]);
+	}
+}
+
 /* virtio-blk disks: one virtio-mmio slot and one interrupt line each, vda first. */
-static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev *disks)
+static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev *disks,
+		     struct ice_store **stores)
 {
 	unsigned int i;
 
 	for (i = 0; i < cfg->ndisks; i++) {
 		const struct vmm_disk *d = &cfg->disks[i];
-		const struct blk_opts o = { .path = d->path, .ro = d->ro, .serial = d->serial };
+		const struct blk_opts o = {
+			.path = d->path, .ro = d->ro, .serial = d->serial, .ice = stores[i]
+		};
 		const struct irq_line irq = { .set_level = arch_set_irq,
 					      .ctx = vm,
 					      .irq = arch_layout.virtio_irq_base + i };
@@ -91,6 +123,7 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev
 static int boot(const struct vmm_config *cfg)
 {
 	static struct blk_dev disks[VMM_MAX_DISKS];
+	struct ice_store *stores[VMM_MAX_DISKS] = { NULL };
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
 	struct debug_exit dbg;
@@ -104,7 +137,8 @@ static int boot(const struct vmm_config *cfg)
 	if (file_read_all(cfg->kernel, "kernel", cfg->mem_bytes, &kernel, &kernel_len) ||
 	    arch_kernel_check(cfg->kernel, kernel, kernel_len) ||
 	    (cfg->initrd &&
-	     file_read_all(cfg->initrd, "initrd", cfg->mem_bytes, &initrd, &initrd_len)))
+	     file_read_all(cfg->initrd, "initrd", cfg->mem_bytes, &initrd, &initrd_len)) ||
+	    load_keys(cfg, stores))
 		goto out_files;
 	if (run_block_signals() < 0)
 		goto out_files;
@@ -114,7 +148,7 @@ static int boot(const struct vmm_config *cfg)
 	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
 	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
 	    /* 4. Devices on the MMIO bus (devices/). */
-	    add_platform_devices(&vm, &uart, &dbg) || add_disks(&vm, cfg, disks))
+	    add_platform_devices(&vm, &uart, &dbg) || add_disks(&vm, cfg, disks, stores))
 		goto out_vm;
 
 	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
@@ -141,6 +175,7 @@ out_vm:
 		blk_close(&disks[i]);
 	vm_destroy(&vm);
 out_files:
+	free_keys(cfg, stores);
 	free(kernel);
 	free(initrd);
 	return status;
@@ -150,6 +185,8 @@ int main(int argc, char **argv)
 {
 	struct vmm_config cfg;
 
+	if (argc > 1 && !strcmp(argv[1], "ice"))
+		return ice_cmd_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
 	case CLI_DONE:
 		return 0;

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keys files: INI parsed by libinih (docs/ICE.md has the format).
+ *
+ *   [ice]
+ *   algorithm = aes-xts        ; aes-xts | bitlocker-aes-cbc | aes-ecb | essiv-aes-cbc
+ *   key_bits = 256             ; 128 | 192 | 256 (each AES key)
+ *   data_unit_sizes = 512, 4096
+ *   max_slots = 32             ; 1..255 (default 32)
+ *   slot_offset = 0            ; 0..255 (default 0)
+ *   [slot 3]
+ *   key = 0001...3f            ; or key_file = PATH (raw bytes, relative to this file)
+ *   data_unit_size = 4096      ; may be left out if one size is listed
+ *
+ * Key text must not linger: the file is read straight into libgcrypt's
+ * locked secure memory (no stdio buffer), parsed from there with
+ * ini_parse_string(), and wiped; decoded keys also live in secure memory
+ * until they are set into their cipher handles. libinih copies each line
+ * into a stack buffer, so the stack is scrubbed after parsing too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gcrypt.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../vmm/log.h"
+#include "ice.h"
+
+#define KEYS_FILE_MAX (256 * 1024)
+/* libinih's line buffer is INI_MAX_LINE bytes incl. newline and NUL. */
+#define KEYS_LINE_MAX (INI_MAX_LINE - 2)
+
+struct pending_slot {
+	unsigned int header_line; /* 0: no such section */
+	uint8_t *key;		  /* secure memory */
+	size_t key_len;
+	uint32_t du_size;
+	bool has_key, has_du;
+};
+
+struct keys_parse {
+	struct ice_store *store;
+	const char *path;
+	bool allow_insecure;
+	/* [ice] */
+	unsigned int ice_line;
+	int alg; /* -1: not given */
+	unsigned int key_bits, max_slots, slot_offset;
+	uint8_t du_mask;
+	unsigned int seen_ice_keys; /* bit per key: duplicates are errors */
+	bool store_ready;
+	/* [slot N] */
+	struct pending_slot slots[ICE_MAX_SLOTS];
+	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
+	char why[PATH_MAX + 160]; /* the first error; never holds key material */
+};
+
+static __attribute__((format(printf, 2, 3))) int fail(struct keys_parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(p->why, sizeof(p->why), fmt, ap);
+		va_end(ap);
+	}
+	return 0; /* libinih: this line is an error */
+}
+
+/* Strict decimal in [min, max], or -1. */
+static long parse_num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+static const char *const alg_names[] = {
+	[ICE_ALG_AES_XTS] = "aes-xts",
+	[ICE_ALG_BITLOCKER_AES_CBC] = "bitlocker-aes-cbc",
+	[ICE_ALG_AES_ECB] = "aes-ecb",
+	[ICE_ALG_ESSIV_AES_CBC] = "essiv-aes-cbc",
+};
+
+static int parse_du_list(struct keys_parse *p, const char *v)
+{
+	char buf[128], *tok, *save = NULL;
+	long du;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(p, "data_unit_sizes is too long");
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		du = parse_num(tok, ICE_MIN_DU, ICE_MAX_DU);
+		if (du < 0 || (du & (du - 1)))
+			return fail(p, "data_unit_sizes: '%s' is not a power of two from 512 to 65536",
+				    tok);
+		if (p->du_mask & (du / ICE_MIN_DU))
+			return fail(p, "data_unit_sizes: %s is listed twice", tok);
+		p->du_mask |= (uint8_t)(du / ICE_MIN_DU);
+	}
+	if (!p->du_mask)
+		return fail(p, "data_unit_sizes is empty");
+	return 1;
+}
+
+static int ice_key(struct keys_parse *p, const char *name, const char *v)
+{
+	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes",
+					    "max_slots", "slot_offset" };
+	unsigned int i, k = 0;
+	long n;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(name, keys[i]))
+			k = 1U << i;
+	if (!k)
+		return fail(p, "unknown key '%s' in [ice]", name);
+	if (p->store_ready)
+		return fail(p, "[ice] must come before the [slot N] sections");
+	if (p->seen_ice_keys & k)
+		return fail(p, "'%s' is given twice in [ice]", name);
+	p->seen_ice_keys |= k;
+	switch (k) {
+	case 1:
+		for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+			if (!strcmp(v, alg_names[i]))
+				p->alg = (int)i;
+		if (p->alg < 0)
+			return fail(p, "unknown algorithm '%s' (aes-xts, bitlocker-aes-cbc, aes-ecb "
+				       "or essiv-aes-cbc)",
+				    v);
+		return 1;
+	case 2:
+		n = parse_num(v, 128, 256);
+		if (n != 128 && n != 192 && n != 256)
+			return fail(p, "key_bits '%s': expected 128, 192 or 256", v);
+		p->key_bits = (unsigned int)n;
+		return 1;
+	case 4:
+		return parse_du_list(p, v);
+	case 8:
+		n = parse_num(v, 1, ICE_MAX_SLOTS);
+		if (n < 0)
+			return fail(p, "max_slots '%s': expected 1 to 255", v);
+		p->max_slots = (unsigned int)n;
+		return 1;
+	default:
+		n = parse_num(v, 0, 255);
+		if (n < 0)
+			return fail(p, "slot_offset '%s': expected 0 to 255", v);
+		p->slot_offset = (unsigned int)n;
+		return 1;
+	}
+}
+
+/* [ice] is complete once the first slot key arrives (or at the end). */
+static int finish_ice(struct keys_parse *p)
+{
+	static const enum ice_key_size ids[] = { [128 / 64] = ICE_KEY_128, [192 / 64] = ICE_KEY_192,
+						 [256 / 64] = ICE_KEY_256 };
+
+	if (p->store_ready)
+		return 1;
+	if (!p->ice_line)
+		return fail(p, "no [ice] section");
+	if (p->alg < 0 || !p->key_bits || !p->du_mask)
+		return fail(p, "[ice] needs algorithm, key_bits and data_unit_sizes");
+	if (ice_store_init(p->store, (enum ice_alg)p->alg, ids[p->key_bits / 64], p->du_mask,
+			   p->max_slots, p->slot_offset))
+		return fail(p, "%s does not come with this key_bits (AES-192 is for aes-ecb only)",
+			    alg_names[p->alg]);
+	p->store_ready = true;
+	return 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Check the key's length and halves; takes ownership of key (secure memory). */
+static int set_slot_key(struct keys_parse *p, struct pending_slot *ps, uint8_t *key, size_t len)
+{
+	size_t want = ice_key_len(p->store);
+
+	ps->key = key;
+	ps->key_len = len;
+	ps->has_key = true;
+	if (len != want)
+		return fail(p, "wrong key length: the key is %zu bytes; %s with key_bits %u takes %zu",
+			    len, alg_names[p->alg], p->key_bits, want);
+	/* IEEE 1619 requires distinct XTS keys; equal halves make XTS degenerate. */
+	if (p->alg == ICE_ALG_AES_XTS && !memcmp(key, key + len / 2, len / 2))
+		return fail(p, "the two XTS key halves are equal");
+	return 1;
+}
+
+static int slot_hex_key(struct keys_parse *p, struct pending_slot *ps, const char *v)
+{
+	size_t n = strlen(v), i;
+	uint8_t *key;
+
+	if (n == 0 || n % 2 || n / 2 > ICE_MAX_KEY * 2)
+		return fail(p, "key: expected an even number of hex digits");
+	key = gcry_malloc_secure(n / 2);
+	if (!key)
+		return fail(p, "out of secure memory");
+	for (i = 0; i < n; i += 2) {
+		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			gcry_free(key);
+			return fail(p, "key: not a hex string");
+		}
+		key[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return set_slot_key(p, ps, key, n / 2);
+}
+
+static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
+		       size_t *len, const char **why);
+
+static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const char *v)
+{
+	char full[PATH_MAX];
+	const char *slash = strrchr(p->path, '/'), *why;
+	uint8_t *key;
+	size_t len;
+
+	/* Relative to the keys file's directory. */
+	if (v[0] == '/' || !slash)
+		snprintf(full, sizeof(full), "%s", v);
+	else
+		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->path), p->path, v);
+	if (read_secure(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
+		return fail(p, "key_file %s: %s", full, why);
+	return set_slot_key(p, ps, key, len);
+}
+
+static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name, const char *v)
+{
+	struct pending_slot *ps = &p->slots[slot];
+	unsigned int k = !strcmp(name, "key")		 ? 1
+			 : !strcmp(name, "key_file")	 ? 2
+			 : !strcmp(name, "data_unit_size") ? 4
+							   : 0;
+	long du;
+
+	if (!k)
+		return fail(p, "unknown key '%s' in a [slot N] section", name);
+	if (!finish_ice(p))
+		return 0;
+	if (slot >= p->store->max_slots)
+		return fail(p, "slot number is not below max_slots");
+	if (p->seen_slot_keys[slot] & k)
+		return fail(p, "'%s' is given twice in this slot", name);
+	p->seen_slot_keys[slot] |= k;
+	if (k != 4 && ps->has_key)
+		return fail(p, "a slot takes key or key_file, not both");
+	if (k == 1)
+		return slot_hex_key(p, ps, v);
+	if (k == 2)
+		return slot_key_file(p, ps, v);
+	du = parse_num(v, ICE_MIN_DU, ICE_MAX_DU);
+	if (du < 0 || (du & (du - 1)) || !(p->du_mask & (du / ICE_MIN_DU)))
+		return fail(p, "data_unit_size '%s' is not one of [ice] data_unit_sizes", v);
+	ps->du_size = (uint32_t)du;
+	ps->has_du = true;
+	return 1;
+}
+
+/* "slot N" -> N, or -1. */
+static long slot_number(const char *section)
+{
+	if (strncmp(section, "slot ", 5))
+		return -1;
+	return parse_num(section + 5, 0, ICE_MAX_SLOTS - 1);
+}
+
+static int keys_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct keys_parse *p = user;
+	long slot;
+
+	if (p->why[0])
+		return 0; /* report only the first error */
+	if (!strcmp(section, "ice"))
+		return ice_key(p, name, value);
+	slot = slot_number(section);
+	if (slot < 0)
+		return fail(p, "unknown section [%s]", section);
+	return slot_entry(p, (unsigned int)slot, name, value);
+}
+
+/*
+ * Before libinih sees the text: refuse over-long lines (libinih would split
+ * them silently) and note where each section starts, to name the line of
+ * errors found only at the end (a slot without a key) and of repeated or
+ * unknown sections (empty ones never reach the handler).
+ */
+static unsigned int prescan(struct keys_parse *p, const char *text, const char **why)
+{
+	unsigned int line = 0;
+	const char *s = text;
+
+	while (*s) {
+		const char *eol = strchr(s, '\n');
+		size_t len = eol ? (size_t)(eol - s) : strlen(s);
+		const char *t = s;
+		char name[40];
+		long slot;
+
+		line++;
+		if (len && s[len - 1] == '\r')
+			len--;
+		if (len > KEYS_LINE_MAX) {
+			*why = "line is longer than the parser's limit of 198 characters";
+			return line;
+		}
+		while (t < s + len && (*t == ' ' || *t == '\t'))
+			t++;
+		if (t < s + len && *t == '[') {
+			const char *end = memchr(t, ']', (size_t)(s + len - t));
+			size_t n = end ? (size_t)(end - t - 1) : 0;
+
+			if (!end || n >= sizeof(name)) {
+				*why = "malformed section header";
+				return line;
+			}
+			memcpy(name, t + 1, n);
+			name[n] = 0;
+			slot = slot_number(name);
+			if (!strcmp(name, "ice")) {
+				if (p->ice_line) {
+					*why = "[ice] appears twice";
+					return line;
+				}
+				p->ice_line = line;
+			} else if (slot >= 0) {
+				if (p->slots[slot].header_line) {
+					*why = "this [slot N] appears twice";
+					return line;
+				}
+				p->slots[slot].header_line = line;
+			} else {
+				*why = "unknown section (expected [ice] or [slot N], N from 0 to 254)";
+				return line;
+			}
+		}
+		s = eol ? eol + 1 : s + len;
+	}
+	return 0;
+}
+
+/* libinih's line buffer sits on the stack: wipe what the parse left there. */
+static __attribute__((noinline)) void scrub_stack(void)
+{
+	volatile uint8_t pad[4 * INI_MAX_LINE + 4096];
+
+	memset((uint8_t *)pad, 0, sizeof(pad));
+	__asm__ volatile("" : : "r"(pad) : "memory");
+}
+
+static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
+		       size_t *len, const char **why)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		goto fail;
+	}
+	if ((st.st_mode & 077) && !allow_insecure) {
+		*why = "readable by group or others: chmod 600 it (or pass --allow-insecure-keys)";
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > max) {
+		*why = "too large";
+		goto fail;
+	}
+	buf = gcry_malloc_secure((size_t)st.st_size + 1);
+	if (!buf) {
+		*why = "out of secure memory";
+		goto fail;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			gcry_free(buf);
+			*why = "read failed";
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	buf[done] = 0;
+	close(fd);
+	*out = buf;
+	*len = done;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void wipe_pending(struct keys_parse *p)
+{
+	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++)
+		if (p->slots[i].key)
+			gcry_free(p->slots[i].key); /* secure memory: wiped on free */
+}
+
+int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
+{
+	struct keys_parse *p;
+	const char *why = NULL;
+	unsigned int i, line;
+	uint8_t *text;
+	size_t len;
+	int rc = -1;
+
+	if (ice_global_init())
+		return -1;
+	if (read_secure(path, allow_insecure, KEYS_FILE_MAX, &text, &len, &why)) {
+		pr_err("keys file %s: %s", path, why);
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		gcry_free(text);
+		pr_err("keys file %s: out of memory", path);
+		return -1;
+	}
+	*p = (struct keys_parse){ .store = s, .path = path, .allow_insecure = allow_insecure,
+				  .alg = -1, .max_slots = 32 };
+	memset(s, 0, sizeof(*s));
+	if (strlen((char *)text) != len) {
+		pr_err("%s: contains a NUL byte (not a text file)", path);
+		goto out;
+	}
+	line = prescan(p, (const char *)text, &why);
+	if (line) {
+		pr_err("%s:%u: %s", path, line, why);
+		goto out;
+	}
+	line = (unsigned int)ini_parse_string((const char *)text, keys_handler, p);
+	scrub_stack();
+	if (line) {
+		pr_err("%s:%u: %s", path, line,
+		       p->why[0] ? p->why : "syntax error (expected [section] or name = value)");
+		goto out;
+	}
+	if (!finish_ice(p)) {
+		pr_err("%s:%u: %s", path, p->ice_line, p->why);
+		goto out;
+	}
+	for (i = 0; i < ICE_MAX_SLOTS; i++) {
+		struct pending_slot *ps = &p->slots[i];
+
+		if (!ps->header_line)
+			continue;
+		if (i >= s->max_slots) {
+			pr_err("%s:%u: slot %u is not below max_slots (%u)", path, ps->header_line, i,
+			       s->max_slots);
+			goto out;
+		}
+		if (!ps->has_key) {
+			pr_err("%s:%u: [slot %u] has no key or key_file", path, ps->header_line, i);
+			goto out;
+		}
+		if (!ps->has_du) {
+			/* Allowed only when there is no choice. */
+			if (s->du_mask & (s->du_mask - 1)) {
+				pr_err("%s:%u: [slot %u] needs data_unit_size: [ice] lists several "
+				       "sizes",
+				       path, ps->header_line, i);
+				goto out;
+			}
+			ps->du_size = ICE_MIN_DU * s->du_mask;
+		}
+		if (ice_slot_load(s, i, ps->key, ps->key_len, ps->du_size, &why)) {
+			pr_err("%s:%u: [slot %u]: %s", path, ps->header_line, i, why);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc && p->store_ready)
+		ice_store_free(s);
+	wipe_pending(p);
+	memset(p, 0, sizeof(*p));
+	free(p);
+	gcry_free(text);
+	return rc;
+}
