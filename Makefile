@@ -95,7 +95,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk
+UNIT_TESTS := image fdt serial cli bus virtio blk ice
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libbus.a
@@ -106,6 +106,7 @@ $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
 BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+$(O)/tests/unit/test_ice: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS)
 
