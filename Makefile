@@ -114,10 +114,19 @@ $(O)/tests/unit/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/runner.o
 $(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
+$(O)/tests/oracle/ice_devpath: $(O)/tests/oracle/ice_devpath.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+
+# The independent crypto oracle (Python's cryptography) against the device path
+# and the offline command; ORACLE_SEED=N reproduces a run.
+oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
+	/usr/bin/python3 tests/oracle/ice_oracle.py --build $(O) \
+		$(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
+
 reqpath-count: $(O)/tests/bench/reqpath
 	tests/bench/reqpath-callgrind.sh $(O)
 
-unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t)))
+unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t))) $(O)/tests/oracle/ice_devpath
 
 # Runs the unit tests of this ARCH (arm64 ones under qemu-aarch64-static on x86).
 unit-run: unit-build
@@ -162,6 +171,8 @@ check: deps
 	$(MAKE) format-check
 	$(MAKE) unit-run
 	$(MAKE) ARCH=arm64 unit-run
+	$(MAKE) oracle-run
+	$(MAKE) ARCH=arm64 oracle-run
 	$(MAKE) fuzz-smoke
 	$(MAKE) ARCH=arm64 build/arm64/icevmm
 	tests/system/run-all.sh
@@ -180,5 +191,5 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: oracle-run reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
