@@ -12,6 +12,8 @@
  *   …  the rest: guest RAM contents from guest-physical FUZZ_BASE
  * Ring "offsets" are relative to FUZZ_BASE unless flags bit 0 asks for raw
  * guest-physical addresses (so wrap-around and far-away addresses get tried).
+ * Flags bit 1 picks the ICE disk (VIRTIO_BLK_F_ICE offered, AES-256-XTS,
+ * slots 0-3 loaded with 512- and 4096-byte data units) instead of the plain one.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,30 +35,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t *ram;
 static struct guest_mem mem;
-static struct blk_dev *dev;
+static struct blk_dev *plain_dev, *ice_dev;
+static struct ice_store store;
 
 static void no_irq(void *ctx, unsigned int irq, int level)
 {
 	(void)ctx, (void)irq, (void)level;
 }
 
-static void fuzz_setup(void)
+static struct blk_dev *open_disk(struct ice_store *ice)
 {
 	struct irq_line irq = { .set_level = no_irq };
 	char path[] = "/dev/shm/icevmm-fuzz-XXXXXX";
+	struct blk_dev *d = calloc(1, sizeof(*d));
 	int fd = mkstemp(path);
 
-	if (fd < 0 || ftruncate(fd, FUZZ_IMAGE) < 0)
+	if (!d || fd < 0 || ftruncate(fd, FUZZ_IMAGE) < 0)
 		abort();
 	close(fd);
-	ram = calloc(1, FUZZ_RAM);
-	dev = calloc(1, sizeof(*dev));
-	if (!ram || !dev)
-		abort();
-	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
-	if (blk_open(dev, &(struct blk_opts){ .path = path, .serial = "fuzz" }, &mem, &irq) < 0)
+	if (blk_open(d, &(struct blk_opts){ .path = path, .serial = "fuzz", .ice = ice }, &mem,
+		     &irq) < 0)
 		abort();
 	unlink(path); /* the open fd keeps it alive */
+	return d;
+}
+
+static void fuzz_setup(void)
+{
+	uint8_t key[64];
+	const char *why;
+
+	ram = calloc(1, FUZZ_RAM);
+	if (!ram || ice_global_init() ||
+	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 0x9 /* 512, 4096 */, 8, 0))
+		abort();
+	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
+	for (unsigned int i = 0; i < 4; i++) {
+		for (unsigned int j = 0; j < sizeof(key); j++)
+			key[j] = (uint8_t)(i * 64 + j);
+		if (ice_slot_load(&store, i, key, sizeof(key), i & 1 ? 4096 : 512, &why))
+			abort();
+	}
+	plain_dev = open_disk(NULL);
+	ice_dev = open_disk(&store);
 }
 
 static uint64_t get(const uint8_t *in, size_t size, size_t off, int bytes)
@@ -68,7 +89,7 @@ static uint64_t get(const uint8_t *in, size_t size, size_t off, int bytes)
 	return v;
 }
 
-static void wr32(uint64_t off, uint32_t v)
+static void wr32(struct blk_dev *dev, uint64_t off, uint32_t v)
 {
 	virtio_mmio_write(&dev->transport, off, &v, 4);
 }
@@ -81,10 +102,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int nops = (unsigned int)get(data, size, 11, 1) % (FUZZ_MAX_OPS + 1);
 	uint64_t ring[3];
 	size_t payload = FUZZ_HDR + (size_t)nops * FUZZ_OP;
+	struct blk_dev *dev;
 	unsigned int i;
 
-	if (!dev)
+	if (!plain_dev)
 		fuzz_setup();
+	dev = (flags & 2) ? ice_dev : plain_dev;
 	for (i = 0; i < 3; i++) {
 		uint64_t off = get(data, size, 12 + 4 * i, 4);
 
@@ -95,24 +118,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(ram, data + payload, size - payload < FUZZ_RAM ? size - payload : FUZZ_RAM);
 
 	/* The driver's initialisation sequence (virtio 1.2, 3.1.1) with fuzzed values. */
-	wr32(0x070, 0);
-	wr32(0x070, 3);
-	wr32(0x024, 0);
-	wr32(0x020, (uint32_t)features);
-	wr32(0x024, 1);
-	wr32(0x020, (uint32_t)(features >> 32));
-	wr32(0x070, 11);
-	wr32(0x030, 0);
-	wr32(0x038, num);
-	wr32(0x080, (uint32_t)ring[0]);
-	wr32(0x084, (uint32_t)(ring[0] >> 32));
-	wr32(0x090, (uint32_t)ring[1]);
-	wr32(0x094, (uint32_t)(ring[1] >> 32));
-	wr32(0x0a0, (uint32_t)ring[2]);
-	wr32(0x0a4, (uint32_t)(ring[2] >> 32));
-	wr32(0x044, 1);
-	wr32(0x070, 15);
-	wr32(0x050, 0);
+	wr32(dev, 0x070, 0);
+	wr32(dev, 0x070, 3);
+	wr32(dev, 0x024, 0);
+	wr32(dev, 0x020, (uint32_t)features);
+	wr32(dev, 0x024, 1);
+	wr32(dev, 0x020, (uint32_t)(features >> 32));
+	wr32(dev, 0x070, 11);
+	wr32(dev, 0x030, 0);
+	wr32(dev, 0x038, num);
+	wr32(dev, 0x080, (uint32_t)ring[0]);
+	wr32(dev, 0x084, (uint32_t)(ring[0] >> 32));
+	wr32(dev, 0x090, (uint32_t)ring[1]);
+	wr32(dev, 0x094, (uint32_t)(ring[1] >> 32));
+	wr32(dev, 0x0a0, (uint32_t)ring[2]);
+	wr32(dev, 0x0a4, (uint32_t)(ring[2] >> 32));
+	wr32(dev, 0x044, 1);
+	wr32(dev, 0x070, 15);
+	wr32(dev, 0x050, 0);
 
 	/* Then whatever register accesses the input asks for, any width. */
 	for (i = 0; i < nops; i++) {
@@ -127,6 +150,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			virtio_mmio_read(&dev->transport, off, &val, width);
 	}
-	wr32(0x050, 0);
+	wr32(dev, 0x050, 0);
 	return 0;
 }

@@ -14,7 +14,7 @@ DESC, AVAIL, USED, DATA = 0x000, 0x100, 0x200, 0x300
 BASE = 0x40000000
 
 
-def seed(features, descs, heads, data_bytes, ops=b""):
+def seed(features, descs, heads, data_bytes, ops=b"", flags=0):
     ram = bytearray(0x300 + len(data_bytes))
     for i, (addr, length, flags, nxt) in enumerate(descs):
         struct.pack_into("<QIHH", ram, DESC + 16 * i, addr, length, flags, nxt)
@@ -23,7 +23,7 @@ def seed(features, descs, heads, data_bytes, ops=b""):
         struct.pack_into("<H", ram, AVAIL + 4 + 2 * i, h)
     ram[0x300:] = data_bytes
     nops = len(ops) // 8
-    hdr = struct.pack("<QHBBIII", features, NUM, 0, nops, DESC, AVAIL, USED)
+    hdr = struct.pack("<QHBBIII", features, NUM, flags, nops, DESC, AVAIL, USED)
     return hdr + ops + bytes(ram)
 
 
@@ -63,6 +63,21 @@ def main(out):
     seeds["two_and_ops"] = seed(feats, [(a, 16, NEXT, 1), (a + 16, 1, WRITE, 0),
                                         (a + 32, 16, NEXT, 3), (a + 48, 1, WRITE, 0)],
                                 [0, 2], req(4, 0) + b"\0" * 16 + req(8, 0) + b"\0", ops)
+    # ICE disk (flags bit 1): 32-byte headers with slot, activate, DUN
+    ice = feats | (1 << 22)
+
+    def ice_req(rtype, sector, slot, activate, dun):
+        return struct.pack("<IIQBBHIQ", rtype, 0, sector, slot, activate, 0, 0, dun)
+    seeds["ice_write"] = seed(ice, [(a, 32, NEXT, 1), (a + 32, 512, NEXT, 2),
+                                    (a + 544, 1, WRITE, 0)], [0],
+                              ice_req(1, 2, 0, 1, 77) + bytes(range(256)) * 2 + b"\0", flags=2)
+    seeds["ice_read_split"] = seed(ice, [(a, 20, NEXT, 1), (a + 20, 12, NEXT, 2),
+                                         (a + 32, 1000, NEXT | WRITE, 3),
+                                         (a + 1032, 3096, NEXT | WRITE, 4),
+                                         (a + 4128, 1, WRITE, 0)], [0],
+                                   ice_req(0, 8, 1, 1, 5) + bytes(4097), flags=2)
+    seeds["ice_flush"] = seed(ice, [(a, 32, NEXT, 1), (a + 32, 1, WRITE, 0)], [0],
+                              ice_req(4, 0, 0, 1, 0) + b"\0", flags=2)
     for name, blob in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(blob)
