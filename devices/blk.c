@@ -425,16 +425,20 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem
 	struct stat st;
 
 	memset(b, 0, sizeof(*b));
-	b->path = o->path;
+	b->path = strdup(o->path);
 	b->ro = o->ro;
 	b->ice = o->ice;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
+	if (!b->path) {
+		pr_err("disk %s: out of memory", o->path);
+		return -1;
+	}
 	b->fd = open(o->path, (o->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0) {
 		pr_err("disk %s: %s", o->path, strerror(errno));
-		return -1;
+		goto fail;
 	}
 	if (fstat(b->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		pr_err("disk %s: not a regular file or block device", o->path);
@@ -472,14 +476,17 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem
 			 o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE);
 	return 0;
 fail:
-	close(b->fd);
-	b->fd = -1;
+	blk_close(b);
 	return -1;
 }
 
 void blk_close(struct blk_dev *b)
 {
+	if (!b->path)
+		return; /* never opened (or already closed) */
 	if (b->fd >= 0)
 		close(b->fd); /* also drops the flock */
 	b->fd = -1;
+	free(b->path);
+	b->path = NULL;
 }

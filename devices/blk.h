@@ -64,7 +64,7 @@ struct blk_opts {
 };
 
 struct blk_dev {
-	const char *path;
+	char *path; /* our copy, for messages */
 	int fd;
 	bool ro;
 	uint64_t capacity; /* sectors */
