@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../vmm/log.h"
+#include "../vmm/strict_num.h"
 #include "ice.h"
 
 #define KEYS_FILE_MAX (256 * 1024)
@@ -74,21 +75,6 @@ static __attribute__((format(printf, 2, 3))) int fail(struct keys_parse *p, cons
 	return 0; /* libinih: this line is an error */
 }
 
-/* Strict decimal in [min, max], or -1. */
-static long parse_num(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	return v;
-}
-
 static const char *const alg_names[] = {
 	[ICE_ALG_AES_XTS] = "aes-xts",
 	[ICE_ALG_BITLOCKER_AES_CBC] = "bitlocker-aes-cbc",
@@ -105,7 +91,7 @@ static int parse_du_list(struct keys_parse *p, const char *v)
 		return fail(p, "data_unit_sizes is too long");
 	strcpy(buf, v);
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		du = parse_num(tok, ICE_MIN_DU, ICE_MAX_DU);
+		du = strict_decimal(tok, ICE_MIN_DU, ICE_MAX_DU);
 		if (du < 0 || (du & (du - 1)))
 			return fail(p, "data_unit_sizes: '%s' is not a power of two from 512 to 65536",
 				    tok);
@@ -146,7 +132,7 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 				    v);
 		return 1;
 	case 2:
-		n = parse_num(v, 128, 256);
+		n = strict_decimal(v, 128, 256);
 		if (n != 128 && n != 192 && n != 256)
 			return fail(p, "key_bits '%s': expected 128, 192 or 256", v);
 		p->key_bits = (unsigned int)n;
@@ -154,13 +140,13 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 	case 4:
 		return parse_du_list(p, v);
 	case 8:
-		n = parse_num(v, 1, ICE_MAX_SLOTS);
+		n = strict_decimal(v, 1, ICE_MAX_SLOTS);
 		if (n < 0)
 			return fail(p, "max_slots '%s': expected 1 to 255", v);
 		p->max_slots = (unsigned int)n;
 		return 1;
 	default:
-		n = parse_num(v, 0, 255);
+		n = strict_decimal(v, 0, 255);
 		if (n < 0)
 			return fail(p, "slot_offset '%s': expected 0 to 255", v);
 		p->slot_offset = (unsigned int)n;
@@ -282,7 +268,7 @@ static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name,
 		return slot_hex_key(p, ps, v);
 	if (k == 2)
 		return slot_key_file(p, ps, v);
-	du = parse_num(v, ICE_MIN_DU, ICE_MAX_DU);
+	du = strict_decimal(v, ICE_MIN_DU, ICE_MAX_DU);
 	if (du < 0 || (du & (du - 1)) || !(p->du_mask & (du / ICE_MIN_DU)))
 		return fail(p, "data_unit_size '%s' is not one of [ice] data_unit_sizes", v);
 	ps->du_size = (uint32_t)du;
@@ -295,7 +281,7 @@ static long slot_number(const char *section)
 {
 	if (strncmp(section, "slot ", 5))
 		return -1;
-	return parse_num(section + 5, 0, ICE_MAX_SLOTS - 1);
+	return strict_decimal(section + 5, 0, ICE_MAX_SLOTS - 1);
 }
 
 static int keys_handler(void *user, const char *section, const char *name, const char *value)

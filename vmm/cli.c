@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "strict_num.h"
 
 static const char usage_text[] =
 	"Usage: icevmm --kernel PATH [options]\n"
@@ -114,21 +115,6 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	return NULL;
 }
 
-/* Strict unsigned decimal in [min, max]; returns -1 if s is anything else. */
-static long parse_uint(const char *s, long min, long max)
-{
-	char *end;
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	return v;
-}
-
 enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err)
 {
 	long v;
@@ -164,7 +150,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			}
 			break;
 		case 'n':
-			v = parse_uint(optarg, 1, VMM_MAX_CPUS);
+			v = strict_decimal(optarg, 1, VMM_MAX_CPUS);
 			if (v < 0) {
 				fprintf(err,
 					"icevmm: --cpus '%s': expected a number from 1 to %d\n",
@@ -174,7 +160,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			cfg->cpus = (unsigned int)v;
 			break;
 		case 't':
-			v = parse_uint(optarg, 1, INT_MAX / 1000);
+			v = strict_decimal(optarg, 1, INT_MAX / 1000);
 			if (v < 0) {
 				fprintf(err,
 					"icevmm: --timeout '%s': expected whole seconds, "
