@@ -52,13 +52,13 @@ CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || e
 LIB_BUS := vmm/bus.c vmm/dt.c
 LIB_CLI := vmm/cli.c
 LIB_SERIAL := devices/serial.c
-LIB_DEBUG_EXIT := devices/debug_exit.c
+LIB_DOORBELL := devices/doorbell.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c
 LIB_ICE := devices/ice.c devices/ice_config.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c $(ARCH_SRCS)
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c $(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -69,7 +69,7 @@ endif
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 # Users before providers: the static linker resolves left to right.
-LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libarm64boot.a $(O)/libconsole.a \
+LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libarm64boot.a $(O)/libconsole.a \
 	$(O)/libcli.a $(O)/libbus.a
 
 all: $(O)/icevmm unit-build
@@ -81,7 +81,7 @@ $(O)/%.o: %.c
 $(O)/libbus.a: $(call obj,$(LIB_BUS))
 $(O)/libcli.a: $(call obj,$(LIB_CLI))
 $(O)/libserial.a: $(call obj,$(LIB_SERIAL))
-$(O)/libdebug_exit.a: $(call obj,$(LIB_DEBUG_EXIT))
+$(O)/libdoorbell.a: $(call obj,$(LIB_DOORBELL))
 $(O)/libarm64boot.a: $(call obj,$(LIB_ARM64BOOT))
 $(O)/libconsole.a: $(call obj,$(LIB_CONSOLE))
 $(O)/libvirtio.a: $(call obj,$(LIB_VIRTIO))
@@ -98,7 +98,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 UNIT_TESTS := image fdt serial cli bus virtio blk ice
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
-$(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdebug_exit.a $(O)/libbus.a
+$(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a

@@ -20,6 +20,7 @@ struct arch_layout {
 	uint64_t uart_base;
 	unsigned int uart_irq;
 	uint64_t debug_exit_base;
+	uint64_t boot_timer_base;
 	uint64_t virtio_base, virtio_stride;
 	unsigned int virtio_irq_base;
 };

@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
 	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
+	"      --boot-timer      log icevmm's wall and CPU time when the guest rings the\n"
+	"                        boot-timer doorbell (0x0902_0000)\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -37,7 +39,7 @@ static const char usage_text[] =
 	"3 guest reset, 4 timeout, 5 guest crash, 64+N guest wrote N to debug-exit,\n"
 	"128+S killed by signal S.\n";
 
-enum { OPT_DUMP_DTB = 256, OPT_ALLOW_INSECURE_KEYS };
+enum { OPT_DUMP_DTB = 256, OPT_ALLOW_INSECURE_KEYS, OPT_BOOT_TIMER };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -49,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "allow-insecure-keys", no_argument, NULL, OPT_ALLOW_INSECURE_KEYS },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -194,6 +197,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			break;
 		case OPT_ALLOW_INSECURE_KEYS:
 			cfg->allow_insecure_keys = true;
+			break;
+		case OPT_BOOT_TIMER:
+			cfg->boot_timer = true;
 			break;
 		case 'h':
 			fputs(usage_text, out);

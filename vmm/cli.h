@@ -36,6 +36,7 @@ struct vmm_config {
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
 	bool allow_insecure_keys; /* accept keys files readable by group/others */
+	bool boot_timer;	  /* add the boot-timer doorbell */
 };
 
 enum cli_result {

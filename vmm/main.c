@@ -8,7 +8,7 @@
 
 #include "../arch/arch.h"
 #include "../devices/blk.h"
-#include "../devices/debug_exit.h"
+#include "../devices/doorbell.h"
 #include "../devices/serial.h"
 #include "bus.h"
 #include "cli.h"
@@ -18,15 +18,28 @@
 #include "ice_cmd.h"
 #include "log.h"
 #include "run.h"
+#include "timing.h"
 #include "vm.h"
 
-static void debug_exit_request(void *ctx, int status)
+static void debug_exit_ring(void *ctx, uint32_t value)
 {
-	vm_stop(ctx, status);
+	vm_stop(ctx, EXIT_DEBUG_BASE + (int)(value & EXIT_DEBUG_MASK));
 }
 
-/* The devices every guest has: its console UART and the debug-exit port. */
-static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug_exit *dbg)
+static void boot_timer_ring(void *ctx, uint32_t value)
+{
+	double wall, cpu, first_run;
+
+	(void)ctx;
+	timing_read(&wall, &cpu, &first_run);
+	pr_info("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
+		"first KVM_RUN at %.1f ms",
+		value, wall, cpu, first_run);
+}
+
+/* The devices every guest has: its console UART and the doorbells. */
+static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, struct serial *uart,
+				struct doorbell *doorbells)
 {
 	const struct irq_line uart_irq = { .set_level = arch_set_irq,
 					   .ctx = vm,
@@ -41,15 +54,26 @@ static int add_platform_devices(struct vm *vm, struct serial *uart, struct debug
 		  .opaque = uart },
 		{ .name = "debug-exit",
 		  .base = arch_layout.debug_exit_base,
-		  .size = DEBUG_EXIT_MMIO_SIZE,
-		  .ops = &debug_exit_ops,
-		  .opaque = dbg },
+		  .size = DOORBELL_MMIO_SIZE,
+		  .ops = &doorbell_ops,
+		  .opaque = &doorbells[0] },
+		{ .name = "boot-timer",
+		  .base = arch_layout.boot_timer_base,
+		  .size = DOORBELL_MMIO_SIZE,
+		  .ops = &doorbell_ops,
+		  .opaque = &doorbells[1] },
 	};
-	size_t i;
+	size_t i, n = cfg->boot_timer ? 3 : 2;
 
 	serial_init(uart, &uart_irq, console_tx, NULL);
-	*dbg = (struct debug_exit){ .request_exit = debug_exit_request, .ctx = vm };
-	for (i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+	doorbells[0] = (struct doorbell){ .name = "debug-exit",
+					  .compatible = "icevmm,debug-exit",
+					  .ring = debug_exit_ring,
+					  .ctx = vm };
+	doorbells[1] = (struct doorbell){ .name = "boot-timer",
+					  .compatible = "icevmm,boot-timer",
+					  .ring = boot_timer_ring };
+	for (i = 0; i < n; i++) {
 		if (bus_register(&vm->bus, &devs[i])) {
 			pr_err("cannot place device %s", devs[i].name);
 			return -1;
@@ -126,7 +150,7 @@ static int boot(const struct vmm_config *cfg)
 	struct ice_store *stores[VMM_MAX_DISKS] = { NULL };
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
-	struct debug_exit dbg;
+	struct doorbell doorbells[2];
 	struct serial uart;
 	struct vm vm;
 	int status = EXIT_VMM_ERROR, err;
@@ -148,7 +172,7 @@ static int boot(const struct vmm_config *cfg)
 	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
 	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
 	    /* 4. Devices on the MMIO bus (devices/). */
-	    add_platform_devices(&vm, &uart, &dbg) || add_disks(&vm, cfg, disks, stores))
+	    add_platform_devices(&vm, cfg, &uart, doorbells) || add_disks(&vm, cfg, disks, stores))
 		goto out_vm;
 
 	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
@@ -185,6 +209,7 @@ int main(int argc, char **argv)
 {
 	struct vmm_config cfg;
 
+	timing_start();
 	if (argc > 1 && !strcmp(argv[1], "ice"))
 		return ice_cmd_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {

@@ -25,6 +25,7 @@
 #include "../arch/arch.h"
 #include "exit_status.h"
 #include "log.h"
+#include "timing.h"
 #include "vm.h"
 
 #define KVM_VCPU_KICK_SIGNAL SIGUSR1
@@ -171,6 +172,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 
+	timing_first_run();
 	while (!atomic_load(&vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

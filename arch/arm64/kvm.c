@@ -34,6 +34,7 @@ const struct arch_layout arch_layout = {
 	.uart_base = ARM64_UART_BASE,
 	.uart_irq = ARM64_UART_SPI,
 	.debug_exit_base = ARM64_DEBUG_EXIT_BASE,
+	.boot_timer_base = ARM64_BOOT_TIMER_BASE,
 	.virtio_base = ARM64_VIRTIO_MMIO_BASE,
 	.virtio_stride = ARM64_VIRTIO_MMIO_SIZE,
 	.virtio_irq_base = ARM64_VIRTIO_SPI_BASE,

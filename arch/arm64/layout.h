@@ -7,7 +7,8 @@
  *   0x0801_0000  GICv2 CPU interface (GICv2 only)      8 KiB
  *   0x080a_0000  GICv3 redistributors     128 KiB per vCPU (up to 0x0900_0000)
  *   0x0900_0000  8250 UART (console)                   4 KiB, SPI 1
- *   0x0901_0000  debug-exit                            4 KiB
+ *   0x0901_0000  debug-exit doorbell                   4 KiB
+ *   0x0902_0000  boot-timer doorbell (--boot-timer)    4 KiB
  *   0x0a00_0000  virtio-mmio devices      0x200 each, SPI 16 + n
  *   0x8000_0000  RAM (--mem)
  */
@@ -25,6 +26,7 @@
 #define ARM64_UART_BASE 0x09000000ULL
 #define ARM64_UART_SPI 1
 #define ARM64_DEBUG_EXIT_BASE 0x09010000ULL
+#define ARM64_BOOT_TIMER_BASE 0x09020000ULL
 #define ARM64_VIRTIO_MMIO_BASE 0x0a000000ULL
 #define ARM64_VIRTIO_MMIO_SIZE 0x200ULL
 #define ARM64_VIRTIO_SPI_BASE 16

@@ -5,14 +5,14 @@
 
 #include "../../arch/arm64/fdt.h"
 #include "../../arch/arm64/layout.h"
-#include "../../devices/debug_exit.h"
+#include "../../devices/doorbell.h"
 #include "../../devices/serial.h"
 #include "unit.h"
 
 static uint8_t blob[64 * 1024];
 static struct mmio_bus bus;
 static struct serial uart;
-static struct debug_exit dbg;
+static struct doorbell dbg = { .name = "debug-exit", .compatible = "icevmm,debug-exit" };
 static const uint64_t mpidrs[] = { 0x80000000, 0x80000001 };
 
 static void build(enum arm64_gic_version gic, unsigned int ncpus, int with_initrd)
@@ -28,8 +28,8 @@ static void build(enum arm64_gic_version gic, unsigned int ncpus, int with_initr
 		  .opaque = &uart },
 		{ .name = "debug-exit",
 		  .base = ARM64_DEBUG_EXIT_BASE,
-		  .size = DEBUG_EXIT_MMIO_SIZE,
-		  .ops = &debug_exit_ops,
+		  .size = DOORBELL_MMIO_SIZE,
+		  .ops = &doorbell_ops,
 		  .opaque = &dbg },
 	};
 	struct arm64_fdt_params p = {
