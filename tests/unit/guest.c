@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Fake guest memory and a scripted virtio driver; see guest.h. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guest.h"
 
@@ -71,26 +74,26 @@ uint32_t tg_driver_init(struct test_guest *g, struct virtio_mmio *t, uint64_t fe
 	g->used = tg_alloc(g, 6 + 8ULL * num, 4);
 	g->avail_idx = g->used_seen = g->next_desc = 0;
 
-	tg_write32(t, 0x070, 0);		/* reset */
-	tg_write32(t, 0x070, 1);		/* ACKNOWLEDGE */
-	tg_write32(t, 0x070, 1 | 2);		/* DRIVER */
-	tg_write32(t, 0x024, 0);		/* DriverFeaturesSel */
+	tg_write32(t, 0x070, 0);     /* reset */
+	tg_write32(t, 0x070, 1);     /* ACKNOWLEDGE */
+	tg_write32(t, 0x070, 1 | 2); /* DRIVER */
+	tg_write32(t, 0x024, 0);     /* DriverFeaturesSel */
 	tg_write32(t, 0x020, (uint32_t)features);
 	tg_write32(t, 0x024, 1);
 	tg_write32(t, 0x020, (uint32_t)(features >> 32));
-	tg_write32(t, 0x070, 1 | 2 | 8);	/* FEATURES_OK */
+	tg_write32(t, 0x070, 1 | 2 | 8); /* FEATURES_OK */
 	if (!(tg_read32(t, 0x070) & 8))
 		return tg_read32(t, 0x070);
-	tg_write32(t, 0x030, 0);		/* QueueSel */
-	tg_write32(t, 0x038, num);		/* QueueNum */
+	tg_write32(t, 0x030, 0);   /* QueueSel */
+	tg_write32(t, 0x038, num); /* QueueNum */
 	tg_write32(t, 0x080, (uint32_t)g->desc);
 	tg_write32(t, 0x084, (uint32_t)(g->desc >> 32));
 	tg_write32(t, 0x090, (uint32_t)g->avail);
 	tg_write32(t, 0x094, (uint32_t)(g->avail >> 32));
 	tg_write32(t, 0x0a0, (uint32_t)g->used);
 	tg_write32(t, 0x0a4, (uint32_t)(g->used >> 32));
-	tg_write32(t, 0x044, 1);		/* QueueReady */
-	tg_write32(t, 0x070, 1 | 2 | 8 | 4);	/* DRIVER_OK */
+	tg_write32(t, 0x044, 1);	     /* QueueReady */
+	tg_write32(t, 0x070, 1 | 2 | 8 | 4); /* DRIVER_OK */
 	return tg_read32(t, 0x070);
 }
 
@@ -166,4 +169,103 @@ uint16_t tg_avail_event(struct test_guest *g)
 
 	memcpy(&v, (uint8_t *)tg_ptr(g, g->used) + 4 + 8 * g->num, 2);
 	return v;
+}
+
+uint16_t tg_add(struct test_guest *g, const struct tg_buf *bufs, unsigned int n)
+{
+	uint16_t head = g->next_desc % g->num;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t idx = (head + i) % g->num;
+
+		tg_desc(g, 0, idx, bufs[i].gpa, bufs[i].len,
+			(bufs[i].writable ? VIRTQ_DESC_F_WRITE : 0) |
+				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
+			(uint16_t)((idx + 1) % g->num));
+	}
+	g->next_desc = (uint16_t)((head + n) % g->num);
+	tg_publish(g, head);
+	return head;
+}
+
+uint8_t *tg_snapshot(struct test_guest *g)
+{
+	uint8_t *snap = malloc(g->mem.size);
+
+	if (!snap)
+		abort();
+	memcpy(snap, g->mem.host, g->mem.size);
+	return snap;
+}
+
+void tg_snapshot_accept(struct test_guest *g, uint8_t *snap, uint64_t gpa, uint64_t len)
+{
+	memcpy(snap + (gpa - TG_BASE), tg_ptr(g, gpa), len);
+}
+
+void tg_snapshot_accept_used(struct test_guest *g, uint8_t *snap)
+{
+	tg_snapshot_accept(g, snap, g->used, 6 + 8ULL * g->num);
+}
+
+uint64_t tg_snapshot_diff(struct test_guest *g, const uint8_t *snap)
+{
+	uint64_t i;
+
+	if (!memcmp(snap, g->mem.host, g->mem.size))
+		return 0;
+	for (i = 0; snap[i] == g->mem.host[i]; i++)
+		;
+	return TG_BASE + i;
+}
+
+int tg_image_create(char *path, const void *content, size_t len, uint64_t size)
+{
+	static const char *const dirs[] = { "/dev/shm", "/tmp" };
+	unsigned int i;
+	int fd = -1;
+
+	for (i = 0; i < 2 && fd < 0; i++) {
+		snprintf(path, TG_PATH_MAX, "%s/icevmm-test-XXXXXX", dirs[i]);
+		fd = mkstemp(path);
+	}
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    (len && pwrite(fd, content, len, 0) != (ssize_t)len)) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+long long tg_image_diff(const char *path, const void *expect, size_t len)
+{
+	const uint8_t *e = expect;
+	uint8_t *buf = malloc(len + 1);
+	long long diff = -1;
+	ssize_t n = 0;
+	size_t i;
+	int fd;
+
+	if (!buf)
+		abort();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		n = pread(fd, buf, len + 1, 0); /* one byte more: the file must not be longer */
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		n = 0;
+	for (i = 0; i < len && i < (size_t)n; i++) {
+		if (buf[i] != e[i])
+			break;
+	}
+	if (i < len || (size_t)n != len)
+		diff = (long long)i;
+	free(buf);
+	return diff;
 }

@@ -25,9 +25,9 @@ struct tg_buf {
 struct test_guest {
 	struct guest_mem mem;
 	struct irq_line irq;
-	int irq_level;	     /* current level of the device's line */
+	int irq_level;		 /* current level of the device's line */
 	unsigned int irq_raises; /* 0 -> 1 transitions */
-	uint64_t next_free;  /* bump allocator for buffers */
+	uint64_t next_free;	 /* bump allocator for buffers */
 	/* The one queue the tests drive */
 	uint16_t num;
 	uint64_t desc, avail, used;
@@ -67,5 +67,31 @@ bool tg_get_used(struct test_guest *g, uint32_t *id, uint32_t *len);
 /* avail->used_event / used->avail_event (event idx) */
 void tg_set_used_event(struct test_guest *g, uint16_t v);
 uint16_t tg_avail_event(struct test_guest *g);
+
+/* Like tg_submit, but only chains and publishes: no QueueNotify (for batches). */
+uint16_t tg_add(struct test_guest *g, const struct tg_buf *bufs, unsigned int n);
+
+/*
+ * Checking that a device wrote nothing it should not have: take a copy of all
+ * guest RAM, accept the ranges the device may write (the used ring, a status
+ * byte, ...) by copying them from guest RAM into the copy, then look for the
+ * first byte that still differs.
+ */
+uint8_t *tg_snapshot(struct test_guest *g); /* free() it */
+void tg_snapshot_accept(struct test_guest *g, uint8_t *snap, uint64_t gpa, uint64_t len);
+/* gpa of the first byte of guest RAM that differs from snap; 0 if none. */
+uint64_t tg_snapshot_diff(struct test_guest *g, const uint8_t *snap);
+/* The used ring of the test queue (flags, idx, ring[num], avail_event) */
+void tg_snapshot_accept_used(struct test_guest *g, uint8_t *snap);
+
+/*
+ * Raw image files: a temporary file (tmpfs if possible) of `size` bytes, the
+ * first `len` of them from `content` (the rest a hole). Writes the path into
+ * path[TG_PATH_MAX]; 0 or -1.
+ */
+#define TG_PATH_MAX 64
+int tg_image_create(char *path, const void *content, size_t len, uint64_t size);
+/* Offset of the first byte where the file differs from expect[0..len), or -1 if equal. */
+long long tg_image_diff(const char *path, const void *expect, size_t len);
 
 #endif
