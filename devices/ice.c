@@ -12,36 +12,62 @@
 #include <errno.h>
 #include <gcrypt.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../vmm/log.h"
 #include "ice.h"
 
-/* libgcrypt's secure (mlock'ed) pool: 255 slots x 2 handles outgrow the 16 KiB default. */
-#define ICE_SECMEM_INITIAL (256 * 1024)
-#define ICE_SECMEM_GROW (128 * 1024)
+/*
+ * libgcrypt's secure pool (mlock'ed; its 16 KiB default holds 5 slots). A
+ * handle costs ~2 KiB (CBC, ECB) to ~3 KiB (XTS, two key schedules); ESSIV and
+ * BitLocker take two handles. Plus room for decoding keys while parsing.
+ */
+#define ICE_SECMEM_PER_SLOT (4 * 1024)
+#define ICE_SECMEM_BASE (32 * 1024)
 
-static pthread_once_t ice_once = PTHREAD_ONCE_INIT;
-static int ice_init_result;
+static pthread_mutex_t ice_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ice_init_state; /* 0: not yet, 1: done, -1: failed */
 
-static void ice_global_init_once(void)
+size_t ice_secmem_size(unsigned int nslots)
 {
+	return ICE_SECMEM_BASE + (size_t)nslots * ICE_SECMEM_PER_SLOT;
+}
+
+/* mlock needs CAP_IPC_LOCK or a big enough RLIMIT_MEMLOCK: check, and say so. */
+static int ice_check_memlock(size_t bytes)
+{
+	struct rlimit rl;
+
+	if (geteuid() == 0 || getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= bytes)
+		return 0;
+	pr_err("keys need %zu KiB of locked memory but RLIMIT_MEMLOCK is %llu KiB: raise it "
+	       "(ulimit -l)",
+	       bytes / 1024, (unsigned long long)rl.rlim_cur / 1024);
+	return -1;
+}
+
+int ice_global_init(size_t secmem_bytes)
+{
+	pthread_mutex_lock(&ice_init_lock);
+	if (ice_init_state)
+		goto out;
+	ice_init_state = -1;
 	/* XTS arrived in libgcrypt 1.8. */
 	if (!gcry_check_version("1.8.0")) {
 		pr_err("libgcrypt %s is too old: ICE needs 1.8 or later", gcry_check_version(NULL));
-		ice_init_result = -1;
-		return;
+		goto out;
 	}
-	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
-	gcry_control(GCRYCTL_INIT_SECMEM, ICE_SECMEM_INITIAL, 0);
-	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, ICE_SECMEM_GROW, 0);
-	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
+	if (ice_check_memlock(secmem_bytes))
+		goto out;
+	/* A fixed pool: libgcrypt would not lock the pools it adds when it grows. */
+	gcry_control(GCRYCTL_INIT_SECMEM, secmem_bytes, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-}
-
-int ice_global_init(void)
-{
-	pthread_once(&ice_once, ice_global_init_once);
-	return ice_init_result;
+	ice_init_state = 1;
+out:
+	pthread_mutex_unlock(&ice_init_lock);
+	return ice_init_state == 1 ? 0 : -1;
 }
 
 static unsigned int key_size_bytes(enum ice_key_size k)
@@ -172,7 +198,8 @@ int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, si
 	}
 	if (slot_make(s, &fresh, key, key_len)) {
 		slot_clear(&fresh);
-		*why = "libgcrypt refused the key or ran out of secure memory";
+		*why = "libgcrypt refused the key, or its locked pool is full (size it with "
+		       "ice_global_init() for every slot)";
 		return -EIO;
 	}
 	pthread_mutex_lock(&s->lock);

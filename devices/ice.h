@@ -55,8 +55,15 @@ struct ice_store {
 	struct ice_slot slots[ICE_MAX_SLOTS];
 };
 
-/* Once per process, before any other ice_* call; returns 0 or prints why. */
-int ice_global_init(void);
+/*
+ * Once per process, before cipher handles exist: libgcrypt with a locked
+ * secure-memory pool of secmem_bytes (ice_secmem_size() of every slot the
+ * process will load; the pool does not grow: growth would not be locked).
+ * Later calls are no-ops. Returns 0 or prints why.
+ */
+int ice_global_init(size_t secmem_bytes);
+/* Secure memory for nslots slots of any algorithm, and parsing. */
+size_t ice_secmem_size(unsigned int nslots);
 
 /* An empty store with this capability; -EINVAL if the wire format forbids it. */
 int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_size,
@@ -98,5 +105,7 @@ uint32_t ice_capability(const struct ice_store *s);
  * or others is refused unless allow_insecure.
  */
 int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure);
+/* How many [slot N] sections a keys file has (to size ice_global_init), or -1 (printed). */
+int ice_keys_count_slots(const char *path, bool allow_insecure);
 
 #endif

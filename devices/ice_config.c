@@ -12,11 +12,18 @@
  *   key = 0001...3f            ; or key_file = PATH (raw bytes, relative to this file)
  *   data_unit_size = 4096      ; may be left out if one size is listed
  *
- * Key text must not linger: the file is read straight into libgcrypt's
- * locked secure memory (no stdio buffer), parsed from there with
- * ini_parse_string(), and wiped; decoded keys also live in secure memory
- * until they are set into their cipher handles. libinih copies each line
- * into a stack buffer, so the stack is scrubbed after parsing too.
+ * Key text must not linger: the file is read with read(2) (no stdio buffer)
+ * into memory locked with mlock(2), checked line by line (prescan), parsed
+ * from there with ini_parse_string(), then wiped and unlocked. Decoded keys
+ * live in libgcrypt's locked secure memory until they are set into their
+ * cipher handles. libinih copies each line into a stack buffer, so the stack
+ * is scrubbed after parsing too.
+ *
+ * Errors name the exact line. libinih calls the handler without a line
+ * number, once per "name = value" line, in order; the prescan lists those
+ * lines, so the n-th handler call belongs to the n-th of them. The prescan
+ * also refuses what libinih would silently misread: over-long lines (split),
+ * indented lines (continuations of the previous value).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,8 +43,14 @@
 #include "ice.h"
 
 #define KEYS_FILE_MAX (256 * 1024)
-/* libinih's line buffer is INI_MAX_LINE bytes incl. newline and NUL. */
+/* libinih's line buffer is INI_MAX_LINE bytes: the line with its CR/LF, and a NUL. */
 #define KEYS_LINE_MAX (INI_MAX_LINE - 2)
+
+/* A keys file's text in memory we locked ourselves. */
+struct keys_text {
+	char *buf;
+	size_t len, map_len;
+};
 
 struct pending_slot {
 	unsigned int header_line; /* 0: no such section */
@@ -60,19 +74,43 @@ struct keys_parse {
 	/* [slot N] */
 	struct pending_slot slots[ICE_MAX_SLOTS];
 	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
+	unsigned int nslots;
+	/* Line numbers of the "name = value" lines, in order (the prescan) */
+	unsigned int *key_lines, nkey_lines, handler_calls;
 	char why[PATH_MAX + 160]; /* the first error; never holds key material */
+	unsigned int why_line;	  /* its line; 0: the file as a whole */
 };
 
+static void vfail_at(struct keys_parse *p, unsigned int line, const char *fmt, va_list ap)
+{
+	if (p->why[0])
+		return; /* report only the first error */
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	p->why_line = line;
+}
+
+/* An error about the line being parsed. */
 static __attribute__((format(printf, 2, 3))) int fail(struct keys_parse *p, const char *fmt, ...)
+{
+	unsigned int n = p->handler_calls;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(p, n && n <= p->nkey_lines ? p->key_lines[n - 1] : 0, fmt, ap);
+	va_end(ap);
+	return 0; /* libinih: this line is an error */
+}
+
+/* An error about another line (a section header, say). */
+static __attribute__((format(printf, 3, 4))) int fail_at(struct keys_parse *p, unsigned int line,
+							 const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(p->why, sizeof(p->why), fmt, ap);
-		va_end(ap);
-	}
-	return 0; /* libinih: this line is an error */
+	va_start(ap, fmt);
+	vfail_at(p, line, fmt, ap);
+	va_end(ap);
+	return 0;
 }
 
 static const char *const alg_names[] = {
@@ -163,13 +201,14 @@ static int finish_ice(struct keys_parse *p)
 	if (p->store_ready)
 		return 1;
 	if (!p->ice_line)
-		return fail(p, "no [ice] section");
+		return fail_at(p, 0, "no [ice] section");
 	if (p->alg < 0 || !p->key_bits || !p->du_mask)
-		return fail(p, "[ice] needs algorithm, key_bits and data_unit_sizes");
+		return fail_at(p, p->ice_line, "[ice] needs algorithm, key_bits and data_unit_sizes");
 	if (ice_store_init(p->store, (enum ice_alg)p->alg, ids[p->key_bits / 64], p->du_mask,
 			   p->max_slots, p->slot_offset))
-		return fail(p, "%s does not come with this key_bits (AES-192 is for aes-ecb only)",
-			    alg_names[p->alg]);
+		return fail_at(p, p->ice_line,
+			       "%s does not come with key_bits %u (AES-192 is for aes-ecb only)",
+			       alg_names[p->alg], p->key_bits);
 	p->store_ready = true;
 	return 1;
 }
@@ -239,8 +278,9 @@ static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const ch
 		snprintf(full, sizeof(full), "%s", v);
 	else
 		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->path), p->path, v);
+	/* The value is not echoed: a key pasted here by mistake must not be printed. */
 	if (read_secure(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
-		return fail(p, "key_file %s: %s", full, why);
+		return fail(p, "key_file: %s", why);
 	return set_slot_key(p, ps, key, len);
 }
 
@@ -289,6 +329,7 @@ static int keys_handler(void *user, const char *section, const char *name, const
 	struct keys_parse *p = user;
 	long slot;
 
+	p->handler_calls++;
 	if (p->why[0])
 		return 0; /* report only the first error */
 	if (!strcmp(section, "ice"))
@@ -299,60 +340,95 @@ static int keys_handler(void *user, const char *section, const char *name, const
 	return slot_entry(p, (unsigned int)slot, name, value);
 }
 
+/* Where a line starts, after an optional UTF-8 byte order mark (libinih skips it too). */
+static const char *skip_bom(const char *s)
+{
+	return !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
+}
+
+/* Check one section header line; records where each section starts. */
+static const char *prescan_section(struct keys_parse *p, const char *t, size_t len,
+				   unsigned int line)
+{
+	const char *end = memchr(t, ']', len);
+	size_t n = end ? (size_t)(end - t - 1) : 0;
+	char name[40];
+	long slot;
+
+	if (!end || n >= sizeof(name))
+		return "malformed section header";
+	memcpy(name, t + 1, n);
+	name[n] = 0;
+	slot = slot_number(name);
+	if (!strcmp(name, "ice")) {
+		if (p->ice_line)
+			return "[ice] appears twice";
+		p->ice_line = line;
+		return NULL;
+	}
+	if (slot < 0)
+		return "unknown section (expected [ice] or [slot N], N from 0 to 254)";
+	if (!p->ice_line)
+		return "a [slot N] section before [ice]: [ice] must come first";
+	if (p->slots[slot].header_line)
+		return "this [slot N] appears twice";
+	p->slots[slot].header_line = line;
+	p->nslots++;
+	return NULL;
+}
+
 /*
- * Before libinih sees the text: refuse over-long lines (libinih would split
- * them silently) and note where each section starts, to name the line of
- * errors found only at the end (a slot without a key) and of repeated or
- * unknown sections (empty ones never reach the handler).
+ * Before libinih sees the text: check every line, note where each section
+ * starts and which lines are "name = value" lines. Returns the line of the
+ * first problem (with *why), or 0.
  */
 static unsigned int prescan(struct keys_parse *p, const char *text, const char **why)
 {
-	unsigned int line = 0;
-	const char *s = text;
+	unsigned int line = 0, lines = 1;
+	const char *s = skip_bom(text), *c;
+	bool prev_key = false;
 
+	for (c = s; *c; c++)
+		lines += *c == '\n';
+	p->key_lines = calloc(lines, sizeof(*p->key_lines));
+	if (!p->key_lines) {
+		*why = "out of memory";
+		return 1;
+	}
 	while (*s) {
 		const char *eol = strchr(s, '\n');
-		size_t len = eol ? (size_t)(eol - s) : strlen(s);
+		size_t len = eol ? (size_t)(eol - s) : strlen(s), body = len;
 		const char *t = s;
-		char name[40];
-		long slot;
 
 		line++;
-		if (len && s[len - 1] == '\r')
-			len--;
+		/* libinih's buffer holds the CR too: count it against the limit. */
 		if (len > KEYS_LINE_MAX) {
 			*why = "line is longer than the parser's limit of 198 characters";
 			return line;
 		}
-		while (t < s + len && (*t == ' ' || *t == '\t'))
+		if (body && s[body - 1] == '\r')
+			body--;
+		while (t < s + body && (*t == ' ' || *t == '\t'))
 			t++;
-		if (t < s + len && *t == '[') {
-			const char *end = memchr(t, ']', (size_t)(s + len - t));
-			size_t n = end ? (size_t)(end - t - 1) : 0;
-
-			if (!end || n >= sizeof(name)) {
-				*why = "malformed section header";
+		if (t == s + body || *t == ';' || *t == '#') {
+			/* blank or comment */
+		} else if (*t == '[') {
+			*why = prescan_section(p, t, (size_t)(s + body - t), line);
+			if (*why)
 				return line;
-			}
-			memcpy(name, t + 1, n);
-			name[n] = 0;
-			slot = slot_number(name);
-			if (!strcmp(name, "ice")) {
-				if (p->ice_line) {
-					*why = "[ice] appears twice";
-					return line;
-				}
-				p->ice_line = line;
-			} else if (slot >= 0) {
-				if (p->slots[slot].header_line) {
-					*why = "this [slot N] appears twice";
-					return line;
-				}
-				p->slots[slot].header_line = line;
-			} else {
-				*why = "unknown section (expected [ice] or [slot N], N from 0 to 254)";
-				return line;
-			}
+			prev_key = false;
+		} else if (t > s && prev_key) {
+			/* libinih's rule: indented after a value means "continue that value". */
+			*why = "indented line after a value (libinih would read it as the "
+			       "continuation of that value)";
+			return line;
+		} else if (!memchr(t, '=', (size_t)(s + body - t)) &&
+			   !memchr(t, ':', (size_t)(s + body - t))) {
+			*why = "syntax error (expected [section], name = value or a ; comment)";
+			return line;
+		} else {
+			p->key_lines[p->nkey_lines++] = line;
+			prev_key = true;
 		}
 		s = eol ? eol + 1 : s + len;
 	}
@@ -419,6 +495,80 @@ fail:
 	return -1;
 }
 
+/*
+ * Read a keys file into memory we lock ourselves (its size decides how much
+ * of libgcrypt's secure pool to ask for, so the text cannot live there).
+ */
+static int keys_text_read(const char *path, bool allow_insecure, struct keys_text *t,
+			  const char **why)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(t, 0, sizeof(*t));
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		goto fail;
+	}
+	if ((st.st_mode & 077) && !allow_insecure) {
+		*why = "readable by group or others: chmod 600 it (or pass --allow-insecure-keys)";
+		goto fail;
+	}
+	if (st.st_size > KEYS_FILE_MAX) {
+		*why = "too large for a keys file (over 256 KiB)";
+		goto fail;
+	}
+	t->map_len = ((size_t)st.st_size + 1 + (size_t)page - 1) & ~((size_t)page - 1);
+	t->buf = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->buf == MAP_FAILED) {
+		t->buf = NULL;
+		*why = strerror(errno);
+		goto fail;
+	}
+	if (mlock(t->buf, t->map_len) < 0) {
+		*why = "cannot lock memory for it (raise RLIMIT_MEMLOCK: ulimit -l)";
+		goto fail;
+	}
+	madvise(t->buf, t->map_len, MADV_DONTDUMP);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, t->buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*why = "read failed";
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	t->buf[done] = 0;
+	t->len = done;
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	if (t->buf)
+		munmap(t->buf, t->map_len);
+	t->buf = NULL;
+	return -1;
+}
+
+static void keys_text_free(struct keys_text *t)
+{
+	if (!t->buf)
+		return;
+	explicit_bzero(t->buf, t->map_len);
+	munlock(t->buf, t->map_len);
+	munmap(t->buf, t->map_len);
+	t->buf = NULL;
+}
+
 static void wipe_pending(struct keys_parse *p)
 {
 	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++)
@@ -426,86 +576,137 @@ static void wipe_pending(struct keys_parse *p)
 			gcry_free(p->slots[i].key); /* secure memory: wiped on free */
 }
 
-int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
+static void report(const char *path, unsigned int line, const char *why)
 {
-	struct keys_parse *p;
-	const char *why = NULL;
-	unsigned int i, line;
-	uint8_t *text;
-	size_t len;
-	int rc = -1;
-
-	if (ice_global_init())
-		return -1;
-	if (read_secure(path, allow_insecure, KEYS_FILE_MAX, &text, &len, &why)) {
-		pr_err("keys file %s: %s", path, why);
-		return -1;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		gcry_free(text);
-		pr_err("keys file %s: out of memory", path);
-		return -1;
-	}
-	*p = (struct keys_parse){ .store = s, .path = path, .allow_insecure = allow_insecure,
-				  .alg = -1, .max_slots = 32 };
-	memset(s, 0, sizeof(*s));
-	if (strlen((char *)text) != len) {
-		pr_err("%s: contains a NUL byte (not a text file)", path);
-		goto out;
-	}
-	line = prescan(p, (const char *)text, &why);
-	if (line) {
+	if (line)
 		pr_err("%s:%u: %s", path, line, why);
-		goto out;
+	else
+		pr_err("keys file %s: %s", path, why);
+}
+
+/* Read the file into locked memory and prescan it; prints the error, if any. */
+static int keys_open(struct keys_parse *p, struct keys_text *t)
+{
+	const char *why = NULL;
+	unsigned int line;
+
+	if (keys_text_read(p->path, p->allow_insecure, t, &why)) {
+		report(p->path, 0, why);
+		return -1;
 	}
-	line = (unsigned int)ini_parse_string((const char *)text, keys_handler, p);
-	scrub_stack();
+	if (strlen(t->buf) != t->len) {
+		report(p->path, 0, "contains a NUL byte (not a text file)");
+		return -1;
+	}
+	line = prescan(p, t->buf, &why);
 	if (line) {
-		pr_err("%s:%u: %s", path, line,
-		       p->why[0] ? p->why : "syntax error (expected [section] or name = value)");
-		goto out;
+		report(p->path, line, why);
+		return -1;
 	}
-	if (!finish_ice(p)) {
-		pr_err("%s:%u: %s", path, p->ice_line, p->why);
-		goto out;
+	return 0;
+}
+
+static struct keys_parse *keys_parse_new(struct ice_store *s, const char *path, bool insecure)
+{
+	struct keys_parse *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		report(path, 0, "out of memory");
+		return NULL;
 	}
+	*p = (struct keys_parse){
+		.store = s, .path = path, .allow_insecure = insecure, .alg = -1, .max_slots = 32
+	};
+	return p;
+}
+
+static void keys_parse_free(struct keys_parse *p)
+{
+	wipe_pending(p);
+	free(p->key_lines);
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+}
+
+int ice_keys_count_slots(const char *path, bool allow_insecure)
+{
+	struct keys_parse *p = keys_parse_new(NULL, path, allow_insecure);
+	struct keys_text t = { 0 };
+	int n = -1;
+
+	if (p && !keys_open(p, &t))
+		n = (int)p->nslots;
+	keys_text_free(&t);
+	if (p)
+		keys_parse_free(p);
+	return n;
+}
+
+/* After parsing: every slot complete and loaded into the store. */
+static int keys_load_slots(struct keys_parse *p)
+{
+	struct ice_store *s = p->store;
+	const char *why;
+	unsigned int i;
+
 	for (i = 0; i < ICE_MAX_SLOTS; i++) {
 		struct pending_slot *ps = &p->slots[i];
+		char msg[96];
 
 		if (!ps->header_line)
 			continue;
 		if (i >= s->max_slots) {
-			pr_err("%s:%u: slot %u is not below max_slots (%u)", path, ps->header_line, i,
-			       s->max_slots);
-			goto out;
+			snprintf(msg, sizeof(msg), "slot %u is not below max_slots (%u)", i,
+				 s->max_slots);
+			return report(p->path, ps->header_line, msg), -1;
 		}
 		if (!ps->has_key) {
-			pr_err("%s:%u: [slot %u] has no key or key_file", path, ps->header_line, i);
-			goto out;
+			snprintf(msg, sizeof(msg), "[slot %u] has no key or key_file", i);
+			return report(p->path, ps->header_line, msg), -1;
 		}
 		if (!ps->has_du) {
 			/* Allowed only when there is no choice. */
 			if (s->du_mask & (s->du_mask - 1)) {
-				pr_err("%s:%u: [slot %u] needs data_unit_size: [ice] lists several "
-				       "sizes",
-				       path, ps->header_line, i);
-				goto out;
+				snprintf(msg, sizeof(msg),
+					 "[slot %u] needs data_unit_size: [ice] lists several sizes", i);
+				return report(p->path, ps->header_line, msg), -1;
 			}
 			ps->du_size = ICE_MIN_DU * s->du_mask;
 		}
-		if (ice_slot_load(s, i, ps->key, ps->key_len, ps->du_size, &why)) {
-			pr_err("%s:%u: [slot %u]: %s", path, ps->header_line, i, why);
-			goto out;
-		}
+		if (ice_slot_load(s, i, ps->key, ps->key_len, ps->du_size, &why))
+			return report(p->path, ps->header_line, why), -1;
 	}
-	rc = 0;
+	return 0;
+}
+
+int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
+{
+	struct keys_parse *p = keys_parse_new(s, path, allow_insecure);
+	struct keys_text t = { 0 };
+	int rc = -1, line;
+
+	memset(s, 0, sizeof(*s));
+	if (!p || keys_open(p, &t))
+		goto out;
+	/* First use in this process: size the locked pool for these slots. */
+	if (ice_global_init(ice_secmem_size(p->nslots)))
+		goto out;
+	line = ini_parse_string(t.buf, keys_handler, p);
+	scrub_stack();
+	if (p->why[0] || (line == 0 && !finish_ice(p))) {
+		report(path, p->why_line, p->why);
+		goto out;
+	}
+	if (line) { /* libinih saw something the prescan let through */
+		report(path, line > 0 ? (unsigned int)line : 0, "syntax error");
+		goto out;
+	}
+	rc = keys_load_slots(p);
 out:
-	if (rc && p->store_ready)
+	if (rc && p && p->store_ready)
 		ice_store_free(s);
-	wipe_pending(p);
-	memset(p, 0, sizeof(*p));
-	free(p);
-	gcry_free(text);
+	keys_text_free(&t);
+	if (p)
+		keys_parse_free(p);
 	return rc;
 }

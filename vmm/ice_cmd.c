@@ -88,6 +88,7 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 {
 	uint8_t *buf = malloc(ICE_CMD_CHUNK);
 	uint64_t total = 0;
+	bool duns_left = true; /* false once a chunk ended at DUN 2^64 - 1 */
 	uint32_t du = 0;
 	ssize_t n;
 	int rc = 1;
@@ -97,7 +98,7 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 		return 1;
 	}
 	while ((n = read_full(in, buf, ICE_CMD_CHUNK)) > 0) {
-		du = ice_check(s, slot, dun, (uint64_t)n);
+		du = duns_left ? ice_check(s, slot, dun, (uint64_t)n) : 0;
 		if (!du)
 			break;
 		if (ice_crypt(s, slot, dun, buf, (size_t)n, encrypt) ||
@@ -107,6 +108,9 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 			goto out;
 		}
 		total += (uint64_t)n;
+		/* The chunk's last DUN was checked to fit; the next one may not exist. */
+		if (dun + ((uint64_t)n / du - 1) == UINT64_MAX)
+			duns_left = false;
 		dun += (uint64_t)n / du;
 	}
 	if (n < 0) {
@@ -114,7 +118,9 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 		goto out;
 	}
 	if (n > 0) { /* ice_check refused this chunk: say exactly why */
-		if (slot >= s->max_slots)
+		if (!duns_left)
+			pr_err("ice: the data unit numbers would pass 2^64 - 1");
+		else if (slot >= s->max_slots)
 			pr_err("ice: slot %u is not below max_slots (%u)", slot, s->max_slots);
 		else if (!s->slots[slot].loaded)
 			pr_err("ice: slot %u has no key in the keys file", slot);

@@ -85,8 +85,20 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 /* Keyslot stores of the ICE disks, loaded before any VM work (a bad keys file fails fast). */
 static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 {
-	unsigned int i;
+	unsigned int i, nslots = 0;
+	int n;
 
+	/* libgcrypt's locked pool is sized once, for every slot of every disk. */
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (!cfg->disks[i].ice_keys)
+			continue;
+		n = ice_keys_count_slots(cfg->disks[i].ice_keys, cfg->allow_insecure_keys);
+		if (n < 0)
+			return -1;
+		nslots += (unsigned int)n;
+	}
+	if (nslots && ice_global_init(ice_secmem_size(nslots)))
+		return -1;
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (!cfg->disks[i].ice_keys)
 			continue;

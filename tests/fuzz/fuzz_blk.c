@@ -66,7 +66,7 @@ static void fuzz_setup(void)
 	const char *why;
 
 	ram = calloc(1, FUZZ_RAM);
-	if (!ram || ice_global_init() ||
+	if (!ram || ice_global_init(ice_secmem_size(8)) ||
 	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 0x9 /* 512, 4096 */, 8, 0))
 		abort();
 	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };

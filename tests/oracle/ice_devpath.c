@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	plain = slurp(argv[4], &len);
 	if (!len || len > MAX_DATA)
 		return die("input must be 1 byte to 1 MiB");
-	if (ice_global_init() || ice_store_load_file(&store, argv[1], false))
+	if (ice_store_load_file(&store, argv[1], false))
 		return die("cannot load the keys file");
 	fd = mkstemp(img);
 	if (fd < 0 || ftruncate(fd, SECTOR * 512 + (off_t)len + 65536) < 0)

@@ -142,7 +142,21 @@ def main():
                         failures += 1
                         print(f"FAIL  {name}: {what} (exit {r.returncode}) "
                               f"{r.stderr.decode(errors='replace').strip()}")
-    print(f"ice oracle: {cases} cases x 3 paths, {failures} failure(s), seed {seed}")
+        # The offline command streams in 256 KiB chunks: the DUN limit must hold
+        # across chunks (512 KiB of 4 KiB units ending exactly at 2^64 - 1, and one past).
+        c = {"key": bytes(range(64)), "sizes": [4096], "du": 4096, "max_slots": 4, "slot": 1}
+        write_keys(keys, "aes-xts", 256, c)
+        data = bytes(512 << 10)
+        for dun, ok_want in (((1 << 64) - 128, True), ((1 << 64) - 64, False)):
+            cases += 1
+            r = run(icevmm + ["ice", "encrypt", "--keys", keys, "--slot", "1", "--dun", str(dun)],
+                    data)
+            want = oracle_encrypt("aes-xts", c["key"], 4096, dun, data) if ok_want else b""
+            if (r.returncode == 0) != ok_want or (ok_want and r.stdout != want):
+                failures += 1
+                print(f"FAIL  icevmm ice encrypt of 128 units at DUN {dun:#x}: exit "
+                      f"{r.returncode}, expected {'success' if ok_want else 'a refusal'}")
+    print(f"ice oracle: {cases} cases, {failures} failure(s), seed {seed}")
     return 1 if failures else 0
 
 
