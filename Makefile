@@ -163,8 +163,13 @@ unit: deps
 	$(MAKE) unit-run
 	$(MAKE) ARCH=arm64 unit-run
 
-system: deps
-	$(MAKE) ARCH=arm64 $(if $(filter arm64,$(HOST_ARCH)),,ARCH=arm64) build/arm64/icevmm
+# What the system tests boot: the arm64 icevmm, the ICE self-test firmware,
+# and a host icevmm for `icevmm ice decrypt` on the results.
+system-build:
+	$(MAKE) ARCH=arm64 build/arm64/icevmm build/firmware/ice-selftest.Image
+	$(MAKE) build/$(HOST_ARCH)/icevmm
+
+system: deps system-build
 	tests/system/run-all.sh
 
 check: deps
@@ -174,11 +179,11 @@ check: deps
 	$(MAKE) oracle-run
 	$(MAKE) ARCH=arm64 oracle-run
 	$(MAKE) fuzz-smoke
-	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	$(MAKE) system-build
 	tests/system/run-all.sh
 
 run: deps
-	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	$(MAKE) system-build
 	scripts/run-demo.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
@@ -191,5 +196,46 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: oracle-run reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: system-build oracle-run reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# ---- BEGIN firmware/ice-selftest (bare-metal arm64 ICE self-test guest) ----
+# `make build/firmware/ice-selftest.Image`: a Linux-style arm64 Image that
+# icevmm boots with --kernel; it drives a VIRTIO_BLK_F_ICE disk and exits
+# through debug-exit. See firmware/ice-selftest/README.md and
+# tests/system/run-all.sh (case ice_selftest). Cross-built whatever ARCH says.
+ICE_FW_DIR := firmware/ice-selftest
+ICE_FW_OUT := build/firmware/ice-selftest
+ICE_FW_CC := aarch64-linux-gnu-gcc
+ICE_FW_OBJCOPY := aarch64-linux-gnu-objcopy
+ICE_FW_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -nostartfiles -mgeneral-regs-only -O2 \
+	-fno-pic -static -mstrict-align -mno-outline-atomics -fno-stack-protector \
+	-fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	$(WARNINGS) -MMD -MP
+ICE_FW_LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments -T $(ICE_FW_DIR)/ice-selftest.lds
+ICE_FW_OBJS := $(addprefix $(ICE_FW_OUT)/,start.o vectors.o mmu.o fdt.o uart.o report.o lib.o \
+	virtio.o selftest.o)
+
+$(ICE_FW_OUT)/%.o: $(ICE_FW_DIR)/%.c
+	@mkdir -p $(dir $@)
+	@echo "  $(notdir $(ICE_FW_CC)) $@"
+	@$(ICE_FW_CC) $(ICE_FW_CFLAGS) -c -o $@ $<
+
+$(ICE_FW_OUT)/%.o: $(ICE_FW_DIR)/%.S
+	@mkdir -p $(dir $@)
+	@echo "  $(notdir $(ICE_FW_CC)) $@"
+	@$(ICE_FW_CC) $(ICE_FW_CFLAGS) -D__ASSEMBLY__ -c -o $@ $<
+
+$(ICE_FW_OUT)/ice-selftest.elf: $(ICE_FW_OBJS) $(ICE_FW_DIR)/ice-selftest.lds
+	@echo "  LD $@"
+	@$(ICE_FW_CC) $(ICE_FW_LDFLAGS) -o $@ $(ICE_FW_OBJS)
+
+build/firmware/ice-selftest.Image: $(ICE_FW_OUT)/ice-selftest.elf
+	@echo "  OBJCOPY $@"
+	@$(ICE_FW_OBJCOPY) -O binary $< $@
+
+ice-selftest: build/firmware/ice-selftest.Image
+.PHONY: ice-selftest
+-include $(wildcard $(ICE_FW_OUT)/*.d)
+# ---- END firmware/ice-selftest ----

@@ -66,6 +66,15 @@ for c in "$@"; do
 		cmp -s "$assets/blk-ro.img" /tmp/blk-ro.img && echo same >"$out/blk.ro-unchanged"
 		rm -f /tmp/blk-rw.img /tmp/blk-ro.img
 		;;
+	ice_selftest)
+		# The bare-metal ICE self-test (firmware/ice-selftest) on a zeroed
+		# ICE disk; run-all.sh checks what it wrote with check.py.
+		cp "$assets/ice.img" /tmp/ice.img
+		run_case ice_selftest "$icevmm" --kernel "$assets/ice-selftest.Image" --mem 64M \
+			--timeout 60 --disk "/tmp/ice.img,ice=$assets/keys.conf"
+		cp /tmp/ice.img "$out/ice.img"
+		rm -f /tmp/ice.img
+		;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/guest.dtb" ;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac

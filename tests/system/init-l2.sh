@@ -29,6 +29,19 @@ while read -r ko; do
 	fi
 done </etc/modules.order
 
+# The console is interrupt-driven: what a program printed may still sit in
+# the UART driver's buffer when we stop the VM. Wait until the 8250's transmit
+# counter stops moving before debug-exit or power-off.
+drain_console() {
+	last=
+	while :; do
+		now=$(grep -o 'tx:[0-9]*' /proc/tty/driver/serial 2>/dev/null | head -n 1)
+		[ "$now" = "$last" ] && return
+		last=$now
+		sleep 0.05
+	done
+}
+
 mode='test'
 exit_code=
 script=
@@ -46,6 +59,7 @@ test)
 	echo "ICEVMM-L2-INIT-OK nproc=$(nproc)"
 	if [ -n "$exit_code" ]; then
 		# icevmm's debug-exit device: a 32-bit write at 0x0901_0000.
+		drain_console
 		devmem 0x09010000 32 "$exit_code" ||
 			echo "ICEVMM-L2: debug-exit write failed"
 	fi
@@ -63,7 +77,9 @@ shell)
 	;;
 script)
 	sh "/tests/$script.sh"
-	devmem 0x09010000 32 $? || echo "ICEVMM-L2: debug-exit write failed"
+	status=$?
+	drain_console
+	devmem 0x09010000 32 $status || echo "ICEVMM-L2: debug-exit write failed"
 	;;
 reboot)
 	reboot -f
@@ -75,4 +91,5 @@ hang)
 	echo "ICEVMM-L2: unknown icevmm.mode=$mode"
 	;;
 esac
+drain_console
 poweroff -f

@@ -14,8 +14,12 @@ root=$(cd "$here/../.." && pwd)
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
 GUEST="$CACHE/arm64"
 ICEVMM="${ICEVMM:-$root/build/arm64/icevmm}"
+# An icevmm this host can run, for `icevmm ice decrypt` on the host.
+HOST_ICEVMM="${HOST_ICEVMM:-$root/build/$(uname -m | sed -e 's/aarch64/arm64/')/icevmm}"
 
-[ -x "$ICEVMM" ] || { echo "run-all: $ICEVMM is missing: make ARCH=arm64 first" >&2; exit 2; }
+for f in "$ICEVMM" "$HOST_ICEVMM" "$root/build/firmware/ice-selftest.Image"; do
+	[ -e "$f" ] || { echo "run-all: $f is missing: run it through make check" >&2; exit 2; }
+done
 "$here/fetch-guest.sh"
 "$here/mkinitramfs.sh" l2 "$GUEST/l2.cpio.gz"
 
@@ -38,6 +42,15 @@ make_ext4() { # make_ext4 IMAGE NAME
 }
 make_ext4 "$share/blk-rw.img" data
 make_ext4 "$share/blk-ro.img" ro
+
+# The ICE self-test guest, its keys (git checks files out 0644; icevmm wants
+# 0600) and a zeroed disk of the size its plan says.
+selftest="$here/ice-selftest"
+cp "$root/build/firmware/ice-selftest.Image" "$share/ice-selftest.Image"
+install -m 600 "$selftest/keys.conf" "$share/keys.conf"
+sectors=$(sed -n 's/^#define PLAN_DISK_SECTORS[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+	"$root/firmware/ice-selftest/plan.h")
+head -c $((sectors * 512)) /dev/zero >"$share/ice.img"
 
 failures=0
 pass() { echo "PASS  $*"; }
@@ -85,6 +98,7 @@ check_all_cases() {
 	expect "$d" cpus0 2 "--cpus '0'"
 	expect "$d" small_mem 1 "increase --mem"
 	check_blk "$d"
+	check_ice_selftest "$d"
 	expect "$d" dump_dtb 0
 	if [ "$(od -An -tx1 -N4 "$d/guest.dtb" 2>/dev/null | tr -d ' ')" = d00dfeed ]; then
 		pass "dump_dtb: $d/guest.dtb is a flattened device tree"
@@ -127,7 +141,28 @@ check_blk() {
 	fi
 }
 
-ALL_CASES="blk boot1 boot2 debug_exit reset timeout bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
+# ICE: the guest's own verdict, then an independent look at the image it wrote
+# (Python's cryptography and `icevmm ice decrypt`, tests/system/ice-selftest/check.py).
+check_ice_selftest() {
+	local d=$1 summary
+	expect "$d" ice_selftest 64
+	summary=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^ICE-SELFTEST \(PASS\|FAIL\) ' || true)
+	if printf '%s\n' "$summary" | grep -Eqx 'ICE-SELFTEST PASS ([0-9]+)/\1'; then
+		pass "ice_selftest: guest says '$summary'"
+	else
+		fail "ice_selftest: guest summary '${summary:-none}', expected ICE-SELFTEST PASS n/n"
+		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20
+	fi
+	if [ -f "$d/ice.img" ] && /usr/bin/python3 "$selftest/check.py" --image "$d/ice.img" \
+		--keys "$share/keys.conf" --icevmm "$HOST_ICEVMM" >"$d/check.log" 2>&1; then
+		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/check.log") host-side checks of the image"
+	else
+		fail "ice_selftest: check.py failed (or no image came back)"
+		sed 's/^/      | /' "$d/check.log" 2>/dev/null | grep -v '^      | ok' | tail -n 20
+	fi
+}
+
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-blk with VIRTIO_BLK_F_ICE: the constants and the 32-byte request
+ * header (virtio 1.2 5.2; the ICE additions as in docs/ICE.md).
+ */
+#ifndef ICE_SELFTEST_ICEBLK_H
+#define ICE_SELFTEST_ICEBLK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_ICE 22
+
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+
+/* struct virtio_blk_config offsets (from the start of config space, mmio 0x100) */
+#define VIRTIO_BLK_CFG_CAPACITY 0x00   /* le64, 512-byte sectors */
+#define VIRTIO_BLK_CFG_SLOT_INFO 0x60  /* le16: max_slots << 8 | slot_offset */
+#define VIRTIO_BLK_CFG_CAPABILITY 0x64 /* le32: alg << 24 | du_mask << 16 | key_size << 8 */
+
+#define VIRTIO_BLK_SECTOR 512
+#define ICE_HDR_LEN 32
+#define ICE_PLAIN_HDR_LEN 16 /* the header without the crypto payload */
+
+/* IN, OUT and FLUSH once ICE is negotiated; all fields little-endian (as we are). */
+struct ice_hdr {
+	uint32_t type;
+	uint32_t ioprio; /* reserved */
+	uint64_t sector;
+	uint8_t slot;
+	uint8_t activate; /* 0 plain, 1 en/decrypt, anything else is an error */
+	uint16_t reserved1;
+	uint32_t reserved2;
+	uint64_t dun; /* data unit number of the first data unit */
+};
+
+_Static_assert(sizeof(struct ice_hdr) == ICE_HDR_LEN, "ICE header is 32 bytes");
+_Static_assert(offsetof(struct ice_hdr, slot) == 16, "slot at 16");
+_Static_assert(offsetof(struct ice_hdr, dun) == 24, "data_unit_num at 24");
+
+#endif
