@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: boot the default guest (Debian's arm64 kernel + the project's
-# busybox initramfs) with icevmm and show its console. With a terminal on
-# stdin the guest gives you a shell (leave with `poweroff` or Ctrl-A x);
-# without one (CI) it prints its marker and powers off by itself.
+# busybox initramfs) with icevmm and show its console, then boot the ICE
+# self-test on the same ICE disk (scripts/demo.sh). With a terminal on stdin
+# the guest gives you a shell (leave with `poweroff` or Ctrl-A x); without one
+# (CI) it prints its marker and powers off by itself.
 #
 # On an arm64 host with a usable /dev/kvm icevmm runs natively. Anywhere else
 # it runs inside the nested rig (an arm64 L1 in QEMU TCG), transparently; the
@@ -16,7 +17,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
 GUEST="$CACHE/arm64"
-ICEVMM="$root/build/arm64/icevmm"
 cpus=${CPUS:-1}
 mem=${MEM:-256M}
 
@@ -29,21 +29,29 @@ mode="test"
 # (~14 KB, about 3 s here), which is worth it for a demo; tests use "quiet".
 cmdline="console=ttyS0 panic=-1 icevmm.mode=$mode ${GUEST_CMDLINE:-}"
 
+# Everything the demo needs in one directory: shared into L1 over 9p, or used
+# in place natively. The disk is fresh each time; the keys are the published
+# DEMO keys of the self-test (tests/system/ice-selftest/keys.conf), chmod 600.
+dir=$(mktemp -d "$CACHE/run-share.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cp "$root/build/arm64/icevmm" "$GUEST/Image" "$GUEST/l2.cpio.gz" \
+	"$root/build/firmware/ice-selftest.Image" "$here/demo.sh" "$dir/"
+install -m 600 "$root/tests/system/ice-selftest/keys.conf" "$dir/keys.conf"
+head -c $((1 << 20)) /dev/zero >"$dir/demo.img"
+
+rc=0
 if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then
-	exec "$ICEVMM" --kernel "$GUEST/Image" --initrd "$GUEST/l2.cpio.gz" \
-		--cpus "$cpus" --mem "$mem" --cmdline "$cmdline"
+	sh "$dir/demo.sh" "$dir" "$mode" "$cpus" "$mem" "$cmdline" || rc=$?
+	exit "$rc"
 fi
 
 echo "icevmm: no usable arm64 /dev/kvm here; running inside the nested rig (arm64 L1 in QEMU)" >&2
-share=$(mktemp -d "$CACHE/run-share.XXXXXX")
-trap 'rm -rf "$share"' EXIT
-cp "$ICEVMM" "$GUEST/Image" "$GUEST/l2.cpio.gz" "$share/"
-cat >"$share/job.sh" <<JOB
-/host/icevmm --kernel /host/Image --initrd /host/l2.cpio.gz --cpus $cpus --mem $mem \
-	--cmdline "$cmdline"
+# In L1 the disk lives in tmpfs (v9fs has no fallocate).
+cat >"$dir/job.sh" <<JOB
+mkdir -p /tmp/demo && cp /host/* /tmp/demo/ && chmod 600 /tmp/demo/keys.conf
+sh /tmp/demo/demo.sh /tmp/demo $mode $cpus $mem "$cmdline"
 JOB
 interactive=()
 [ "$mode" = shell ] && interactive=(--interactive)
-rc=0
-"$root/tests/system/run-l1.sh" "${interactive[@]}" "$share" || rc=$?
+"$root/tests/system/run-l1.sh" "${interactive[@]}" "$dir" || rc=$?
 exit "$rc"
