@@ -123,6 +123,9 @@ oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
 	/usr/bin/python3 tests/oracle/ice_oracle.py --build $(O) \
 		$(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
 
+$(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+
 reqpath-count: $(O)/tests/bench/reqpath
 	tests/bench/reqpath-callgrind.sh $(O)
 

@@ -30,34 +30,75 @@
 #define DISCARD_SEG_SIZE 16 /* { le64 sector; le32 num_sectors; le32 flags; } */
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
-/* --- chain byte access: offsets count bytes of one direction only --- */
+/*
+ * Chain byte access. A request's bytes are addressed by offset within one
+ * direction (the readable side or the writable side) of the chain, whatever
+ * the descriptor boundaries; a chain_pos walks one side monotonically.
+ * Validated buffers are never empty, so off < len holds for the current one.
+ */
+struct chain_pos {
+	unsigned int idx; /* current buffer */
+	uint64_t off;	  /* offset into it */
+};
+
+/* Move p to the next buffer of this side at or after it; NULL at the end. */
+static uint8_t *pos_ptr(const struct virtq_chain *c, bool writable, struct chain_pos *p,
+			uint64_t *contiguous)
+{
+	while (p->idx < c->nbufs && c->bufs[p->idx].device_writable != writable) {
+		p->idx++;
+		p->off = 0;
+	}
+	if (p->idx == c->nbufs) {
+		*contiguous = 0;
+		return NULL;
+	}
+	*contiguous = c->bufs[p->idx].len - p->off;
+	return c->bufs[p->idx].host + p->off;
+}
+
+static void pos_skip(const struct virtq_chain *c, bool writable, struct chain_pos *p, uint64_t n)
+{
+	uint64_t avail;
+
+	while (pos_ptr(c, writable, p, &avail)) {
+		if (n < avail) {
+			p->off += n;
+			return;
+		}
+		n -= avail;
+		p->idx++;
+		p->off = 0;
+	}
+}
+
+/* Copy len bytes between buf and the chain at p (to_chain: into the chain); advances p. */
+static void pos_copy(const struct virtq_chain *c, bool writable, struct chain_pos *p, void *buf,
+		     uint64_t len, bool to_chain)
+{
+	uint8_t *b = buf, *g;
+	uint64_t avail, n;
+
+	while (len && (g = pos_ptr(c, writable, p, &avail))) {
+		n = avail < len ? avail : len;
+		if (to_chain)
+			memcpy(g, b, n);
+		else
+			memcpy(b, g, n);
+		pos_skip(c, writable, p, n);
+		b += n;
+		len -= n;
+	}
+}
 
 /* Copy len bytes at offset off of the chain's readable (or writable) side. */
 static void chain_copy(const struct virtq_chain *c, bool writable, uint64_t off, void *buf,
 		       uint64_t len, bool to_chain)
 {
-	uint8_t *p = buf;
-	unsigned int i;
+	struct chain_pos p = { 0, 0 };
 
-	for (i = 0; i < c->nbufs && len; i++) {
-		const struct virtq_buf *b = &c->bufs[i];
-		uint64_t n;
-
-		if (b->device_writable != writable)
-			continue;
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		n = b->len - off < len ? b->len - off : len;
-		if (to_chain)
-			memcpy(b->host + off, p, n);
-		else
-			memcpy(p, b->host + off, n);
-		p += n;
-		len -= n;
-		off = 0;
-	}
+	pos_skip(c, writable, &p, off);
+	pos_copy(c, writable, &p, buf, len, to_chain);
 }
 
 /* Build an iovec over [off, off + len) of one side of the chain; returns the count. */
@@ -154,34 +195,54 @@ static int blk_pio(struct blk_dev *b, uint8_t *buf, size_t len, uint64_t off, bo
 }
 
 /*
- * Encrypt on the way out, decrypt on the way in, through the bounce buffer:
- * a data unit may straddle guest buffers at any byte, and the guest's buffers
- * are never modified by a write.
+ * Encrypt on the way out, decrypt on the way in, through the bounce buffer,
+ * a chunk of whole data units at a time. The guest's buffers are never
+ * modified by a write. Units that lie within one guest buffer (the usual
+ * case) are en/decrypted straight between guest memory and the bounce
+ * buffer, with no extra copy; a unit that straddles guest buffers, at any
+ * byte, is gathered or scattered through the bounce buffer.
  */
 static uint8_t blk_crypt_rw(struct blk_dev *b, const struct virtq_chain *c, uint64_t data_off,
 			    uint64_t len, uint64_t pos, const struct blk_crypto *cr, uint32_t du,
 			    bool write)
 {
-	uint64_t chunk = BLK_ICE_BOUNCE / du * du, done, n;
-	uint8_t *bounce = blk_bounce();
+	uint64_t chunk = BLK_ICE_BOUNCE / du * du, done, n, i, avail, run;
+	uint8_t *bounce = blk_bounce(), *g;
+	struct chain_pos gp = { 0, 0 };
+	bool side = !write; /* the guest's data: readable for OUT, writable for IN */
+	int err;
 
 	if (!bounce)
 		return VIRTIO_BLK_S_IOERR;
+	pos_skip(c, side, &gp, data_off);
 	for (done = 0; done < len; done += n) {
-		uint64_t dun = cr->dun + done / du;
-
 		n = len - done < chunk ? len - done : chunk;
-		if (write) {
-			chain_copy(c, false, data_off + done, bounce, n, false);
-			if (ice_crypt(b->ice, cr->slot, dun, bounce, n, true) ||
-			    blk_pio(b, bounce, n, pos + done, true))
+		if (!write && blk_pio(b, bounce, n, pos + done, false))
+			return VIRTIO_BLK_S_IOERR;
+		for (i = 0; i < n; i += run) {
+			uint64_t dun = cr->dun + (done + i) / du;
+
+			g = pos_ptr(c, side, &gp, &avail);
+			run = (avail < n - i ? avail : n - i) / du * du;
+			if (run) {
+				err = write ? ice_crypt_to(b->ice, cr->slot, dun, g, bounce + i,
+							   run, true)
+					    : ice_crypt_to(b->ice, cr->slot, dun, bounce + i, g,
+							   run, false);
+				pos_skip(c, side, &gp, run);
+			} else {
+				run = du;
+				if (write)
+					pos_copy(c, side, &gp, bounce + i, du, false);
+				err = ice_crypt(b->ice, cr->slot, dun, bounce + i, du, write);
+				if (!write)
+					pos_copy(c, side, &gp, bounce + i, du, true);
+			}
+			if (err)
 				return VIRTIO_BLK_S_IOERR;
-		} else {
-			if (blk_pio(b, bounce, n, pos + done, false) ||
-			    ice_crypt(b->ice, cr->slot, dun, bounce, n, false))
-				return VIRTIO_BLK_S_IOERR;
-			chain_copy(c, true, done, bounce, n, true);
 		}
+		if (write && blk_pio(b, bounce, n, pos + done, true))
+			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
 }
@@ -198,14 +259,16 @@ static uint8_t blk_read_write(struct blk_dev *b, const struct virtq_chain *c, ui
 		return VIRTIO_BLK_S_IOERR; /* a data buffer in the wrong direction */
 	if (write && b->ro)
 		return VIRTIO_BLK_S_IOERR;
-	if (len == 0 || len % VIRTIO_BLK_SECTOR || !blk_range_ok(b, sector, len / VIRTIO_BLK_SECTOR))
+	if (len == 0 || len % VIRTIO_BLK_SECTOR ||
+	    !blk_range_ok(b, sector, len / VIRTIO_BLK_SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	/* ICE: slot in range and loaded, whole data units, last DUN <= 2^64 - 1 */
 	if (cr) {
 		du = ice_check(b->ice, cr->slot, cr->dun, len);
 		if (!du)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_crypt_rw(b, c, hdr_len, len, sector * VIRTIO_BLK_SECTOR, cr, du, write);
+		return blk_crypt_rw(b, c, write ? hdr_len : 0, len, sector * VIRTIO_BLK_SECTOR, cr,
+				    du, write);
 	}
 	cnt = chain_iov(c, !write, write ? hdr_len : 0, len, b->iov);
 	if (blk_rw(b, b->iov, cnt, sector * VIRTIO_BLK_SECTOR, write) < 0)
@@ -232,16 +295,16 @@ static int blk_write_zeroes_slow(struct blk_dev *b, uint64_t off, uint64_t len)
 }
 
 /* One DISCARD or WRITE_ZEROES range, already validated. */
-static int blk_zero_range(struct blk_dev *b, uint64_t off, uint64_t len, bool discard,
-			  bool unmap)
+static int blk_zero_range(struct blk_dev *b, uint64_t off, uint64_t len, bool discard, bool unmap)
 {
 	/* A punched hole reads back as zeroes: good for both, and the image gets sparser. */
-	if ((discard || unmap) &&
-	    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+	if ((discard || unmap) && fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					    (off_t)off, (off_t)len) == 0)
 		return 0;
 	if (discard)
 		return 0; /* discard is a hint: a file system without holes just ignores it */
-	if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+	if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ==
+	    0)
 		return 0;
 	return blk_write_zeroes_slow(b, off, len);
 }
@@ -266,7 +329,8 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 		if (discard ? seg[i].flags != 0
 			    : (seg[i].flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
 			return VIRTIO_BLK_S_UNSUPP;
-		if (seg[i].num > BLK_MAX_DISCARD_SECTORS || !blk_range_ok(b, seg[i].sector, seg[i].num))
+		if (seg[i].num > BLK_MAX_DISCARD_SECTORS ||
+		    !blk_range_ok(b, seg[i].sector, seg[i].num))
 			return VIRTIO_BLK_S_IOERR;
 	}
 	for (i = 0; i < nseg; i++) {
@@ -370,8 +434,8 @@ static bool blk_notify(struct virtio_mmio *t, unsigned int q)
 		while ((r = virtq_pop(vq, &b->chain)) != VIRTQ_EMPTY) {
 			if (r == VIRTQ_BROKEN) {
 				pr_guest("disk %s: the guest corrupted the available ring; queue "
-					"stopped until the device is reset",
-					b->path);
+					 "stopped until the device is reset",
+					 b->path);
 				break;
 			}
 			/* A malformed chain completes with nothing written (used len 0). */
@@ -399,19 +463,19 @@ static void blk_fill_config(struct blk_dev *b)
 	uint16_t slot_info;
 
 	memset(c, 0, sizeof(b->config));
-	memcpy(c + 0x00, &b->capacity, 8);	      /* capacity */
-	put_le32(c + 0x08, BLK_SIZE_MAX);	      /* size_max */
-	put_le32(c + 0x0c, BLK_SEG_MAX);	      /* seg_max */
-	put_le32(c + 0x14, VIRTIO_BLK_SECTOR);	      /* blk_size */
+	memcpy(c + 0x00, &b->capacity, 8);	       /* capacity */
+	put_le32(c + 0x08, BLK_SIZE_MAX);	       /* size_max */
+	put_le32(c + 0x0c, BLK_SEG_MAX);	       /* seg_max */
+	put_le32(c + 0x14, VIRTIO_BLK_SECTOR);	       /* blk_size */
 	put_le32(c + 0x24, BLK_MAX_DISCARD_SECTORS);   /* max_discard_sectors */
 	put_le32(c + 0x28, BLK_MAX_DISCARD_SEG);       /* max_discard_seg */
 	put_le32(c + 0x2c, BLK_DISCARD_ALIGN_SECTORS); /* discard_sector_alignment */
 	put_le32(c + 0x30, BLK_MAX_DISCARD_SECTORS);   /* max_write_zeroes_sectors */
 	put_le32(c + 0x34, BLK_MAX_DISCARD_SEG);       /* max_write_zeroes_seg */
-	c[0x38] = 1;				      /* write_zeroes_may_unmap */
+	c[0x38] = 1;				       /* write_zeroes_may_unmap */
 	if (b->ice) {
 		slot_info = ice_slot_info(b->ice);
-		memcpy(c + 0x60, &slot_info, 2);		  /* crypto.slot_info */
+		memcpy(c + 0x60, &slot_info, 2);	    /* crypto.slot_info */
 		put_le32(c + 0x64, ice_capability(b->ice)); /* crypto.capability */
 	}
 }

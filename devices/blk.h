@@ -40,7 +40,7 @@
 
 #define VIRTIO_BLK_SECTOR 512
 #define VIRTIO_BLK_ID_BYTES 20
-#define VIRTIO_BLK_CONFIG_SIZE 0x60 /* struct virtio_blk_config up to and incl. zoned */
+#define VIRTIO_BLK_CONFIG_SIZE 0x60	/* struct virtio_blk_config up to and incl. zoned */
 #define VIRTIO_BLK_CONFIG_SIZE_ICE 0x68 /* ... plus the crypto fields at 0x60 */
 
 /*
@@ -59,7 +59,7 @@
 struct blk_opts {
 	const char *path;
 	bool ro;
-	const char *serial; /* up to 20 bytes; NULL: empty */
+	const char *serial;    /* up to 20 bytes; NULL: empty */
 	struct ice_store *ice; /* keyslots: offer VIRTIO_BLK_F_ICE; NULL: a plain disk */
 };
 

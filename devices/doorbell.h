@@ -20,7 +20,7 @@
 #define DOORBELL_MMIO_SIZE 0x1000
 
 struct doorbell {
-	const char *name;	/* device-tree node name prefix */
+	const char *name; /* device-tree node name prefix */
 	const char *compatible;
 	void (*ring)(void *ctx, uint32_t value);
 	void *ctx;

@@ -77,7 +77,9 @@ static unsigned int key_size_bytes(enum ice_key_size k)
 
 static int gcry_aes(unsigned int bytes)
 {
-	return bytes == 16 ? GCRY_CIPHER_AES128 : bytes == 24 ? GCRY_CIPHER_AES192 : GCRY_CIPHER_AES256;
+	return bytes == 16   ? GCRY_CIPHER_AES128
+	       : bytes == 24 ? GCRY_CIPHER_AES192
+			     : GCRY_CIPHER_AES256;
 }
 
 int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_size,
@@ -239,6 +241,12 @@ static void put_le128(uint8_t iv[16], uint64_t lo, uint64_t hi)
 int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf, size_t len,
 	      bool encrypt)
 {
+	return ice_crypt_to(s, slot, dun, buf, buf, len, encrypt);
+}
+
+int ice_crypt_to(struct ice_store *s, unsigned int slot, uint64_t dun, const uint8_t *in,
+		 uint8_t *out, size_t len, bool encrypt)
+{
 	gcry_error_t (*op)(gcry_cipher_hd_t, void *, size_t, const void *, size_t) =
 		encrypt ? gcry_cipher_encrypt : gcry_cipher_decrypt;
 	struct ice_slot *sl;
@@ -254,8 +262,10 @@ int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf
 		err = -EIO;
 		goto out;
 	}
+	if (in == out) /* libgcrypt's in-place form */
+		in = NULL;
 	if (s->alg == ICE_ALG_AES_ECB) { /* no IV: all units in one call */
-		err = op(sl->cipher, buf, len, NULL, 0) ? -EIO : 0;
+		err = op(sl->cipher, out, len, in, in ? len : 0) ? -EIO : 0;
 		goto out;
 	}
 	for (off = 0; off < len && !err; off += sl->du_size, dun++) {
@@ -280,7 +290,8 @@ int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf
 			break;
 		}
 		if (!err && (gcry_cipher_setiv(sl->cipher, iv, 16) ||
-			     op(sl->cipher, buf + off, sl->du_size, NULL, 0)))
+			     op(sl->cipher, out + off, sl->du_size, in ? in + off : NULL,
+				in ? sl->du_size : 0)))
 			err = -EIO;
 	}
 out:

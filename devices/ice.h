@@ -37,7 +37,7 @@ enum ice_key_size { ICE_KEY_128 = 1, ICE_KEY_192 = 2, ICE_KEY_256 = 3 };
 struct ice_slot {
 	bool loaded;
 	uint32_t du_size;
-	void *cipher; /* gcry_cipher_hd_t: XTS, CBC or ECB, keyed once at load */
+	void *cipher;	 /* gcry_cipher_hd_t: XTS, CBC or ECB, keyed once at load */
 	void *iv_cipher; /* ESSIV / BitLocker: AES-ECB that makes each IV */
 };
 
@@ -94,6 +94,9 @@ uint32_t ice_check(struct ice_store *s, unsigned int slot, uint64_t dun, uint64_
  */
 int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf, size_t len,
 	      bool encrypt);
+/* The same from in to out (distinct, non-overlapping buffers, or in == out). */
+int ice_crypt_to(struct ice_store *s, unsigned int slot, uint64_t dun, const uint8_t *in,
+		 uint8_t *out, size_t len, bool encrypt);
 
 /* Config-space words (docs/ICE.md): slot_info and capability. */
 uint16_t ice_slot_info(const struct ice_store *s);

@@ -131,7 +131,8 @@ static int parse_du_list(struct keys_parse *p, const char *v)
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		du = strict_decimal(tok, ICE_MIN_DU, ICE_MAX_DU);
 		if (du < 0 || (du & (du - 1)))
-			return fail(p, "data_unit_sizes: '%s' is not a power of two from 512 to 65536",
+			return fail(p,
+				    "data_unit_sizes: '%s' is not a power of two from 512 to 65536",
 				    tok);
 		if (p->du_mask & (du / ICE_MIN_DU))
 			return fail(p, "data_unit_sizes: %s is listed twice", tok);
@@ -144,8 +145,8 @@ static int parse_du_list(struct keys_parse *p, const char *v)
 
 static int ice_key(struct keys_parse *p, const char *name, const char *v)
 {
-	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes",
-					    "max_slots", "slot_offset" };
+	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes", "max_slots",
+					    "slot_offset" };
 	unsigned int i, k = 0;
 	long n;
 
@@ -165,8 +166,9 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 			if (!strcmp(v, alg_names[i]))
 				p->alg = (int)i;
 		if (p->alg < 0)
-			return fail(p, "unknown algorithm '%s' (aes-xts, bitlocker-aes-cbc, aes-ecb "
-				       "or essiv-aes-cbc)",
+			return fail(p,
+				    "unknown algorithm '%s' (aes-xts, bitlocker-aes-cbc, aes-ecb "
+				    "or essiv-aes-cbc)",
 				    v);
 		return 1;
 	case 2:
@@ -195,7 +197,8 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 /* [ice] is complete once the first slot key arrives (or at the end). */
 static int finish_ice(struct keys_parse *p)
 {
-	static const enum ice_key_size ids[] = { [128 / 64] = ICE_KEY_128, [192 / 64] = ICE_KEY_192,
+	static const enum ice_key_size ids[] = { [128 / 64] = ICE_KEY_128,
+						 [192 / 64] = ICE_KEY_192,
 						 [256 / 64] = ICE_KEY_256 };
 
 	if (p->store_ready)
@@ -203,7 +206,8 @@ static int finish_ice(struct keys_parse *p)
 	if (!p->ice_line)
 		return fail_at(p, 0, "no [ice] section");
 	if (p->alg < 0 || !p->key_bits || !p->du_mask)
-		return fail_at(p, p->ice_line, "[ice] needs algorithm, key_bits and data_unit_sizes");
+		return fail_at(p, p->ice_line,
+			       "[ice] needs algorithm, key_bits and data_unit_sizes");
 	if (ice_store_init(p->store, (enum ice_alg)p->alg, ids[p->key_bits / 64], p->du_mask,
 			   p->max_slots, p->slot_offset))
 		return fail_at(p, p->ice_line,
@@ -233,7 +237,8 @@ static int set_slot_key(struct keys_parse *p, struct pending_slot *ps, uint8_t *
 	ps->key_len = len;
 	ps->has_key = true;
 	if (len != want)
-		return fail(p, "wrong key length: the key is %zu bytes; %s with key_bits %u takes %zu",
+		return fail(p,
+			    "wrong key length: the key is %zu bytes; %s with key_bits %u takes %zu",
 			    len, alg_names[p->alg], p->key_bits, want);
 	/* IEEE 1619 requires distinct XTS keys; equal halves make XTS degenerate. */
 	if (p->alg == ICE_ALG_AES_XTS && !memcmp(key, key + len / 2, len / 2))
@@ -287,8 +292,8 @@ static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const ch
 static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name, const char *v)
 {
 	struct pending_slot *ps = &p->slots[slot];
-	unsigned int k = !strcmp(name, "key")		 ? 1
-			 : !strcmp(name, "key_file")	 ? 2
+	unsigned int k = !strcmp(name, "key")		   ? 1
+			 : !strcmp(name, "key_file")	   ? 2
 			 : !strcmp(name, "data_unit_size") ? 4
 							   : 0;
 	long du;
@@ -668,7 +673,9 @@ static int keys_load_slots(struct keys_parse *p)
 			/* Allowed only when there is no choice. */
 			if (s->du_mask & (s->du_mask - 1)) {
 				snprintf(msg, sizeof(msg),
-					 "[slot %u] needs data_unit_size: [ice] lists several sizes", i);
+					 "[slot %u] needs data_unit_size: [ice] lists several "
+					 "sizes",
+					 i);
 				return report(p->path, ps->header_line, msg), -1;
 			}
 			ps->du_size = ICE_MIN_DU * s->du_mask;

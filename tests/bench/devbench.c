@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device-path throughput of virtio-blk, plain and with ICE, measured against
+ * the work that cannot be avoided, in the same process and the same run:
+ *   I/O only:     preadv/pwritev of the same bytes at the same offsets
+ *   cipher only:  libgcrypt AES-256-XTS over the same bytes, 4 KiB units
+ * Requests go through the transport's QueueNotify entry point exactly as a
+ * vCPU exit delivers them (fake guest memory, tests/unit/guest.c), to an
+ * image in /dev/shm. overhead = device time / (cipher-only + I/O-only).
+ *
+ * Each row is measured in ROUNDS rounds, device and reference back to back
+ * within a round (so machine noise hits both), and the median round is
+ * reported. Output: one JSON object per line on stdout:
+ *   {"name": ..., "value": us/request, "unit": "us/request",
+ *    "reference": us/request, "ratio": overhead}
+ */
+#include <gcrypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../devices/blk.h"
+#include "../unit/guest.h"
+
+#define IMAGE_BYTES (64u << 20)
+#define DU 4096
+#define ROUNDS 7
+#define MAX_QD 32
+
+static struct test_guest g;
+static struct blk_dev dev;
+static struct ice_store store;
+static uint8_t key[64];
+static int image_fd;
+static gcry_cipher_hd_t ref_cipher;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+struct req {
+	uint64_t hdr, data, status;
+};
+
+static struct req reqs[MAX_QD];
+
+/* Fill in request i's header: type, sector, and the ICE payload. */
+static void set_header(struct req *r, uint32_t type, uint64_t sector, bool ice, uint64_t dun)
+{
+	uint8_t *h = tg_ptr(&g, r->hdr);
+
+	memset(h, 0, 32);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	h[16] = 0;	 /* slot */
+	h[17] = ice;	 /* activate */
+	memcpy(h + 24, &dun, 8);
+}
+
+/* count requests of `size` bytes, qd at a time, through the device. */
+static double run_device(bool ice, bool write, uint32_t size, unsigned int qd, unsigned int count)
+{
+	uint32_t hlen = ice ? 32 : 16, id, len;
+	uint64_t per_image = IMAGE_BYTES / size, n = 0;
+	double t0 = now_us();
+
+	while (n < count) {
+		unsigned int i, batch = qd;
+
+		for (i = 0; i < batch; i++, n++) {
+			uint64_t off = (n % per_image) * size;
+			const struct tg_buf bufs[] = {
+				{ reqs[i].hdr, hlen, false },
+				{ reqs[i].data, size, !write },
+				{ reqs[i].status, 1, true },
+			};
+
+			set_header(&reqs[i], write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, off / 512, ice,
+				   off / DU);
+			*(uint8_t *)tg_ptr(&g, reqs[i].status) = 0xff;
+			tg_add(&g, bufs, 3);
+		}
+		tg_kick(&dev.transport);
+		for (i = 0; i < batch; i++) {
+			if (!tg_get_used(&g, &id, &len) ||
+			    *(uint8_t *)tg_ptr(&g, reqs[i].status) != 0) {
+				fprintf(stderr, "devbench: request failed\n");
+				exit(1);
+			}
+		}
+		tg_write32(&dev.transport, 0x064, 1); /* InterruptACK */
+		tg_set_used_event(&g, g.used_seen);
+	}
+	return (now_us() - t0) / count;
+}
+
+/*
+ * The same bytes, in the same guest buffers, with nothing but the syscalls
+ * and the cipher.
+ */
+static double run_reference(bool ice, bool write, uint32_t size, unsigned int qd,
+			    unsigned int count)
+{
+	uint64_t per_image = IMAGE_BYTES / size, n;
+	uint8_t iv[16] = { 0 };
+	double t0 = now_us();
+
+	for (n = 0; n < count; n++) {
+		uint64_t off = (n % per_image) * size, dun = off / DU;
+		uint8_t *buf = tg_ptr(&g, reqs[n % qd].data);
+		struct iovec iov = { buf, size };
+		ssize_t r;
+
+		if (!write)
+			r = preadv(image_fd, &iov, 1, (off_t)off);
+		for (uint32_t u = 0; ice && u < size; u += DU, dun++) {
+			memcpy(iv, &dun, 8);
+			gcry_cipher_setiv(ref_cipher, iv, 16);
+			if (write)
+				gcry_cipher_encrypt(ref_cipher, buf + u, DU, NULL, 0);
+			else
+				gcry_cipher_decrypt(ref_cipher, buf + u, DU, NULL, 0);
+		}
+		if (write)
+			r = pwritev(image_fd, &iov, 1, (off_t)off);
+		if (r != (ssize_t)size) {
+			fprintf(stderr, "devbench: reference I/O failed\n");
+			exit(1);
+		}
+	}
+	return (now_us() - t0) / count;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void row(bool ice, bool write, uint32_t size, unsigned int qd)
+{
+	unsigned int count = size >= (64u << 10) ? 256 : 4096, r, mid = ROUNDS / 2;
+	double dev_us[ROUNDS], ref_us[ROUNDS], ratio[ROUNDS], sorted[ROUNDS];
+	char name[64];
+
+	count = count / qd * qd;
+	for (r = 0; r < ROUNDS; r++) {
+		dev_us[r] = run_device(ice, write, size, qd, count);
+		ref_us[r] = run_reference(ice, write, size, qd, count);
+		ratio[r] = dev_us[r] / ref_us[r];
+	}
+	memcpy(sorted, ratio, sizeof(sorted));
+	qsort(sorted, ROUNDS, sizeof(double), cmp_double);
+	for (r = 0; r < ROUNDS && ratio[r] != sorted[mid]; r++)
+		;
+	snprintf(name, sizeof(name), "%s_%s_%uk_overhead%s", ice ? "ice" : "blk",
+		 write ? "write" : "read", size >> 10, qd > 1 ? "_qd32" : "");
+	printf("{\"name\": \"%s\", \"value\": %.2f, \"unit\": \"us/request\", "
+	       "\"reference\": %.2f, \"ratio\": %.3f}\n",
+	       name, dev_us[r], ref_us[r], ratio[r]);
+	fflush(stdout);
+}
+
+static void setup(bool ice)
+{
+	char path[] = "/dev/shm/icevmm-devbench-XXXXXX";
+	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
+			    (ice ? 1ULL << VIRTIO_BLK_F_ICE : 0);
+	uint8_t *fill = malloc(1 << 20);
+	unsigned int i;
+
+	image_fd = mkstemp(path);
+	if (image_fd < 0 || !fill)
+		exit(1);
+	/* A populated image: reads must not be served from holes. */
+	memset(fill, 0xa5, 1 << 20);
+	for (i = 0; i < IMAGE_BYTES >> 20; i++)
+		if (pwrite(image_fd, fill, 1 << 20, (off_t)i << 20) != 1 << 20)
+			exit(1);
+	free(fill);
+	tg_init(&g);
+	if (blk_open(&dev, &(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }, &g.mem,
+		     &g.irq) < 0)
+		exit(1);
+	unlink(path);
+	if (!(tg_driver_init(&g, &dev.transport, features, 256) & 4))
+		exit(1);
+	for (i = 0; i < MAX_QD; i++) {
+		reqs[i].hdr = tg_alloc(&g, 32, 16);
+		reqs[i].data = tg_alloc(&g, 128 << 10, 4096);
+		reqs[i].status = tg_alloc(&g, 1, 1);
+	}
+}
+
+static void teardown(void)
+{
+	blk_close(&dev);
+	close(image_fd);
+	tg_fini(&g);
+}
+
+int main(void)
+{
+	static const uint32_t sizes[] = { 4096, 128 << 10 };
+	const char *why;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	if (ice_global_init(ice_secmem_size(1)) ||
+	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 1u << 3, 1, 0) ||
+	    ice_slot_load(&store, 0, key, sizeof(key), DU, &why) ||
+	    gcry_cipher_open(&ref_cipher, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0) ||
+	    gcry_cipher_setkey(ref_cipher, key, sizeof(key)))
+		return 1;
+	for (int ice = 0; ice < 2; ice++) {
+		setup(ice);
+		for (unsigned int qd = 1; qd <= MAX_QD; qd *= MAX_QD)
+			for (i = 0; i < 2; i++)
+				for (int w = 0; w < 2; w++)
+					row(ice, w, sizes[i], qd);
+		teardown();
+	}
+	return 0;
+}
