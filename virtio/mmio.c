@@ -191,8 +191,9 @@ static void queue_ready_write(struct virtio_mmio *t, struct virtq *vq, uint32_t 
 		err = virtq_enable(vq, t->mem, virtio_mmio_has_feature(t, VIRTIO_F_RING_EVENT_IDX));
 	pthread_mutex_unlock(&t->queue_lock);
 	if (err)
-		pr_guest("virtio-mmio: queue %u: rings outside guest RAM or misaligned; not enabled",
-			t->queue_sel);
+		pr_guest("virtio-mmio: queue %u: rings outside guest RAM or misaligned; not "
+			 "enabled",
+			 t->queue_sel);
 }
 
 /* Returns the queue to notify, or -1. Called with the lock held. */

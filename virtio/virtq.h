@@ -48,17 +48,17 @@ struct virtq {
 	uint8_t *desc, *avail, *used;
 	bool event_idx; /* VIRTIO_F_RING_EVENT_IDX negotiated */
 	/* Device state */
-	uint16_t last_avail;  /* next available-ring slot to consume */
-	uint16_t used_idx;    /* our copy of used->idx */
-	uint16_t signalled;   /* used_idx when we last interrupted (event idx) */
-	bool broken;	      /* the driver broke the ring protocol: stop using it */
+	uint16_t last_avail; /* next available-ring slot to consume */
+	uint16_t used_idx;   /* our copy of used->idx */
+	uint16_t signalled;  /* used_idx when we last interrupted (event idx) */
+	bool broken;	     /* the driver broke the ring protocol: stop using it */
 };
 
 enum virtq_pop_result {
 	VIRTQ_EMPTY = 0,
-	VIRTQ_CHAIN = 1,   /* *chain is valid */
+	VIRTQ_CHAIN = 1,     /* *chain is valid */
 	VIRTQ_BAD_CHAIN = 2, /* head is valid but the chain is not: complete it with len 0 */
-	VIRTQ_BROKEN = 3,  /* the available ring itself is corrupt: the queue is dead */
+	VIRTQ_BROKEN = 3,    /* the available ring itself is corrupt: the queue is dead */
 };
 
 /* Check the ring addresses against guest memory and enable the queue. */

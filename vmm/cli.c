@@ -183,7 +183,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			}
 			/* A copy to split at commas; it lives as long as the config. */
 			copy = strdup(optarg);
-			why = copy ? cli_parse_disk(copy, &cfg->disks[cfg->ndisks]) : "out of memory";
+			why = copy ? cli_parse_disk(copy, &cfg->disks[cfg->ndisks])
+				   : "out of memory";
 			if (why) {
 				fprintf(err, "icevmm: --disk '%s': %s\n", optarg, why);
 				free(copy);

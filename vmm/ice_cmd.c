@@ -83,8 +83,8 @@ static int write_full(int fd, const uint8_t *buf, size_t len)
 }
 
 /* Stream in -> engine -> out. Returns 0 or 1 (message printed). */
-static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, bool encrypt,
-		       int in, int out, const char *in_name)
+static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, bool encrypt, int in,
+		       int out, const char *in_name)
 {
 	uint8_t *buf = malloc(ICE_CMD_CHUNK);
 	uint64_t total = 0;
@@ -201,8 +201,9 @@ int ice_cmd_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || (strcmp(argv[optind], "encrypt") && strcmp(argv[optind], "decrypt")) ||
-	    !keys || slot == UINT64_MAX || !have_dun) {
+	if (optind + 1 != argc ||
+	    (strcmp(argv[optind], "encrypt") && strcmp(argv[optind], "decrypt")) || !keys ||
+	    slot == UINT64_MAX || !have_dun) {
 		pr_err("ice: need encrypt or decrypt, --keys, --slot and --dun");
 		fputs(ice_usage, stderr);
 		return EXIT_USAGE;

@@ -24,9 +24,8 @@ static inline bool log_ratelimit_ok(struct log_ratelimit *rl)
 	time_t now = time(NULL);
 	time_t start = __atomic_load_n(&rl->window, __ATOMIC_RELAXED);
 
-	if (now - start >= 5 &&
-	    __atomic_compare_exchange_n(&rl->window, &start, now, false, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED))
+	if (now - start >= 5 && __atomic_compare_exchange_n(&rl->window, &start, now, false,
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		__atomic_store_n(&rl->count, 0, __ATOMIC_RELAXED);
 	return __atomic_fetch_add(&rl->count, 1, __ATOMIC_RELAXED) < 5;
 }

@@ -59,8 +59,8 @@ static void set_header(struct req *r, uint32_t type, uint64_t sector, bool ice, 
 	memset(h, 0, 32);
 	memcpy(h, &type, 4);
 	memcpy(h + 8, &sector, 8);
-	h[16] = 0;	 /* slot */
-	h[17] = ice;	 /* activate */
+	h[16] = 0;   /* slot */
+	h[17] = ice; /* activate */
 	memcpy(h + 24, &dun, 8);
 }
 
@@ -82,8 +82,8 @@ static double run_device(bool ice, bool write, uint32_t size, unsigned int qd, u
 				{ reqs[i].status, 1, true },
 			};
 
-			set_header(&reqs[i], write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, off / 512, ice,
-				   off / DU);
+			set_header(&reqs[i], write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, off / 512,
+				   ice, off / DU);
 			*(uint8_t *)tg_ptr(&g, reqs[i].status) = 0xff;
 			tg_add(&g, bufs, 3);
 		}
