@@ -126,6 +126,12 @@ oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
 $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
+# `make bench`: all benchmarks, one table, build/bench.json (docs/PERFORMANCE.md).
+bench: deps
+	$(MAKE) $(O)/tests/bench/devbench $(O)/tests/bench/reqpath
+	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	tests/bench/run-bench.sh
+
 reqpath-count: $(O)/tests/bench/reqpath
 	tests/bench/reqpath-callgrind.sh $(O)
 
@@ -199,7 +205,7 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: system-build oracle-run reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: bench system-build oracle-run reqpath-count fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # ---- BEGIN firmware/ice-selftest (bare-metal arm64 ICE self-test guest) ----

@@ -5,7 +5,9 @@
  * InterruptACK after each completion), for instruction counting under
  * valgrind --tool=callgrind (tests/bench/reqpath-callgrind.sh).
  *
- *   reqpath read|write COUNT [BYTES]     (BYTES default 4096)
+ *   reqpath read|write COUNT [BYTES [ice]]   (BYTES default 4096)
+ * With "ice" the disk has VIRTIO_BLK_F_ICE (AES-256-XTS, 4 KiB data units)
+ * and every request has activate=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,10 @@ int main(int argc, char **argv)
 {
 	static struct test_guest g;
 	static struct blk_dev dev;
+	static struct ice_store store;
+	static uint8_t key[64];
+	const char *why;
+	bool ice;
 	char path[] = "/dev/shm/icevmm-reqpath-XXXXXX";
 	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 			    1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_BLK_F_FLUSH;
@@ -36,6 +42,7 @@ int main(int argc, char **argv)
 	write = !strcmp(argv[1], "write");
 	count = strtoul(argv[2], NULL, 0);
 	bytes = argc > 3 ? strtoul(argv[3], NULL, 0) : 4096;
+	ice = argc > 4 && !strcmp(argv[4], "ice");
 	if (!bytes || bytes % 512 || bytes > (1u << 20)) {
 		fprintf(stderr, "reqpath: BYTES must be a multiple of 512, at most 1 MiB\n");
 		return 2;
@@ -44,13 +51,22 @@ int main(int argc, char **argv)
 	if (fd < 0 || ftruncate(fd, IMAGE_SIZE) < 0)
 		return 1;
 	close(fd);
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	if (ice && (ice_global_init(ice_secmem_size(1)) ||
+		    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 1u << 3, 1, 0) ||
+		    ice_slot_load(&store, 0, key, sizeof(key), 4096, &why)))
+		return 1;
+	if (ice)
+		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	tg_init(&g);
-	if (blk_open(&dev, &(struct blk_opts){ .path = path }, &g.mem, &g.irq) < 0)
+	if (blk_open(&dev, &(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }, &g.mem,
+		     &g.irq) < 0)
 		return 1;
 	unlink(path);
 	if (!(tg_driver_init(&g, &dev.transport, features, 256) & 4))
 		return 1;
-	hdr = tg_alloc(&g, 16, 16);
+	hdr = tg_alloc(&g, 32, 16);
 	data = tg_alloc(&g, bytes, 4096);
 	status = tg_alloc(&g, 1, 1);
 	memset(tg_ptr(&g, data), 0x5a, bytes);
@@ -58,13 +74,18 @@ int main(int argc, char **argv)
 		uint64_t sector = (i * bytes / 512) % (IMAGE_SIZE / 512 - bytes / 512);
 		uint32_t type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, id, len;
 		const struct tg_buf bufs[] = {
-			{ hdr, 16, false },
+			{ hdr, ice ? 32 : 16, false },
 			{ data, (uint32_t)bytes, !write },
 			{ status, 1, true },
 		};
 
-		memcpy(tg_ptr(&g, hdr), &type, 4);
-		memcpy((uint8_t *)tg_ptr(&g, hdr) + 8, &sector, 8);
+		uint64_t dun = sector / 8;
+		uint8_t *h = tg_ptr(&g, hdr);
+
+		memcpy(h, &type, 4);
+		memcpy(h + 8, &sector, 8);
+		h[17] = ice; /* activate, slot 0 */
+		memcpy(h + 24, &dun, 8);
 		tg_submit(&g, &dev.transport, bufs, 3);
 		if (!tg_get_used(&g, &id, &len) || *(uint8_t *)tg_ptr(&g, status) != 0)
 			return 1;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, one table, and build/bench.json (a list of
+# rows {"name", "value", "unit", "reference", "ratio"}). What each row means:
+# docs/PERFORMANCE.md.
+#   1. device-path throughput, no KVM (tests/bench/devbench.c)
+#   2. instructions per request under callgrind (tests/bench/reqpath-callgrind.sh)
+#   3. boot timing and memory overhead: in the nested rig here (software
+#      emulation, not bare-metal figures), natively on an arm64 host with KVM
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+host_arch=$(uname -m | sed -e 's/aarch64/arm64/')
+O="$root/build/$host_arch"
+CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
+GUEST="$CACHE/arm64"
+RUNS=${BENCH_BOOT_RUNS:-5}
+rows=$(mktemp)
+skipped=$(mktemp)
+share=
+trap 'rm -f "$rows" "$skipped"; [ -z "$share" ] || rm -rf "$share"' EXIT
+
+echo "== device path (fake guest, image in /dev/shm): overhead = device / (cipher + I/O)" >&2
+"$O/tests/bench/devbench" >>"$rows"
+
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+	echo "== instructions per 4 KiB request (callgrind; libgcrypt and syscalls excluded)" >&2
+	"$here/reqpath-callgrind.sh" "$O" 2000 >>"$rows"
+else
+	echo "instr_*: valgrind is not installed" >>"$skipped"
+fi
+
+if [ "${BENCH_NO_RIG:-0}" = 1 ]; then
+	echo "boot_to_init_ms_arm64, first_kvm_run_ms_arm64, rss_overhead_mib_*: BENCH_NO_RIG=1" >>"$skipped"
+else
+	"$root/tests/system/fetch-guest.sh"
+	"$root/tests/system/mkinitramfs.sh" l2 "$GUEST/l2.cpio.gz"
+	share=$(mktemp -d "$CACHE/bench-share.XXXXXX")
+	cp "$root/build/arm64/icevmm" "$GUEST/Image" "$GUEST/l2.cpio.gz" "$here/bench-l1.sh" "$share/"
+	# 32 AES-256-XTS slots with made-up keys (distinct halves).
+	{
+		printf '[ice]\nalgorithm = aes-xts\nkey_bits = 256\ndata_unit_sizes = 4096\nmax_slots = 32\n'
+		for i in $(seq 0 31); do
+			printf '[slot %d]\nkey = %s%s\n' "$i" \
+				"$(printf 'data %d' "$i" | sha256sum | cut -c1-64)" \
+				"$(printf 'tweak %d' "$i" | sha256sum | cut -c1-64)"
+		done
+	} >"$share/keys32.conf"
+	chmod 600 "$share/keys32.conf"
+	if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then
+		where="native KVM"
+		sh "$share/bench-l1.sh" "$share" "$RUNS"
+	else
+		where="nested rig (QEMU TCG L1), software emulation"
+		echo "sh /host/bench-l1.sh /host $RUNS" >"$share/job.sh"
+		echo "== boot and memory in the $where ($RUNS boots)" >&2
+		"$root/tests/system/run-l1.sh" "$share" >"$share/l1.console" 2>&1 ||
+			{ tail -n 20 "$share/l1.console" >&2; exit 1; }
+	fi
+	/usr/bin/python3 - "$share/out" "$RUNS" "$where" >>"$rows" <<'PY'
+import json, re, statistics, sys
+out, runs, where = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+walls, firsts = [], []
+for i in range(1, runs + 1):
+    log = open(f"{out}/boot.{i}.log").read()
+    m = re.search(r"boot-timer: guest rang with \d+: ([\d.]+) ms wall, ([\d.]+) ms CPU since "
+                  r"icevmm started; first KVM_RUN at ([\d.]+) ms", log)
+    if not m:
+        sys.exit(f"boot {i}: no boot-timer line in icevmm's log:\n{log}")
+    walls.append(float(m.group(1)))
+    firsts.append(float(m.group(3)))
+def row(name, value, unit):
+    print(json.dumps({"name": name, "value": value, "unit": unit, "reference": None,
+                      "ratio": None, "note": where}))
+row("boot_to_init_ms_arm64", round(statistics.median(walls), 1), "ms")
+row("first_kvm_run_ms_arm64", round(statistics.median(firsts), 1), "ms")
+for cpus, name in ((1, "rss_overhead_mib_1vcpu"), (2, "rss_overhead_mib_2vcpu")):
+    total, ram = map(int, open(f"{out}/mem.{cpus}.txt").read().split())
+    row(name, round((total - ram) / 1024, 3), "MiB")
+PY
+fi
+
+/usr/bin/python3 - "$rows" "$skipped" "$root/build/bench.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for r in rows:
+    r.setdefault("note", None)
+with open(sys.argv[3], "w") as f:
+    json.dump(rows, f, indent=1)
+print(f"{'row':34} {'value':>12} {'unit':20} {'reference':>10} {'ratio':>7}")
+for r in rows:
+    ref = "" if r["reference"] is None else f"{r['reference']:.2f}"
+    ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
+    print(f"{r['name']:34} {r['value']:>12} {r['unit']:20} {ref:>10} {ratio:>7}")
+for line in open(sys.argv[2]):
+    print("skipped:", line.strip())
+notes = {r["note"] for r in rows if r["note"]}
+for n in notes:
+    print(f"boot and memory rows: {n}")
+print(f"written: {sys.argv[3]}")
+PY
