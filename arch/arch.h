@@ -13,6 +13,7 @@
 struct vm;
 struct vcpu;
 struct vmm_config;
+struct guest_file;
 
 /* Where the generic devices live in the guest's physical address space. */
 struct arch_layout {
@@ -30,8 +31,8 @@ extern const char arch_name[];
 
 /* Can this host run guests at all? Prints why not. */
 int arch_host_check(void);
-/* Is this file a kernel the arch can boot? Prints "<path>: ... <why>" if not. */
-int arch_kernel_check(const char *path, const void *kernel, size_t len);
+/* Is this a kernel the arch can boot (by its header)? Prints "<path>: ... <why>" if not. */
+int arch_kernel_check(const struct guest_file *kernel);
 /* Before vCPUs exist: the in-kernel interrupt controller. */
 int arch_vm_init(struct vm *vm, unsigned int ncpus);
 /* For each vCPU after KVM_CREATE_VCPU. */
@@ -39,13 +40,13 @@ int arch_vcpu_init(struct vcpu *vcpu);
 /* After all vCPUs exist: finish the interrupt controller. */
 int arch_vm_finalize(struct vm *vm);
 /*
- * Load kernel and initrd into guest RAM, describe the machine to the guest,
- * point the boot vCPU at the kernel. kernel/initrd are the whole files.
- * If cfg->dump_dtb is set, writes the device tree there instead of booting
- * (returns 1).
+ * Place kernel and initrd in guest RAM and read them there, describe the
+ * machine to the guest, point the boot vCPU at the kernel. initrd may be
+ * NULL. If cfg->dump_dtb is set, writes the device tree there instead of
+ * booting (returns 1).
  */
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *kernel,
-		    size_t kernel_len, const void *initrd, size_t initrd_len);
+int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
+		    const struct guest_file *initrd);
 /* Set interrupt line `irq` (as the devices number it) to `level`. ctx is the struct vm. */
 void arch_set_irq(void *ctx, unsigned int irq, int level);
 void arch_vm_destroy(struct vm *vm);

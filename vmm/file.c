@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,49 +8,72 @@
 #include "file.h"
 #include "log.h"
 
-int file_read_all(const char *path, const char *what, size_t max, void **buf, size_t *len)
+/* pread until len bytes arrived; -1 on error or early EOF (errno 0 then). */
+static int pread_full(int fd, uint8_t *dst, uint64_t len, uint64_t off)
 {
-	struct stat st;
-	size_t done = 0;
-	uint8_t *p = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_err("%s %s: %s", what, path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pr_err("%s %s: not a regular file", what, path);
-		goto fail;
-	}
-	if ((uint64_t)st.st_size > max) {
-		pr_err("%s %s: %lld bytes do not fit in %zu MiB of guest RAM; increase --mem", what,
-		       path, (long long)st.st_size, max >> 20);
-		goto fail;
-	}
-	p = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!p) {
-		pr_err("%s %s: out of memory", what, path);
-		goto fail;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + done, (size_t)st.st_size - done);
+	while (len) {
+		ssize_t n = pread(fd, dst, len > (1U << 30) ? 1U << 30 : (size_t)len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			pr_err("%s %s: read failed: %s", what, path,
-			       n ? strerror(errno) : "file shrank");
-			goto fail;
+			if (n == 0)
+				errno = 0;
+			return -1;
 		}
-		done += (size_t)n;
+		dst += n;
+		len -= (uint64_t)n;
+		off += (uint64_t)n;
 	}
-	close(fd);
-	*buf = p;
-	*len = done;
+	return 0;
+}
+
+int guest_file_open(struct guest_file *f, const char *path, const char *what, uint64_t max)
+{
+	struct stat st;
+
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->what = what;
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		pr_err("%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("%s %s: not a regular file", what, path);
+		goto fail;
+	}
+	f->size = (uint64_t)st.st_size;
+	if (f->size > max) {
+		pr_err("%s %s: %llu bytes do not fit in %llu MiB of guest RAM; increase --mem",
+		       what, path, (unsigned long long)f->size, (unsigned long long)(max >> 20));
+		goto fail;
+	}
+	if (pread_full(f->fd, f->head, f->size < GUEST_FILE_HEAD ? f->size : GUEST_FILE_HEAD, 0)) {
+		pr_err("%s %s: read failed: %s", what, path,
+		       errno ? strerror(errno) : "file shrank");
+		goto fail;
+	}
 	return 0;
 fail:
-	free(p);
-	close(fd);
+	guest_file_close(f);
 	return -1;
+}
+
+int guest_file_load(const struct guest_file *f, void *dst)
+{
+	if (pread_full(f->fd, dst, f->size, 0)) {
+		pr_err("%s %s: read failed: %s", f->what, f->path,
+		       errno ? strerror(errno) : "file shrank");
+		return -1;
+	}
+	return 0;
+}
+
+void guest_file_close(struct guest_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
 }

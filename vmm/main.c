@@ -160,8 +160,7 @@ static int boot(const struct vmm_config *cfg)
 {
 	static struct blk_dev disks[VMM_MAX_DISKS];
 	struct ice_store *stores[VMM_MAX_DISKS] = { NULL };
-	void *kernel = NULL, *initrd = NULL;
-	size_t kernel_len = 0, initrd_len = 0;
+	struct guest_file kernel = { .fd = -1 }, initrd = { .fd = -1 };
 	struct doorbell doorbells[2];
 	struct serial uart;
 	struct vm vm;
@@ -169,11 +168,10 @@ static int boot(const struct vmm_config *cfg)
 
 	if (arch_host_check() < 0)
 		return EXIT_VMM_ERROR;
-	/* 1. Read the guest's files first: a typo should not cost a VM setup. */
-	if (file_read_all(cfg->kernel, "kernel", cfg->mem_bytes, &kernel, &kernel_len) ||
-	    arch_kernel_check(cfg->kernel, kernel, kernel_len) ||
-	    (cfg->initrd &&
-	     file_read_all(cfg->initrd, "initrd", cfg->mem_bytes, &initrd, &initrd_len)) ||
+	/* 1. Check the guest's files and keys first: a typo should not cost a VM setup. */
+	if (guest_file_open(&kernel, cfg->kernel, "kernel", cfg->mem_bytes) ||
+	    arch_kernel_check(&kernel) ||
+	    (cfg->initrd && guest_file_open(&initrd, cfg->initrd, "initrd", cfg->mem_bytes)) ||
 	    load_keys(cfg, stores))
 		goto out_files;
 	if (run_block_signals() < 0)
@@ -188,12 +186,11 @@ static int boot(const struct vmm_config *cfg)
 		goto out_vm;
 
 	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
-	err = arch_load_guest(&vm, cfg, kernel, kernel_len, initrd, initrd_len);
+	err = arch_load_guest(&vm, cfg, &kernel, cfg->initrd ? &initrd : NULL);
+	guest_file_close(&kernel);
+	guest_file_close(&initrd);
 	if (err < 0)
 		goto out_vm;
-	free(kernel);
-	free(initrd);
-	kernel = initrd = NULL;
 	if (err > 0) { /* --dump-dtb: written, nothing to run */
 		status = 0;
 		goto out_vm;
@@ -212,8 +209,8 @@ out_vm:
 	vm_destroy(&vm);
 out_files:
 	free_keys(cfg, stores);
-	free(kernel);
-	free(initrd);
+	guest_file_close(&kernel);
+	guest_file_close(&initrd);
 	return status;
 }
 

@@ -73,6 +73,13 @@ int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes)
 		       (unsigned long long)(mem_bytes >> 20), strerror(errno));
 		return -1;
 	}
+	/*
+	 * Transparent huge pages where the host allows them: loading the kernel
+	 * then faults in 2 MiB at a time instead of 4 KiB (thousands of faults
+	 * fewer before the first KVM_RUN), and KVM can map the guest with
+	 * block mappings. Only a hint: the boot works without.
+	 */
+	madvise(ram, mem_bytes, MADV_HUGEPAGE);
 	vm->mem = (struct guest_mem){ .host = ram, .gpa_base = gpa_base, .size = mem_bytes };
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,

@@ -24,9 +24,9 @@ struct arm64_image_info {
 };
 
 /*
- * Parse and validate the 64-byte header of an Image whose first `len` bytes
- * (the whole file) are at `buf`. On error returns -EINVAL and points *why at a
- * sentence for the user.
+ * Parse and validate the 64-byte header of an Image of `len` bytes whose
+ * first min(len, 64) bytes are at `buf`. On error returns -EINVAL and points
+ * *why at a sentence for the user.
  */
 int arm64_image_parse(const void *buf, size_t len, struct arm64_image_info *info, const char **why);
 

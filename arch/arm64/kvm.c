@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../vmm/cli.h"
+#include "../../vmm/file.h"
 #include "../../vmm/log.h"
 #include "../../vmm/vm.h"
 #include "../arch.h"
@@ -102,13 +103,13 @@ int arch_host_check(void)
 	return 0; /* vm_create() explains a missing /dev/kvm */
 }
 
-int arch_kernel_check(const char *path, const void *kernel, size_t len)
+int arch_kernel_check(const struct guest_file *kernel)
 {
 	struct arm64_image_info img;
 	const char *why;
 
-	if (arm64_image_parse(kernel, len, &img, &why)) {
-		pr_err("%s: not a bootable arm64 Image: %s", path, why);
+	if (arm64_image_parse(kernel->head, kernel->size, &img, &why)) {
+		pr_err("%s: not a bootable arm64 Image: %s", kernel->path, why);
 		return -1;
 	}
 	return 0;
@@ -227,9 +228,10 @@ static int write_file(const char *path, const void *buf, size_t len)
 	return 0;
 }
 
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *kernel,
-		    size_t kernel_len, const void *initrd, size_t initrd_len)
+int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
+		    const struct guest_file *initrd)
 {
+	uint64_t initrd_len = initrd ? initrd->size : 0;
 	struct arm64_image_info img;
 	struct arm64_boot_layout lay;
 	struct arm64_fdt_params fp;
@@ -241,17 +243,20 @@ int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *ker
 	unsigned int i;
 	int err;
 
-	if (arch_kernel_check(cfg->kernel, kernel, kernel_len))
+	if (arm64_image_parse(kernel->head, kernel->size, &img, &why)) {
+		pr_err("%s: not a bootable arm64 Image: %s", kernel->path, why);
 		return -1;
-	arm64_image_parse(kernel, kernel_len, &img, &why);
+	}
 	if (arm64_boot_layout(vm->mem.gpa_base, vm->mem.size, &img, initrd_len, &lay, &why)) {
 		pr_err("cannot place the guest in %llu MiB of RAM: %s",
 		       (unsigned long long)(vm->mem.size >> 20), why);
 		return -1;
 	}
-	memcpy(gmem_ptr(&vm->mem, lay.kernel_addr, kernel_len), kernel, kernel_len);
-	if (initrd_len)
-		memcpy(gmem_ptr(&vm->mem, lay.initrd_addr, initrd_len), initrd, initrd_len);
+	/* Straight from the files into guest RAM: no intermediate copy. */
+	if (guest_file_load(kernel, gmem_ptr(&vm->mem, lay.kernel_addr, kernel->size)) ||
+	    (initrd_len &&
+	     guest_file_load(initrd, gmem_ptr(&vm->mem, lay.initrd_addr, initrd_len))))
+		return -1;
 
 	/* KVM assigns each vCPU its MPIDR; the device tree must name the same ones. */
 	for (i = 0; i < vm->ncpus; i++) {

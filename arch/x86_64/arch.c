@@ -19,9 +19,9 @@ int arch_host_check(void)
 	return -1;
 }
 
-int arch_kernel_check(const char *path, const void *kernel, size_t len)
+int arch_kernel_check(const struct guest_file *kernel)
 {
-	(void)path, (void)kernel, (void)len;
+	(void)kernel;
 	return -1;
 }
 
@@ -43,10 +43,10 @@ int arch_vm_finalize(struct vm *vm)
 	return -1;
 }
 
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const void *kernel,
-		    size_t kernel_len, const void *initrd, size_t initrd_len)
+int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
+		    const struct guest_file *initrd)
 {
-	(void)vm, (void)cfg, (void)kernel, (void)kernel_len, (void)initrd, (void)initrd_len;
+	(void)vm, (void)cfg, (void)kernel, (void)initrd;
 	return -1;
 }
 

@@ -18,7 +18,7 @@ RUNS=${BENCH_BOOT_RUNS:-5}
 rows=$(mktemp)
 skipped=$(mktemp)
 share=
-trap 'rm -f "$rows" "$skipped"; [ -z "$share" ] || rm -rf "$share"' EXIT
+trap 'rm -f "$rows" "$skipped"; [ -z "$share" ] || [ "${KEEP:-0}" = 1 ] || rm -rf "$share"' EXIT
 
 echo "== device path (fake guest, image in /dev/shm): overhead = device / (cipher + I/O)" >&2
 "$O/tests/bench/devbench" >>"$rows"
@@ -74,9 +74,10 @@ def row(name, value, unit):
                       "ratio": None, "note": where}))
 row("boot_to_init_ms_arm64", round(statistics.median(walls), 1), "ms")
 row("first_kvm_run_ms_arm64", round(statistics.median(firsts), 1), "ms")
-for cpus, name in ((1, "rss_overhead_mib_1vcpu"), (2, "rss_overhead_mib_2vcpu")):
-    total, ram = map(int, open(f"{out}/mem.{cpus}.txt").read().split())
-    row(name, round((total - ram) / 1024, 3), "MiB")
+for cpus in (1, 2):
+    total, ram, anon, ram_anon = map(int, open(f"{out}/mem.{cpus}.txt").read().split())
+    row(f"rss_overhead_mib_{cpus}vcpu", round((total - ram) / 1024, 3), "MiB")
+    row(f"anon_overhead_mib_{cpus}vcpu", round((anon - ram_anon) / 1024, 3), "MiB")
 PY
 fi
 
