@@ -449,55 +449,70 @@ static __attribute__((noinline)) void scrub_stack(void)
 	__asm__ volatile("" : : "r"(pad) : "memory");
 }
 
-static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
-		       size_t *len, const char **why)
+/*
+ * Open a file that holds key material: a regular file, private to its owner
+ * unless allow_insecure, at most max bytes. Returns the fd, or -1 with *why.
+ */
+static int open_key_material(const char *path, bool allow_insecure, size_t max, size_t *size,
+			     const char **why)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		*why = strerror(errno);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		*why = "not a regular file";
-		goto fail;
-	}
-	if ((st.st_mode & 077) && !allow_insecure) {
+	else if ((st.st_mode & 077) && !allow_insecure)
 		*why = "readable by group or others: chmod 600 it (or pass --allow-insecure-keys)";
-		goto fail;
-	}
-	if ((uint64_t)st.st_size > max) {
+	else if ((uint64_t)st.st_size > max)
 		*why = "too large";
-		goto fail;
+	else {
+		*size = (size_t)st.st_size;
+		return fd;
 	}
-	buf = gcry_malloc_secure((size_t)st.st_size + 1);
-	if (!buf) {
-		*why = "out of secure memory";
-		goto fail;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+	close(fd);
+	return -1;
+}
+
+/* read(2) exactly len bytes (no stdio buffer ever holds them); -1 on error or early EOF. */
+static int read_exact(int fd, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, buf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			gcry_free(buf);
-			*why = "read failed";
-			goto fail;
-		}
+		if (n <= 0)
+			return -1;
 		done += (size_t)n;
 	}
-	buf[done] = 0;
+	return 0;
+}
+
+/* A key_file: raw bytes, into libgcrypt's secure memory. */
+static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
+		       size_t *len, const char **why)
+{
+	int fd = open_key_material(path, allow_insecure, max, len, why);
+	uint8_t *buf;
+
+	if (fd < 0)
+		return -1;
+	buf = gcry_malloc_secure(*len + 1);
+	if (!buf || read_exact(fd, buf, *len)) {
+		*why = buf ? "read failed" : "out of secure memory";
+		gcry_free(buf);
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	*out = buf;
-	*len = done;
 	return 0;
-fail:
-	close(fd);
-	return -1;
 }
 
 /*
@@ -507,29 +522,13 @@ fail:
 static int keys_text_read(const char *path, bool allow_insecure, struct keys_text *t,
 			  const char **why)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct stat st;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size;
+	int fd = open_key_material(path, allow_insecure, KEYS_FILE_MAX, &size, why);
 
 	memset(t, 0, sizeof(*t));
-	if (fd < 0) {
-		*why = strerror(errno);
+	if (fd < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
-		goto fail;
-	}
-	if ((st.st_mode & 077) && !allow_insecure) {
-		*why = "readable by group or others: chmod 600 it (or pass --allow-insecure-keys)";
-		goto fail;
-	}
-	if (st.st_size > KEYS_FILE_MAX) {
-		*why = "too large for a keys file (over 256 KiB)";
-		goto fail;
-	}
-	t->map_len = ((size_t)st.st_size + 1 + (size_t)page - 1) & ~((size_t)page - 1);
+	t->map_len = (size + 1 + page - 1) & ~(page - 1);
 	t->buf = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->buf == MAP_FAILED) {
 		t->buf = NULL;
@@ -540,20 +539,13 @@ static int keys_text_read(const char *path, bool allow_insecure, struct keys_tex
 		*why = "cannot lock memory for it (raise RLIMIT_MEMLOCK: ulimit -l)";
 		goto fail;
 	}
-	madvise(t->buf, t->map_len, MADV_DONTDUMP);
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, t->buf + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*why = "read failed";
-			goto fail;
-		}
-		done += (size_t)n;
+	madvise(t->buf, t->map_len, MADV_DONTDUMP); /* and keep it out of core dumps */
+	if (read_exact(fd, (uint8_t *)t->buf, size)) {
+		*why = "read failed";
+		goto fail;
 	}
-	t->buf[done] = 0;
-	t->len = done;
+	t->buf[size] = 0;
+	t->len = size;
 	close(fd);
 	return 0;
 fail:

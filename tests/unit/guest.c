@@ -125,19 +125,8 @@ void tg_kick(struct virtio_mmio *t)
 uint16_t tg_submit(struct test_guest *g, struct virtio_mmio *t, const struct tg_buf *bufs,
 		   unsigned int n)
 {
-	uint16_t head = g->next_desc % g->num;
-	unsigned int i;
+	uint16_t head = tg_add(g, bufs, n);
 
-	for (i = 0; i < n; i++) {
-		uint16_t idx = (head + i) % g->num;
-
-		tg_desc(g, 0, idx, bufs[i].gpa, bufs[i].len,
-			(bufs[i].writable ? VIRTQ_DESC_F_WRITE : 0) |
-				(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
-			(uint16_t)((idx + 1) % g->num));
-	}
-	g->next_desc = (uint16_t)((head + n) % g->num);
-	tg_publish(g, head);
 	tg_kick(t);
 	return head;
 }
