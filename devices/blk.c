@@ -95,8 +95,17 @@ static void pos_copy(const struct virtq_chain *c, bool writable, struct chain_po
 static void chain_copy(const struct virtq_chain *c, bool writable, uint64_t off, void *buf,
 		       uint64_t len, bool to_chain)
 {
+	const struct virtq_buf *b0 = &c->bufs[0];
 	struct chain_pos p = { 0, 0 };
 
+	/* The usual case, a request header: all in the first buffer. */
+	if (c->nbufs && b0->device_writable == writable && off + len <= b0->len) {
+		if (to_chain)
+			memcpy(b0->host + off, buf, len);
+		else
+			memcpy(buf, b0->host + off, len);
+		return;
+	}
 	pos_skip(c, writable, &p, off);
 	pos_copy(c, writable, &p, buf, len, to_chain);
 }
