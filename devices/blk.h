@@ -49,7 +49,11 @@
  */
 #define BLK_ICE_BOUNCE (128 * 1024)
 
-/* What we tell the driver in config space, and enforce. */
+/*
+ * What we tell the driver in config space. SEG_MAX and SIZE_MAX are hints
+ * for the driver: the device accepts any chain the queue can hold, each
+ * buffer checked on its own.
+ */
 #define BLK_SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two descriptors */
 #define BLK_SIZE_MAX (1U << 20)
 #define BLK_MAX_DISCARD_SECTORS 0x400000U /* 2 GiB per segment */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <gcrypt.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,16 +35,24 @@ size_t ice_secmem_size(unsigned int nslots)
 	return ICE_SECMEM_BASE + (size_t)nslots * ICE_SECMEM_PER_SLOT;
 }
 
-/* mlock needs CAP_IPC_LOCK or a big enough RLIMIT_MEMLOCK: check, and say so. */
+/*
+ * Can this process lock that much memory? libgcrypt only warns and carries
+ * on with unlocked memory when mlock fails, so try it first, for real: root
+ * without CAP_IPC_LOCK (a container) is bound by RLIMIT_MEMLOCK too.
+ */
 static int ice_check_memlock(size_t bytes)
 {
 	struct rlimit rl;
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err = p == MAP_FAILED ? -1 : mlock(p, bytes);
 
-	if (geteuid() == 0 || getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur >= bytes)
+	if (p != MAP_FAILED)
+		munmap(p, bytes);
+	if (!err)
 		return 0;
-	pr_err("keys need %zu KiB of locked memory but RLIMIT_MEMLOCK is %llu KiB: raise it "
-	       "(ulimit -l)",
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	pr_err("keys need %zu KiB of locked memory and mlock failed (RLIMIT_MEMLOCK %llu KiB, "
+	       "no CAP_IPC_LOCK?): raise it (ulimit -l)",
 	       bytes / 1024, (unsigned long long)rl.rlim_cur / 1024);
 	return -1;
 }

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,15 @@ struct keys_parse {
 	unsigned int why_line;	  /* its line; 0: the file as a whole */
 };
 
+/*
+ * A value or name to quote in a message: only if it is short. Anything long
+ * might be a key typed into the wrong place, and no message shows a key.
+ */
+static const char *shown(const char *v)
+{
+	return strlen(v) <= 16 ? v : "(long value not shown)";
+}
+
 static void vfail_at(struct keys_parse *p, unsigned int line, const char *fmt, va_list ap)
 {
 	if (p->why[0])
@@ -122,24 +132,30 @@ static const char *const alg_names[] = {
 
 static int parse_du_list(struct keys_parse *p, const char *v)
 {
-	char buf[128], *tok, *save = NULL;
+	char buf[128], *tok, *next;
 	long du;
 
 	if (strlen(v) >= sizeof(buf))
 		return fail(p, "data_unit_sizes is too long");
 	strcpy(buf, v);
-	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+	/* Comma-separated, white space allowed around items, no empty items. */
+	for (tok = buf; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = 0;
+		tok += strspn(tok, " \t");
+		tok[strcspn(tok, " \t")] = 0;
+		if (!*tok)
+			return fail(p, "data_unit_sizes: an empty item (expected e.g. 512, 4096)");
 		du = strict_decimal(tok, ICE_MIN_DU, ICE_MAX_DU);
 		if (du < 0 || (du & (du - 1)))
 			return fail(p,
 				    "data_unit_sizes: '%s' is not a power of two from 512 to 65536",
-				    tok);
+				    shown(tok));
 		if (p->du_mask & (du / ICE_MIN_DU))
 			return fail(p, "data_unit_sizes: %s is listed twice", tok);
 		p->du_mask |= (uint8_t)(du / ICE_MIN_DU);
 	}
-	if (!p->du_mask)
-		return fail(p, "data_unit_sizes is empty");
 	return 1;
 }
 
@@ -154,11 +170,11 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 		if (!strcmp(name, keys[i]))
 			k = 1U << i;
 	if (!k)
-		return fail(p, "unknown key '%s' in [ice]", name);
+		return fail(p, "unknown key '%s' in [ice]", shown(name));
 	if (p->store_ready)
 		return fail(p, "[ice] must come before the [slot N] sections");
 	if (p->seen_ice_keys & k)
-		return fail(p, "'%s' is given twice in [ice]", name);
+		return fail(p, "'%s' is given twice in [ice]", shown(name));
 	p->seen_ice_keys |= k;
 	switch (k) {
 	case 1:
@@ -169,12 +185,12 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 			return fail(p,
 				    "unknown algorithm '%s' (aes-xts, bitlocker-aes-cbc, aes-ecb "
 				    "or essiv-aes-cbc)",
-				    v);
+				    shown(v));
 		return 1;
 	case 2:
 		n = strict_decimal(v, 128, 256);
 		if (n != 128 && n != 192 && n != 256)
-			return fail(p, "key_bits '%s': expected 128, 192 or 256", v);
+			return fail(p, "key_bits '%s': expected 128, 192 or 256", shown(v));
 		p->key_bits = (unsigned int)n;
 		return 1;
 	case 4:
@@ -182,13 +198,13 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 	case 8:
 		n = strict_decimal(v, 1, ICE_MAX_SLOTS);
 		if (n < 0)
-			return fail(p, "max_slots '%s': expected 1 to 255", v);
+			return fail(p, "max_slots '%s': expected 1 to 255", shown(v));
 		p->max_slots = (unsigned int)n;
 		return 1;
 	default:
 		n = strict_decimal(v, 0, 255);
 		if (n < 0)
-			return fail(p, "slot_offset '%s': expected 0 to 255", v);
+			return fail(p, "slot_offset '%s': expected 0 to 255", shown(v));
 		p->slot_offset = (unsigned int)n;
 		return 1;
 	}
@@ -299,13 +315,13 @@ static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name,
 	long du;
 
 	if (!k)
-		return fail(p, "unknown key '%s' in a [slot N] section", name);
+		return fail(p, "unknown key '%s' in a [slot N] section", shown(name));
 	if (!finish_ice(p))
 		return 0;
 	if (slot >= p->store->max_slots)
 		return fail(p, "slot number is not below max_slots");
 	if (p->seen_slot_keys[slot] & k)
-		return fail(p, "'%s' is given twice in this slot", name);
+		return fail(p, "'%s' is given twice in this slot", shown(name));
 	p->seen_slot_keys[slot] |= k;
 	if (k != 4 && ps->has_key)
 		return fail(p, "a slot takes key or key_file, not both");
@@ -315,7 +331,7 @@ static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name,
 		return slot_key_file(p, ps, v);
 	du = strict_decimal(v, ICE_MIN_DU, ICE_MAX_DU);
 	if (du < 0 || (du & (du - 1)) || !(p->du_mask & (du / ICE_MIN_DU)))
-		return fail(p, "data_unit_size '%s' is not one of [ice] data_unit_sizes", v);
+		return fail(p, "data_unit_size '%s' is not one of [ice] data_unit_sizes", shown(v));
 	ps->du_size = (uint32_t)du;
 	ps->has_du = true;
 	return 1;
@@ -349,6 +365,21 @@ static int keys_handler(void *user, const char *section, const char *name, const
 static const char *skip_bom(const char *s)
 {
 	return !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
+}
+
+/*
+ * Does a "name = value" line have its '=' (or ':') before any inline
+ * comment (a ';' after white space)? libinih's rule for a valid line.
+ */
+static bool has_delimiter(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '=' || t[i] == ':')
+			return true;
+		if (t[i] == ';' && i && (t[i - 1] == ' ' || t[i - 1] == '\t'))
+			return false;
+	}
+	return false;
 }
 
 /* Check one section header line; records where each section starts. */
@@ -415,20 +446,20 @@ static unsigned int prescan(struct keys_parse *p, const char *text, const char *
 			body--;
 		while (t < s + body && (*t == ' ' || *t == '\t'))
 			t++;
+		/* The same order of tests as libinih's ini_parse_stream(). */
 		if (t == s + body || *t == ';' || *t == '#') {
 			/* blank or comment */
+		} else if (t > s && prev_key) {
+			/* Indented after a value means "continue that value" to libinih. */
+			*why = "indented line after a value (libinih would read it as the "
+			       "continuation of that value)";
+			return line;
 		} else if (*t == '[') {
 			*why = prescan_section(p, t, (size_t)(s + body - t), line);
 			if (*why)
 				return line;
 			prev_key = false;
-		} else if (t > s && prev_key) {
-			/* libinih's rule: indented after a value means "continue that value". */
-			*why = "indented line after a value (libinih would read it as the "
-			       "continuation of that value)";
-			return line;
-		} else if (!memchr(t, '=', (size_t)(s + body - t)) &&
-			   !memchr(t, ':', (size_t)(s + body - t))) {
+		} else if (!has_delimiter(t, (size_t)(s + body - t))) {
 			*why = "syntax error (expected [section], name = value or a ; comment)";
 			return line;
 		} else {
@@ -587,6 +618,12 @@ static int keys_open(struct keys_parse *p, struct keys_text *t)
 	const char *why = NULL;
 	unsigned int line;
 
+	/*
+	 * From here on this process holds key material: no core dumps (the AES
+	 * key schedules would be in them), no ptrace by other processes.
+	 */
+	prctl(PR_SET_DUMPABLE, 0);
+
 	if (keys_text_read(p->path, p->allow_insecure, t, &why)) {
 		report(p->path, 0, why);
 		return -1;
@@ -692,14 +729,19 @@ int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecu
 		goto out;
 	line = ini_parse_string(t.buf, keys_handler, p);
 	scrub_stack();
-	if (p->why[0] || (line == 0 && !finish_ice(p))) {
+	/* libinih saw a problem the prescan let through, before ours: report that one. */
+	if (line > 0 && (!p->why[0] || (unsigned int)line < p->why_line)) {
+		report(path, (unsigned int)line, "syntax error");
+		goto out;
+	}
+	if (p->why[0] || !finish_ice(p)) {
 		report(path, p->why_line, p->why);
 		goto out;
 	}
-	if (line) { /* libinih saw something the prescan let through */
-		report(path, line > 0 ? (unsigned int)line : 0, "syntax error");
-		goto out;
-	}
+	if (!p->nslots)
+		pr_info("keys file %s: no [slot N] sections: the disk offers ICE with no keys "
+			"loaded",
+			path);
 	rc = keys_load_slots(p);
 out:
 	if (rc && p && p->store_ready)

@@ -5,6 +5,7 @@
  * accesses of any other width, and unknown offsets, are ignored (reads give
  * 0). Device configuration space at 0x100 answers any width byte-exactly.
  */
+#include <errno.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -167,6 +168,13 @@ static void status_write(struct virtio_mmio *t, uint32_t v)
 		virtio_mmio_reset(t);
 		return;
 	}
+	/*
+	 * The driver only ever sets bits (3.1.1); clearing one takes a reset.
+	 * This keeps negotiated features fixed while queues run, and
+	 * DEVICE_NEEDS_RESET set until the reset.
+	 */
+	if (t->status & ~v)
+		return;
 	if (newly & VIRTIO_STATUS_FEATURES_OK) {
 		/* Refuse (leave FEATURES_OK clear) anything we did not offer, and legacy. */
 		if ((t->driver_features & ~t->device_features) ||
@@ -187,6 +195,8 @@ static void queue_ready_write(struct virtio_mmio *t, struct virtq *vq, uint32_t 
 	pthread_mutex_lock(&t->queue_lock);
 	if (!v)
 		vq->ready = false;
+	else if (t->status & VIRTIO_STATUS_NEEDS_RESET)
+		err = -EBUSY; /* a broken queue comes back only through a device reset */
 	else if (!vq->ready)
 		err = virtq_enable(vq, t->mem, virtio_mmio_has_feature(t, VIRTIO_F_RING_EVENT_IDX));
 	pthread_mutex_unlock(&t->queue_lock);

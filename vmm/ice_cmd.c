@@ -41,7 +41,7 @@ static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
-	if (!*s || *s == '-')
+	if (*s < '0' || *s > '9') /* no sign, no white space: strtoull would take them */
 		return -1;
 	errno = 0;
 	*v = strtoull(s, &end, 0);
@@ -101,10 +101,12 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 		du = duns_left ? ice_check(s, slot, dun, (uint64_t)n) : 0;
 		if (!du)
 			break;
-		if (ice_crypt(s, slot, dun, buf, (size_t)n, encrypt) ||
-		    write_full(out, buf, (size_t)n)) {
-			pr_err("ice: %s failed: %s", encrypt ? "encryption" : "writing the output",
-			       strerror(errno));
+		if (ice_crypt(s, slot, dun, buf, (size_t)n, encrypt)) {
+			pr_err("ice: %s failed", encrypt ? "encryption" : "decryption");
+			goto out;
+		}
+		if (write_full(out, buf, (size_t)n)) {
+			pr_err("ice: writing the output: %s", strerror(errno));
 			goto out;
 		}
 		total += (uint64_t)n;
@@ -139,7 +141,7 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 	}
 	rc = 0;
 out:
-	memset(buf, 0, ICE_CMD_CHUNK); /* plaintext */
+	explicit_bzero(buf, ICE_CMD_CHUNK); /* plaintext */
 	free(buf);
 	return rc;
 }

@@ -32,9 +32,9 @@ static void boot_timer_ring(void *ctx, uint32_t value)
 
 	(void)ctx;
 	timing_read(&wall, &cpu, &first_run);
-	pr_info("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
-		"first KVM_RUN at %.1f ms",
-		value, wall, cpu, first_run);
+	pr_guest("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
+		 "first KVM_RUN at %.1f ms",
+		 value, wall, cpu, first_run);
 }
 
 /* The devices every guest has: its console UART and the doorbells. */

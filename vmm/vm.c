@@ -248,15 +248,20 @@ void vm_join_vcpus(struct vm *vm)
 	unsigned int i;
 
 	vm_stop(vm, EXIT_VMM_ERROR); /* no-op if already stopping */
+	/*
+	 * Kick every vCPU before joining any: a vCPU still busy with a device
+	 * request ends it only once the others stop feeding that device.
+	 */
 	for (i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (!v->started)
-			continue;
-		v->run->immediate_exit = 1;
-		pthread_kill(v->thread, KVM_VCPU_KICK_SIGNAL);
-		pthread_join(v->thread, NULL);
-		v->started = false;
+		if (vm->vcpus[i].started) {
+			vm->vcpus[i].run->immediate_exit = 1;
+			pthread_kill(vm->vcpus[i].thread, KVM_VCPU_KICK_SIGNAL);
+		}
+	}
+	for (i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
 	}
 }
 

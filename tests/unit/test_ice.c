@@ -995,6 +995,25 @@ static const struct keys_error {
 	{ "CRLF and a 197-character line",
 	  "[ice]\r\n; " DOTS50 DOTS50 DOTS50 DOTS10 DOTS10 DOTS10 DOTS10 ".....\r\nbogus = 1\r\n",
 	  3, "unknown key 'bogus' in [ice]" },
+	/* libinih's rules, followed to the line: an inline comment before the '=' ... */
+	{ "inline comment before =", "[ice]\nalgorithm ;x = aes-xts\nkey_bits = 100\n", 2,
+	  "syntax error" },
+	/* ... and an indented section header after a value is a continuation of it. */
+	{ "indented section after a value", HDR SLOT0 "  [slot 4]\nkey = " KEY_A KEY_B "\n", 9,
+	  "continuation of that value" },
+	{ "empty data unit size item",
+	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\n"
+	  "data_unit_sizes = 512,,4096\n",
+	  4, "data_unit_sizes: an empty item" },
+	{ "trailing comma in data unit sizes",
+	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\n"
+	  "data_unit_sizes = 512, 4096 ,\n",
+	  4, "data_unit_sizes: an empty item" },
+	/* A key pasted into the wrong field is never echoed. */
+	{ "key pasted as data_unit_size",
+	  HDR "[slot 0]\nkey = " KEY_A KEY_B "\n"
+	      "data_unit_size = " KEY_B KEY_A "\n",
+	  8, "data_unit_size '(long value not shown)' is not one of" },
 };
 
 START_TEST(keys_file_errors)

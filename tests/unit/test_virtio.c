@@ -1349,6 +1349,38 @@ START_TEST(avail_idx_far_behind_breaks_queue)
 }
 END_TEST
 
+/* Only a reset revives a broken device: the driver cannot clear bits or re-arm the queue. */
+START_TEST(needs_reset_sticks_until_reset)
+{
+	uint16_t idx = 9;
+
+	start(V1, 8);
+	memcpy((uint8_t *)tg_ptr(&g, g.avail) + 2, &idx, 2);
+	tg_kick(t);
+	ck_assert_uint_eq(rd(MMIO_STATUS), S_LIVE | S_NEEDS_RESET);
+	wr(MMIO_STATUS, S_LIVE); /* clearing NEEDS_RESET: ignored */
+	ck_assert_uint_eq(rd(MMIO_STATUS), S_LIVE | S_NEEDS_RESET);
+	wr(MMIO_QUEUE_SEL, 0);
+	wr(MMIO_QUEUE_READY, 0);
+	wr(MMIO_QUEUE_READY, 1); /* re-enabling the queue: refused */
+	ck_assert_uint_eq(rd(MMIO_QUEUE_READY), 0);
+	wr(MMIO_STATUS, 0);
+	ck_assert_uint_eq(rd(MMIO_STATUS), 0);
+}
+END_TEST
+
+/* Status bits are only ever set (3.1.1): features stay as negotiated while queues run. */
+START_TEST(status_bits_cannot_be_cleared)
+{
+	start(V1, 8);
+	wr(MMIO_STATUS, 1 | 2); /* drop FEATURES_OK and DRIVER_OK */
+	ck_assert_uint_eq(rd(MMIO_STATUS), S_LIVE);
+	wr(MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(MMIO_DRIVER_FEATURES, 0); /* still frozen */
+	read_sector(1);
+}
+END_TEST
+
 START_TEST(head_out_of_range_breaks_queue)
 {
 	start(V1, 8);
@@ -1528,6 +1560,8 @@ Suite *unit_suite(void)
 	tcase_add_test(bad, avail_idx_too_far_ahead_breaks_queue);
 	tcase_add_test(bad, avail_idx_far_behind_breaks_queue);
 	tcase_add_test(bad, head_out_of_range_breaks_queue);
+	tcase_add_test(bad, needs_reset_sticks_until_reset);
+	tcase_add_test(neg, status_bits_cannot_be_cleared);
 
 	tcase_add_test(many, indirect_request_works);
 	tcase_add_test(many, full_ring_in_one_notify);
