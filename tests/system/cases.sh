@@ -43,7 +43,19 @@ for c in "$@"; do
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
-	timeout) boot timeout 1 "icevmm.mode=hang" --timeout 2 ;;
+	timeout) boot timeout 2 "icevmm.mode=hang" --timeout 2 ;;
+	sigterm)
+		# SIGTERM while the guest runs: icevmm stops its vCPUs and exits 128 + 15.
+		t0=$(now_ms)
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 2 --timeout 120 \
+			--cmdline "$base icevmm.mode=hang" </dev/null >"$out/sigterm.log" 2>&1 &
+		pid=$!
+		sleep 3
+		kill -TERM "$pid"
+		wait "$pid"
+		echo $? >"$out/sigterm.status"
+		echo $(($(now_ms) - t0)) >"$out/sigterm.ms"
+		;;
 	bad_kernel)
 		head -c 4096 "$initrd" >"$out/not-an-image"
 		run_case bad_kernel "$icevmm" --kernel "$out/not-an-image"

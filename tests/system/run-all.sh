@@ -92,6 +92,7 @@ check_all_cases() {
 	expect "$d" debug_exit 69 "ICEVMM-L2-INIT-OK"
 	expect "$d" reset 3
 	expect "$d" timeout 4 "--timeout 2 s expired"
+	expect "$d" sigterm 143 "stopping on signal 15"
 	expect "$d" bad_kernel 1 "not a bootable arm64 Image: no arm64 Image magic"
 	expect "$d" missing_initrd 1 "initrd /nonexistent: No such file or directory"
 	expect "$d" mem0 2 "--mem '0'"
@@ -162,7 +163,7 @@ check_ice_selftest() {
 	fi
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {
