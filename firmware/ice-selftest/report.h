@@ -15,7 +15,7 @@
  */
 bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Print the summary, exit through debug-exit, else PSCI SYSTEM_OFF. */
+/* Print the summary; failures exit through debug-exit, a pass powers off (PSCI SYSTEM_OFF). */
 void report_finish(void) __attribute__((noreturn));
 
 /* From the exception vectors (vectors.S): report the exception and finish. */
