@@ -13,10 +13,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <linux/falloc.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -114,27 +114,19 @@ static void chain_copy(const struct virtq_chain *c, bool writable, uint64_t off,
 static int chain_iov(const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
 		     struct iovec *iov)
 {
-	unsigned int i;
-	int n = 0;
+	struct chain_pos p = { 0, 0 };
+	uint64_t avail, n;
+	uint8_t *g;
+	int cnt = 0;
 
-	for (i = 0; i < c->nbufs && len; i++) {
-		const struct virtq_buf *b = &c->bufs[i];
-		uint64_t take;
-
-		if (b->device_writable != writable)
-			continue;
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		take = b->len - off < len ? b->len - off : len;
-		iov[n].iov_base = b->host + off;
-		iov[n].iov_len = take;
-		n++;
-		len -= take;
-		off = 0;
+	pos_skip(c, writable, &p, off);
+	while (len && (g = pos_ptr(c, writable, &p, &avail))) {
+		n = avail < len ? avail : len;
+		iov[cnt++] = (struct iovec){ .iov_base = g, .iov_len = n };
+		pos_skip(c, writable, &p, n);
+		len -= n;
 	}
-	return n;
+	return cnt;
 }
 
 /* preadv/pwritev until done: regular files may still return short counts. */
