@@ -28,7 +28,7 @@ HOST_PKGS=(
 	libinih-dev check libsubunit-dev linux-libc-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm qemu-user-static cpio e2fsprogs kmod
-	python3-cryptography clang libclang-rt-14-dev valgrind
+	python3-cryptography clang clang-format libclang-rt-14-dev valgrind
 )
 
 # arm64 libraries, unpacked (not installed) into the sysroot: in bookworm the
