@@ -56,7 +56,7 @@ LIB_DOORBELL := devices/doorbell.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c
-LIB_ICE := devices/ice.c devices/ice_config.c
+LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c $(ARCH_SRCS)
 

@@ -13,7 +13,8 @@
  *   data_unit_size = 4096      ; may be left out if one size is listed
  *
  * Key text must not linger: the file is read with read(2) (no stdio buffer)
- * into memory locked with mlock(2), checked line by line (prescan), parsed
+ * into memory locked with mlock(2) (ice_keyread.c), checked line by line
+ * (prescan), parsed
  * from there with ini_parse_string(), then wiped and unlocked. Decoded keys
  * live in libgcrypt's locked secure memory until they are set into their
  * cipher handles. libinih copies each line into a stack buffer, so the stack
@@ -25,8 +26,6 @@
  * also refuses what libinih would silently misread: over-long lines (split),
  * indented lines (continuations of the previous value).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <gcrypt.h>
 #include <ini.h>
 #include <limits.h>
@@ -34,24 +33,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../vmm/log.h"
 #include "../vmm/strict_num.h"
 #include "ice.h"
+#include "ice_keyread.h"
 
-#define KEYS_FILE_MAX (256 * 1024)
 /* libinih's line buffer is INI_MAX_LINE bytes: the line with its CR/LF, and a NUL. */
 #define KEYS_LINE_MAX (INI_MAX_LINE - 2)
-
-/* A keys file's text in memory we locked ourselves. */
-struct keys_text {
-	char *buf;
-	size_t len, map_len;
-};
 
 struct pending_slot {
 	unsigned int header_line; /* 0: no such section */
@@ -284,9 +274,6 @@ static int slot_hex_key(struct keys_parse *p, struct pending_slot *ps, const cha
 	return set_slot_key(p, ps, key, n / 2);
 }
 
-static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
-		       size_t *len, const char **why);
-
 static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const char *v)
 {
 	char full[PATH_MAX];
@@ -300,7 +287,7 @@ static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const ch
 	else
 		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->path), p->path, v);
 	/* The value is not echoed: a key pasted here by mistake must not be printed. */
-	if (read_secure(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
+	if (ice_read_key_file(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
 		return fail(p, "key_file: %s", why);
 	return set_slot_key(p, ps, key, len);
 }
@@ -480,123 +467,6 @@ static __attribute__((noinline)) void scrub_stack(void)
 	__asm__ volatile("" : : "r"(pad) : "memory");
 }
 
-/*
- * Open a file that holds key material: a regular file, private to its owner
- * unless allow_insecure, at most max bytes. Returns the fd, or -1 with *why.
- */
-static int open_key_material(const char *path, bool allow_insecure, size_t max, size_t *size,
-			     const char **why)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		*why = strerror(errno);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		*why = "not a regular file";
-	else if ((st.st_mode & 077) && !allow_insecure)
-		*why = "readable by group or others: chmod 600 it (or pass --allow-insecure-keys)";
-	else if ((uint64_t)st.st_size > max)
-		*why = "too large";
-	else {
-		*size = (size_t)st.st_size;
-		return fd;
-	}
-	close(fd);
-	return -1;
-}
-
-/* read(2) exactly len bytes (no stdio buffer ever holds them); -1 on error or early EOF. */
-static int read_exact(int fd, uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/* A key_file: raw bytes, into libgcrypt's secure memory. */
-static int read_secure(const char *path, bool allow_insecure, size_t max, uint8_t **out,
-		       size_t *len, const char **why)
-{
-	int fd = open_key_material(path, allow_insecure, max, len, why);
-	uint8_t *buf;
-
-	if (fd < 0)
-		return -1;
-	buf = gcry_malloc_secure(*len + 1);
-	if (!buf || read_exact(fd, buf, *len)) {
-		*why = buf ? "read failed" : "out of secure memory";
-		gcry_free(buf);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	*out = buf;
-	return 0;
-}
-
-/*
- * Read a keys file into memory we lock ourselves (its size decides how much
- * of libgcrypt's secure pool to ask for, so the text cannot live there).
- */
-static int keys_text_read(const char *path, bool allow_insecure, struct keys_text *t,
-			  const char **why)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), size;
-	int fd = open_key_material(path, allow_insecure, KEYS_FILE_MAX, &size, why);
-
-	memset(t, 0, sizeof(*t));
-	if (fd < 0)
-		return -1;
-	t->map_len = (size + 1 + page - 1) & ~(page - 1);
-	t->buf = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t->buf == MAP_FAILED) {
-		t->buf = NULL;
-		*why = strerror(errno);
-		goto fail;
-	}
-	if (mlock(t->buf, t->map_len) < 0) {
-		*why = "cannot lock memory for it (raise RLIMIT_MEMLOCK: ulimit -l)";
-		goto fail;
-	}
-	madvise(t->buf, t->map_len, MADV_DONTDUMP); /* and keep it out of core dumps */
-	if (read_exact(fd, (uint8_t *)t->buf, size)) {
-		*why = "read failed";
-		goto fail;
-	}
-	t->buf[size] = 0;
-	t->len = size;
-	close(fd);
-	return 0;
-fail:
-	close(fd);
-	if (t->buf)
-		munmap(t->buf, t->map_len);
-	t->buf = NULL;
-	return -1;
-}
-
-static void keys_text_free(struct keys_text *t)
-{
-	if (!t->buf)
-		return;
-	explicit_bzero(t->buf, t->map_len);
-	munlock(t->buf, t->map_len);
-	munmap(t->buf, t->map_len);
-	t->buf = NULL;
-}
-
 static void wipe_pending(struct keys_parse *p)
 {
 	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++)
@@ -613,7 +483,7 @@ static void report(const char *path, unsigned int line, const char *why)
 }
 
 /* Read the file into locked memory and prescan it; prints the error, if any. */
-static int keys_open(struct keys_parse *p, struct keys_text *t)
+static int keys_open(struct keys_parse *p, struct ice_keys_text *t)
 {
 	const char *why = NULL;
 	unsigned int line;
@@ -624,7 +494,7 @@ static int keys_open(struct keys_parse *p, struct keys_text *t)
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
 
-	if (keys_text_read(p->path, p->allow_insecure, t, &why)) {
+	if (ice_keys_text_read(p->path, p->allow_insecure, t, &why)) {
 		report(p->path, 0, why);
 		return -1;
 	}
@@ -665,12 +535,12 @@ static void keys_parse_free(struct keys_parse *p)
 int ice_keys_count_slots(const char *path, bool allow_insecure)
 {
 	struct keys_parse *p = keys_parse_new(NULL, path, allow_insecure);
-	struct keys_text t = { 0 };
+	struct ice_keys_text t = { 0 };
 	int n = -1;
 
 	if (p && !keys_open(p, &t))
 		n = (int)p->nslots;
-	keys_text_free(&t);
+	ice_keys_text_free(&t);
 	if (p)
 		keys_parse_free(p);
 	return n;
@@ -718,7 +588,7 @@ static int keys_load_slots(struct keys_parse *p)
 int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
 {
 	struct keys_parse *p = keys_parse_new(s, path, allow_insecure);
-	struct keys_text t = { 0 };
+	struct ice_keys_text t = { 0 };
 	int rc = -1, line;
 
 	memset(s, 0, sizeof(*s));
@@ -746,7 +616,7 @@ int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecu
 out:
 	if (rc && p && p->store_ready)
 		ice_store_free(s);
-	keys_text_free(&t);
+	ice_keys_text_free(&t);
 	if (p)
 		keys_parse_free(p);
 	return rc;
