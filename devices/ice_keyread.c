@@ -55,8 +55,8 @@ static int read_exact(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
-int ice_read_key_file(const char *path, bool allow_insecure, size_t max, uint8_t **out,
-		       size_t *len, const char **why)
+int ice_read_key_file(const char *path, bool allow_insecure, size_t max, uint8_t **out, size_t *len,
+		      const char **why)
 {
 	int fd = open_key_material(path, allow_insecure, max, len, why);
 	uint8_t *buf;
@@ -80,7 +80,7 @@ int ice_read_key_file(const char *path, bool allow_insecure, size_t max, uint8_t
  * of libgcrypt's secure pool to ask for, so the text cannot live there).
  */
 int ice_keys_text_read(const char *path, bool allow_insecure, struct ice_keys_text *t,
-			  const char **why)
+		       const char **why)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), size;
 	int fd = open_key_material(path, allow_insecure, ICE_KEYS_FILE_MAX, &size, why);

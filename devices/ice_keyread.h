@@ -28,7 +28,7 @@ int ice_keys_text_read(const char *path, bool allow_insecure, struct ice_keys_te
 /* Wipe, unlock and unmap. */
 void ice_keys_text_free(struct ice_keys_text *t);
 /* A key_file: its raw bytes (at most max) into libgcrypt's secure memory. */
-int ice_read_key_file(const char *path, bool allow_insecure, size_t max, uint8_t **out,
-		      size_t *len, const char **why);
+int ice_read_key_file(const char *path, bool allow_insecure, size_t max, uint8_t **out, size_t *len,
+		      const char **why);
 
 #endif
