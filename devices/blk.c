@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../virtio/chain.h"
 #include "../vmm/log.h"
 #include "blk.h"
 
@@ -29,117 +30,6 @@
 #define BLK_ICE_HDR_SIZE 32 /* with VIRTIO_BLK_F_ICE, for IN, OUT and FLUSH */
 #define DISCARD_SEG_SIZE 16 /* { le64 sector; le32 num_sectors; le32 flags; } */
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
-
-/*
- * Chain byte access. A request's bytes are addressed by offset within one
- * direction (the readable side or the writable side) of the chain, whatever
- * the descriptor boundaries; a chain_pos walks one side monotonically.
- * Validated buffers are never empty, so off < len holds for the current one.
- */
-struct chain_pos {
-	unsigned int idx; /* current buffer */
-	uint64_t off;	  /* offset into it */
-};
-
-/* Move p to the next buffer of this side at or after it; NULL at the end. */
-static uint8_t *pos_ptr(const struct virtq_chain *c, bool writable, struct chain_pos *p,
-			uint64_t *contiguous)
-{
-	while (p->idx < c->nbufs && c->bufs[p->idx].device_writable != writable) {
-		p->idx++;
-		p->off = 0;
-	}
-	if (p->idx == c->nbufs) {
-		*contiguous = 0;
-		return NULL;
-	}
-	*contiguous = c->bufs[p->idx].len - p->off;
-	return c->bufs[p->idx].host + p->off;
-}
-
-static void pos_skip(const struct virtq_chain *c, bool writable, struct chain_pos *p, uint64_t n)
-{
-	uint64_t avail;
-
-	while (pos_ptr(c, writable, p, &avail)) {
-		if (n < avail) {
-			p->off += n;
-			return;
-		}
-		n -= avail;
-		p->idx++;
-		p->off = 0;
-	}
-}
-
-/* Copy len bytes between buf and the chain at p (to_chain: into the chain); advances p. */
-static void pos_copy(const struct virtq_chain *c, bool writable, struct chain_pos *p, void *buf,
-		     uint64_t len, bool to_chain)
-{
-	uint8_t *b = buf, *g;
-	uint64_t avail, n;
-
-	while (len && (g = pos_ptr(c, writable, p, &avail))) {
-		n = avail < len ? avail : len;
-		if (to_chain)
-			memcpy(g, b, n);
-		else
-			memcpy(b, g, n);
-		pos_skip(c, writable, p, n);
-		b += n;
-		len -= n;
-	}
-}
-
-/* Copy len bytes at offset off of the chain's readable (or writable) side. */
-static void chain_copy(const struct virtq_chain *c, bool writable, uint64_t off, void *buf,
-		       uint64_t len, bool to_chain)
-{
-	const struct virtq_buf *b0 = &c->bufs[0];
-	struct chain_pos p = { 0, 0 };
-
-	/* The usual case, a request header: all in the first buffer. */
-	if (c->nbufs && b0->device_writable == writable && off + len <= b0->len) {
-		if (to_chain)
-			memcpy(b0->host + off, buf, len);
-		else
-			memcpy(buf, b0->host + off, len);
-		return;
-	}
-	pos_skip(c, writable, &p, off);
-	pos_copy(c, writable, &p, buf, len, to_chain);
-}
-
-/*
- * Build an iovec over [off, off + len) of one side of the chain; returns the
- * count. (A plain loop rather than the cursor: this is every plain request's
- * hot path, and the loop is ~130 instructions cheaper per 4 KiB request.)
- */
-static int chain_iov(const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
-		     struct iovec *iov)
-{
-	unsigned int i;
-	int n = 0;
-
-	for (i = 0; i < c->nbufs && len; i++) {
-		const struct virtq_buf *b = &c->bufs[i];
-		uint64_t take;
-
-		if (b->device_writable != writable)
-			continue;
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		take = b->len - off < len ? b->len - off : len;
-		iov[n].iov_base = b->host + off;
-		iov[n].iov_len = take;
-		n++;
-		len -= take;
-		off = 0;
-	}
-	return n;
-}
 
 /* preadv/pwritev until done: regular files may still return short counts. */
 static int blk_rw(struct blk_dev *b, struct iovec *iov, int cnt, uint64_t off, bool write)
@@ -227,7 +117,7 @@ static uint8_t blk_crypt_rw(struct blk_dev *b, const struct virtq_chain *c, uint
 
 	if (!bounce)
 		return VIRTIO_BLK_S_IOERR;
-	pos_skip(c, side, &gp, data_off);
+	chain_pos_skip(c, side, &gp, data_off);
 	for (done = 0; done < len; done += n) {
 		n = len - done < chunk ? len - done : chunk;
 		if (!write && blk_pio(b, bounce, n, pos + done, false))
@@ -235,21 +125,21 @@ static uint8_t blk_crypt_rw(struct blk_dev *b, const struct virtq_chain *c, uint
 		for (i = 0; i < n; i += run) {
 			uint64_t dun = cr->dun + (done + i) / du;
 
-			g = pos_ptr(c, side, &gp, &avail);
+			g = chain_pos_ptr(c, side, &gp, &avail);
 			run = (avail < n - i ? avail : n - i) / du * du;
 			if (run) {
 				err = write ? ice_crypt_to(b->ice, cr->slot, dun, g, bounce + i,
 							   run, true)
 					    : ice_crypt_to(b->ice, cr->slot, dun, bounce + i, g,
 							   run, false);
-				pos_skip(c, side, &gp, run);
+				chain_pos_skip(c, side, &gp, run);
 			} else {
 				run = du;
 				if (write)
-					pos_copy(c, side, &gp, bounce + i, du, false);
+					chain_pos_copy(c, side, &gp, bounce + i, du, false);
 				err = ice_crypt(b->ice, cr->slot, dun, bounce + i, du, write);
 				if (!write)
-					pos_copy(c, side, &gp, bounce + i, du, true);
+					chain_pos_copy(c, side, &gp, bounce + i, du, true);
 			}
 			if (err)
 				return VIRTIO_BLK_S_IOERR;
@@ -355,17 +245,38 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 	return VIRTIO_BLK_S_OK;
 }
 
-uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
+/* GET_ID (5.2.6): the id, NUL-padded to the whole data buffer; returns the bytes written. */
+static uint32_t blk_get_id(const struct blk_dev *b, const struct virtq_chain *c)
+{
+	static const uint8_t zeroes[256];
+	uint32_t n = c->writable_len - 1, id = n < VIRTIO_BLK_ID_BYTES ? n : VIRTIO_BLK_ID_BYTES;
+	struct chain_pos p = { 0, 0 };
+
+	/*
+	 * Up to 20 bytes, not NUL-terminated if all 20 are used. A longer
+	 * buffer gets NULs up to its status byte: the used length counts every
+	 * byte from the first one (2.7.8.2), and all of them are written.
+	 */
+	chain_pos_copy(c, true, &p, (void *)b->serial, id, true);
+	for (n -= id; n; n -= id) {
+		id = n < sizeof(zeroes) ? n : sizeof(zeroes);
+		chain_pos_copy(c, true, &p, (void *)zeroes, id, true);
+	}
+	return c->writable_len;
+}
+
+int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features)
 {
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	uint8_t hdr[BLK_ICE_HDR_SIZE], status;
-	uint32_t type, hdr_len = BLK_HDR_SIZE, used = 1;
+	uint32_t type, hdr_len = BLK_HDR_SIZE;
+	int64_t used = 1;
 	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
 
 	/* No device-writable last byte: nowhere to put a status, so touch nothing. */
 	if (!last || !last->device_writable)
-		return 0;
+		return -1;
 	if (c->readable_len < BLK_HDR_SIZE) {
 		status = VIRTIO_BLK_S_IOERR;
 		goto done;
@@ -375,7 +286,7 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 	memcpy(&sector, hdr + 8, 8);
 
 	/* With ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
-	if (virtio_mmio_has_feature(&b->transport, VIRTIO_BLK_F_ICE) &&
+	if (virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
 	    (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH)) {
 		hdr_len = BLK_ICE_HDR_SIZE;
 		if (c->readable_len < BLK_ICE_HDR_SIZE) {
@@ -410,20 +321,14 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 		else
 			status = fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		break;
-	case VIRTIO_BLK_T_GET_ID: {
-		/* Up to 20 bytes, NUL-padded; not NUL-terminated if all 20 are used. */
-		uint32_t n = c->writable_len - 1;
-
-		if (c->readable_len != BLK_HDR_SIZE || n == 0) {
+	case VIRTIO_BLK_T_GET_ID:
+		if (c->readable_len != BLK_HDR_SIZE || c->writable_len < 2) {
 			status = VIRTIO_BLK_S_IOERR;
 			break;
 		}
-		n = n < VIRTIO_BLK_ID_BYTES ? n : VIRTIO_BLK_ID_BYTES;
-		chain_copy(c, true, 0, b->serial, n, true);
+		used = blk_get_id(b, c);
 		status = VIRTIO_BLK_S_OK;
-		used = n + 1;
 		break;
-	}
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = blk_discard_zeroes(b, c, type == VIRTIO_BLK_T_DISCARD);
@@ -437,31 +342,30 @@ done:
 	return used;
 }
 
-static bool blk_notify(struct virtio_mmio *t, unsigned int q)
+static int64_t blk_virtio_handle(void *dev, unsigned int q, const struct virtq_chain *c,
+				 uint64_t features)
 {
-	struct blk_dev *b = t->dev;
-	struct virtq *vq = &t->vqs[q];
-	enum virtq_pop_result r;
+	(void)q; /* one request queue */
+	return blk_handle_chain(dev, c, features);
+}
 
-	do {
-		while ((r = virtq_pop(vq, &b->chain)) != VIRTQ_EMPTY) {
-			if (r == VIRTQ_BROKEN) {
-				pr_guest("disk %s: the guest corrupted the available ring; queue "
-					 "stopped until the device is reset",
-					 b->path);
-				break;
-			}
-			/* A malformed chain completes with nothing written (used len 0). */
-			virtq_push(vq, b->chain.head,
-				   r == VIRTQ_CHAIN ? blk_handle_chain(b, &b->chain) : 0);
-		}
-	} while (virtq_arm_notify(vq)); /* requests that raced with our last look */
-	return virtq_need_interrupt(vq);
+/*
+ * A malformed chain (virtio/virtq.h) whose last descriptor is device-writable:
+ * IOERR in its last byte, used length 1 — the driver reads the status from
+ * its own buffer, so anything else would count as success.
+ */
+static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_chain *c)
+{
+	const struct virtq_buf *last = &c->bufs[c->nbufs - 1];
+
+	(void)dev, (void)q;
+	last->host[last->len - 1] = VIRTIO_BLK_S_IOERR;
+	return 1;
 }
 
 static const struct virtio_device_ops blk_virtio_ops = {
-	.device_id = VIRTIO_ID_BLOCK,
-	.notify = blk_notify,
+	.handle = blk_virtio_handle,
+	.fail = blk_virtio_fail,
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -493,8 +397,7 @@ static void blk_fill_config(struct blk_dev *b)
 	}
 }
 
-int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem *mem,
-	     const struct irq_line *irq)
+int blk_open(struct blk_dev *b, const struct blk_opts *o)
 {
 	uint64_t features = 1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 			    1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
@@ -549,8 +452,15 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem
 	else
 		features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 	blk_fill_config(b);
-	virtio_mmio_init(&b->transport, &blk_virtio_ops, b, mem, irq, features, 1, b->config,
-			 o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE);
+	b->vdev = (struct virtio_device){
+		.device_id = VIRTIO_ID_BLOCK,
+		.ops = &blk_virtio_ops,
+		.dev = b,
+		.features = features,
+		.num_queues = 1,
+		.config = b->config,
+		.config_size = o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE,
+	};
 	return 0;
 fail:
 	blk_close(b);

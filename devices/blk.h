@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtio-blk (virtio 1.2, section 5.2) on a raw image file. The device logic
- * is transport-agnostic; virtio-mmio carries it (virtio/mmio.h).
+ * virtio-blk (virtio 1.2, section 5.2) on a raw image file. Transport-agnostic:
+ * the device is a struct virtio_device (virtio/device.h) that a transport
+ * (virtio/mmio.h) carries; blk sees validated chains and negotiated features,
+ * never registers. The caller composes the two (vmm/main.c).
  */
 #ifndef ICEVMM_BLK_H
 #define ICEVMM_BLK_H
@@ -10,7 +12,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../virtio/mmio.h"
+#include "../virtio/device.h"
+#include "../virtio/virtq.h"
 #include "ice.h"
 
 #define VIRTIO_ID_BLOCK 2
@@ -50,11 +53,14 @@
 #define BLK_ICE_BOUNCE (128 * 1024)
 
 /*
- * What we tell the driver in config space. SEG_MAX and SIZE_MAX are hints
- * for the driver: the device accepts any chain the queue can hold, each
- * buffer checked on its own.
+ * What we tell the driver in config space. seg_max data segments plus header
+ * and status are VIRTQ_MAX_CHAIN descriptors: the longest chain the queue
+ * layer accepts (virtio/virtq.h), which a driver can send on a queue of any
+ * size through an indirect table. (Without indirect descriptors a driver keeps
+ * a chain within its queue size, 2.7.5.3.1.) SIZE_MAX is a hint: each buffer
+ * is checked on its own.
  */
-#define BLK_SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two descriptors */
+#define BLK_SEG_MAX (VIRTQ_MAX_CHAIN - 2) /* header and status take two descriptors */
 #define BLK_SIZE_MAX (1U << 20)
 #define BLK_MAX_DISCARD_SECTORS 0x400000U /* 2 GiB per segment */
 #define BLK_MAX_DISCARD_SEG 16
@@ -75,21 +81,23 @@ struct blk_dev {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
-	struct virtio_mmio transport;
-	/* Scratch for the request being processed (used under the queue lock) */
-	struct virtq_chain chain;
-	struct iovec iov[VIRTQ_MAX_SIZE];
+	struct virtio_device vdev; /* what a transport needs: features, config, ops */
+	/* Scratch for the request being processed (the transport serves one at a time) */
+	struct iovec iov[VIRTQ_MAX_CHAIN];
 };
 
-/* Opens and locks the image; prints "disk PATH: reason" and returns -1 on error. */
-int blk_open(struct blk_dev *b, const struct blk_opts *o, const struct guest_mem *mem,
-	     const struct irq_line *irq);
+/*
+ * Opens and locks the image and fills b->vdev; prints "disk PATH: reason"
+ * and returns -1 on error.
+ */
+int blk_open(struct blk_dev *b, const struct blk_opts *o);
 void blk_close(struct blk_dev *b);
 
 /*
- * Process one validated request chain; writes the status byte (if the chain
- * has one) and returns the used length to report. Exposed for unit tests.
+ * Process one validated request chain with the negotiated features; writes
+ * the status byte and returns the used length, or -1 if the chain has no
+ * device-writable last byte to put a status in (nothing touched).
  */
-uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c);
+int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
 
 #endif

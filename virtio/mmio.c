@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <libfdt.h>
+#include <sched.h>
 #include <string.h>
 
 #include "../vmm/log.h"
@@ -39,50 +40,67 @@ enum {
 	REG_QUEUE_DRIVER_HIGH = 0x094,
 	REG_QUEUE_DEVICE_LOW = 0x0a0,
 	REG_QUEUE_DEVICE_HIGH = 0x0a4,
+	REG_SHM_LEN_LOW = 0x0b0,
+	REG_SHM_LEN_HIGH = 0x0b4,
+	REG_SHM_BASE_LOW = 0x0b8,
+	REG_SHM_BASE_HIGH = 0x0bc,
 	REG_CONFIG_GENERATION = 0x0fc,
 };
 
-void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device_ops *ops, void *dev,
+void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
-		      uint64_t device_features, unsigned int num_queues, const uint8_t *config,
-		      uint32_t config_size)
+		      const atomic_bool *stopping)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->queue_lock, NULL);
-	t->ops = ops;
-	t->dev = dev;
+	t->vdev = vdev;
 	t->mem = mem;
 	t->irq = *irq;
+	t->stopping = stopping;
 	/* Modern only: VERSION_1 is always offered and always required. */
-	t->device_features = device_features | (1ULL << VIRTIO_F_VERSION_1);
-	t->num_queues = num_queues < VIRTIO_MMIO_MAX_QUEUES ? num_queues : VIRTIO_MMIO_MAX_QUEUES;
+	t->device_features = vdev->features | (1ULL << VIRTIO_F_VERSION_1);
+	t->num_queues = vdev->num_queues < VIRTIO_MMIO_MAX_QUEUES ? vdev->num_queues
+								  : VIRTIO_MMIO_MAX_QUEUES;
 	t->queue_num_max = VIRTQ_MAX_SIZE;
-	t->config = config;
-	t->config_size = config_size;
 }
 
-bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned int bit)
+bool virtio_mmio_has_feature(struct virtio_mmio *t, unsigned int bit)
 {
-	return (t->features >> bit) & 1;
+	bool on;
+
+	pthread_mutex_lock(&t->lock);
+	on = virtio_has_feature(t->features, bit);
+	pthread_mutex_unlock(&t->lock);
+	return on;
 }
 
-static struct virtq *selected_queue(struct virtio_mmio *t)
+static struct virtio_mmio_queue *selected_queue(struct virtio_mmio *t)
 {
-	return t->queue_sel < t->num_queues ? &t->vqs[t->queue_sel] : NULL;
+	return t->queue_sel < t->num_queues ? &t->qs[t->queue_sel] : NULL;
 }
 
-/* Called with the lock held. */
+/*
+ * Under lock: the queue's set-up changed (reset, QueueReady). The request
+ * processor sees the new epoch at its next check; wait only for a used-ring
+ * write it may be in the middle of (a few stores, never I/O).
+ */
+static void queue_new_epoch(struct virtio_mmio_queue *q)
+{
+	atomic_fetch_add(&q->epoch, 1);
+	while (atomic_load(&q->in_ring))
+		sched_yield();
+}
+
+/* Called with the lock held; never waits for queue_lock (see mmio.h). */
 static void virtio_mmio_reset(struct virtio_mmio *t)
 {
 	unsigned int i;
 
-	pthread_mutex_lock(&t->queue_lock);
-	if (t->ops->reset)
-		t->ops->reset(t);
-	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
-		virtq_reset(&t->vqs[i]);
-	pthread_mutex_unlock(&t->queue_lock);
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		queue_new_epoch(&t->qs[i]);
+		virtq_reset(&t->qs[i].setup);
+	}
 	t->status = 0;
 	t->driver_features = t->features = 0;
 	t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;
@@ -98,12 +116,12 @@ static void config_read(struct virtio_mmio *t, uint64_t off, uint8_t *data, uint
 
 	/* Byte by byte so that any width, and any overlap with the end, is exact. */
 	for (i = 0; i < len; i++)
-		data[i] = off + i < t->config_size ? t->config[off + i] : 0;
+		data[i] = off + i < t->vdev->config_size ? t->vdev->config[off + i] : 0;
 }
 
 static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 {
-	struct virtq *vq = selected_queue(t);
+	struct virtio_mmio_queue *q = selected_queue(t);
 
 	switch (off) {
 	case REG_MAGIC:
@@ -111,7 +129,7 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case REG_VERSION:
 		return VIRTIO_MMIO_VERSION;
 	case REG_DEVICE_ID:
-		return t->ops->device_id;
+		return t->vdev->device_id;
 	case REG_VENDOR_ID:
 		return VIRTIO_MMIO_VENDOR;
 	case REG_DEVICE_FEATURES:
@@ -119,9 +137,15 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 			       ? (uint32_t)(t->device_features >> (32 * t->device_features_sel))
 			       : 0;
 	case REG_QUEUE_NUM_MAX:
-		return vq ? t->queue_num_max : 0;
+		return q ? t->queue_num_max : 0;
 	case REG_QUEUE_READY:
-		return vq ? vq->ready : 0;
+		return q ? q->setup.ready : 0;
+	case REG_SHM_LEN_LOW:
+	case REG_SHM_LEN_HIGH:
+	case REG_SHM_BASE_LOW:
+	case REG_SHM_BASE_HIGH:
+		/* 4.2.2: length -1 (all ones) for a region that does not exist; we have none */
+		return 0xffffffff;
 	case REG_INTERRUPT_STATUS:
 		return t->interrupt_status;
 	case REG_STATUS:
@@ -188,18 +212,25 @@ static void status_write(struct virtio_mmio *t, uint32_t v)
 	t->status = v;
 }
 
-static void queue_ready_write(struct virtio_mmio *t, struct virtq *vq, uint32_t v)
+/* Under lock: enabling validates the rings now; the processor picks them up by epoch. */
+static void queue_ready_write(struct virtio_mmio *t, struct virtio_mmio_queue *q, uint32_t v)
 {
 	int err = 0;
 
-	pthread_mutex_lock(&t->queue_lock);
-	if (!v)
-		vq->ready = false;
-	else if (t->status & VIRTIO_STATUS_NEEDS_RESET)
+	if (!v) {
+		if (q->setup.ready) {
+			q->setup.ready = false;
+			queue_new_epoch(q);
+		}
+	} else if (t->status & VIRTIO_STATUS_NEEDS_RESET) {
 		err = -EBUSY; /* a broken queue comes back only through a device reset */
-	else if (!vq->ready)
-		err = virtq_enable(vq, t->mem, virtio_mmio_has_feature(t, VIRTIO_F_RING_EVENT_IDX));
-	pthread_mutex_unlock(&t->queue_lock);
+	} else if (!q->setup.ready) {
+		err = virtq_enable(&q->setup, t->mem,
+				   virtio_has_feature(t->features, VIRTIO_F_RING_EVENT_IDX),
+				   virtio_has_feature(t->features, VIRTIO_F_RING_INDIRECT_DESC));
+		if (!err)
+			queue_new_epoch(q);
+	}
 	if (err)
 		pr_guest("virtio-mmio: queue %u: rings outside guest RAM or misaligned; not "
 			 "enabled",
@@ -209,7 +240,8 @@ static void queue_ready_write(struct virtio_mmio *t, struct virtq *vq, uint32_t 
 /* Returns the queue to notify, or -1. Called with the lock held. */
 static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 {
-	struct virtq *vq = selected_queue(t);
+	struct virtio_mmio_queue *q = selected_queue(t);
+	struct virtq *vq = q ? &q->setup : NULL;
 	bool queue_writable = vq && !vq->ready; /* ring setup is frozen while live */
 	bool features_open = !(t->status & VIRTIO_STATUS_FEATURES_OK);
 
@@ -234,8 +266,8 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 			vq->num = v <= t->queue_num_max ? (uint16_t)v : 0;
 		break;
 	case REG_QUEUE_READY:
-		if (vq)
-			queue_ready_write(t, vq, v);
+		if (q)
+			queue_ready_write(t, q, v);
 		break;
 	case REG_QUEUE_NOTIFY:
 		/* 4.2.3.3: the value is the queue index */
@@ -280,23 +312,142 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 
 /*
  * The driver broke the ring protocol (2.1.2): flag DEVICE_NEEDS_RESET and
- * tell the driver with a configuration-change interrupt. Only a reset revives
- * the device.
+ * tell the driver with a configuration-change interrupt — unless the queue
+ * was reset since the request began (the fresh device is not broken).
  */
-static void virtio_mmio_needs_reset(struct virtio_mmio *t)
+static void virtio_mmio_needs_reset(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
 	pthread_mutex_lock(&t->lock);
-	t->status |= VIRTIO_STATUS_NEEDS_RESET;
-	t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
-	irq_line_set(&t->irq, 1);
+	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
+		t->status |= VIRTIO_STATUS_NEEDS_RESET;
+		t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
+		irq_line_set(&t->irq, 1);
+	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* Under queue_lock: after completions, a used-buffer interrupt if the driver wants one. */
+static void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+{
+	if (!virtq_need_interrupt(&t->vqs[q]))
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
+		t->interrupt_status |= VIRTIO_MMIO_INT_VRING;
+		irq_line_set(&t->irq, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Keep serving queue q: it was not reset since `epoch`, and the VM is not stopping. */
+static bool queue_running(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+{
+	return atomic_load_explicit(&t->qs[q].epoch, memory_order_acquire) == epoch &&
+	       !(t->stopping && atomic_load_explicit(t->stopping, memory_order_relaxed));
+}
+
+/* Around every write to the used ring; false: the queue was reset, do not write. */
+static bool ring_enter(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+{
+	atomic_store(&t->qs[q].in_ring, true);
+	if (atomic_load(&t->qs[q].epoch) == epoch)
+		return true;
+	atomic_store_explicit(&t->qs[q].in_ring, false, memory_order_release);
+	return false;
+}
+
+static void ring_exit(struct virtio_mmio *t, unsigned int q)
+{
+	atomic_store_explicit(&t->qs[q].in_ring, false, memory_order_release);
+}
+
+/*
+ * One chain popped from queue q: let the device serve it; returns the used
+ * length, or -1 if it could not even fail it (no status buffer).
+ */
+static int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum virtq_pop_result r,
+			   uint64_t features)
+{
+	const struct virtio_device *d = t->vdev;
+
+	if (r == VIRTQ_CHAIN)
+		return d->ops->handle(d->dev, q, &t->chain, features);
+	/* A malformed chain fails loudly: an error status where its status would be. */
+	if (t->chain.nbufs && d->ops->fail)
+		return d->ops->fail(d->dev, q, &t->chain);
+	return -1;
+}
+
+/*
+ * The driver notified queue q (under `epoch`): serve it on this thread until
+ * the ring is empty, the queue is reset, or the VM stops. Takes queue_lock.
+ */
+static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+{
+	struct virtq *vq = &t->vqs[q];
+	enum virtq_pop_result r;
+	unsigned int done = 0;
+	uint64_t features;
+	int64_t len;
+
+	pthread_mutex_lock(&t->queue_lock);
+	if (t->vq_epoch[q] != epoch) {
+		/* Set up again since we last ran: take the new rings (lock order: queue_lock, lock). */
+		pthread_mutex_lock(&t->lock);
+		if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
+			*vq = t->qs[q].setup;
+			t->vq_epoch[q] = epoch;
+			t->vq_features[q] = t->features;
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (t->vq_epoch[q] != epoch)
+			goto out; /* reset again meanwhile */
+	}
+	/* Fixed while the queue lives: changing the features takes a reset (a new epoch). */
+	features = t->vq_features[q];
+	do {
+		while (queue_running(t, q, epoch) &&
+		       (r = virtq_pop(vq, &t->chain)) != VIRTQ_EMPTY) {
+			if (r == VIRTQ_BROKEN) {
+				pr_guest("virtio-mmio: queue %u: the guest corrupted the available "
+					 "ring; queue stopped until the device is reset",
+					 q);
+				virtio_mmio_needs_reset(t, q, epoch);
+				goto signal;
+			}
+			len = serve_chain(t, q, r, features);
+			if (!ring_enter(t, q, epoch))
+				goto out;
+			virtq_push(vq, t->chain.head, len < 0 ? 0 : (uint32_t)len);
+			ring_exit(t, q);
+			if (len < 0) {
+				/* No status byte to fail it with: the driver must hear of it. */
+				pr_guest("virtio-mmio: queue %u: malformed request (chain %u) "
+					 "without a status buffer; device needs reset",
+					 q, t->chain.head);
+				virtio_mmio_needs_reset(t, q, epoch);
+			}
+			/* A full ring's worth: interrupt now, not after the last request. */
+			if (++done >= vq->num) {
+				virtio_mmio_signal_used(t, q, epoch);
+				done = 0;
+			}
+		}
+		if (!queue_running(t, q, epoch) || !ring_enter(t, q, epoch))
+			break;
+		r = virtq_arm_notify(vq) ? VIRTQ_CHAIN : VIRTQ_EMPTY;
+		ring_exit(t, q);
+	} while (r != VIRTQ_EMPTY); /* requests that raced with our last look */
+signal:
+	virtio_mmio_signal_used(t, q, epoch);
+out:
+	pthread_mutex_unlock(&t->queue_lock);
 }
 
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct virtio_mmio *t = opaque;
-	bool was_broken, newly_broken, need_irq;
-	unsigned int q;
+	unsigned int epoch = 0;
 	uint32_t v;
 	int notify;
 
@@ -306,28 +457,12 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	memcpy(&v, data, 4);
 	pthread_mutex_lock(&t->lock);
 	notify = reg_write(t, off, v);
+	if (notify >= 0)
+		epoch = atomic_load_explicit(&t->qs[notify].epoch, memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
-	if (notify < 0)
-		return;
 	/* The request work runs outside the register lock: other vCPUs keep going. */
-	q = (unsigned int)notify;
-	pthread_mutex_lock(&t->queue_lock);
-	was_broken = t->vqs[q].broken;
-	need_irq = t->ops->notify(t, q);
-	newly_broken = !was_broken && t->vqs[q].broken;
-	pthread_mutex_unlock(&t->queue_lock);
-	if (newly_broken)
-		virtio_mmio_needs_reset(t);
-	if (need_irq)
-		virtio_mmio_signal_used(t);
-}
-
-void virtio_mmio_signal_used(struct virtio_mmio *t)
-{
-	pthread_mutex_lock(&t->lock);
-	t->interrupt_status |= VIRTIO_MMIO_INT_VRING;
-	irq_line_set(&t->irq, 1);
-	pthread_mutex_unlock(&t->lock);
+	if (notify >= 0)
+		virtio_mmio_process(t, (unsigned int)notify, epoch);
 }
 
 static int virtio_mmio_dt_node(const struct mmio_dev *dev, const struct dt_ctx *ctx)

@@ -1,25 +1,59 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-mmio transport, version 2 (virtio 1.2, section 4.2.2), modern only.
- * Device-agnostic: a device (virtio-blk, ...) plugs in through
- * virtio_device_ops and never sees the registers.
+ * Device-agnostic: a device (virtio-blk, ...) plugs in as a struct
+ * virtio_device (virtio/device.h) and never sees the registers.
+ *
+ * Locking model. Register accesses never wait for a request's I/O:
+ *
+ *   lock        the register lock. Guards every register-side field below:
+ *               features, selectors, status, interrupt_status, the queue
+ *               set-up in qs[].setup, and writes of qs[].epoch. Held only
+ *               for register decoding and a few memory writes; no thread
+ *               waits for queue_lock, or for any I/O, while holding it.
+ *   queue_lock  serialises request processing: the working copy of each
+ *               queue (vqs[]: ring pointers, last_avail, used_idx, ...),
+ *               vq_epoch[] and the chain scratch. Held for the whole of a
+ *               notification's work, I/O included. Lock order: queue_lock,
+ *               then lock (briefly: to signal, to flag NEEDS_RESET, to copy
+ *               a new queue set-up); never queue_lock while holding lock.
+ *   epoch       per queue, written under lock with atomic stores, read
+ *               without it with atomic loads: bumped by every reset,
+ *               QueueReady = 0 and QueueReady = 1. The request processor
+ *               captures it when it starts, copies qs[q].setup into vqs[q]
+ *               when the queue was set up again since its last run, and
+ *               checks it between requests: a reset only bumps epochs and
+ *               returns, and the processor stops at its next check.
+ *   in_ring     per queue, atomic: set by the processor around each write to
+ *               the used ring (a push, avail_event). A reset (under lock)
+ *               bumps the epoch, then waits until in_ring is clear — a few
+ *               stores, never I/O — so once the driver's Status = 0 or
+ *               QueueReady = 0 write returns, the old queue's used ring is
+ *               never written again (sequentially consistent store, then
+ *               load, on both sides: either the processor sees the new epoch
+ *               or the reset sees in_ring).
+ *   stopping    the VM's flag (atomic, read-only here): checked between
+ *               requests; the processor leaves its loop when it is set.
+ *
+ * Interrupts and DEVICE_NEEDS_RESET are raised under lock, and only if the
+ * queue's epoch is still the one the request started under: nothing a
+ * request does reaches a device that was reset after it began. The
+ * processor signals used buffers at least every queue-size completions, so a
+ * driver that keeps the ring full still sees its first completions early.
  */
 #ifndef ICEVMM_VIRTIO_MMIO_H
 #define ICEVMM_VIRTIO_MMIO_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../vmm/bus.h"
 #include "../vmm/guest_mem.h"
 #include "../vmm/irq.h"
+#include "device.h"
 #include "virtq.h"
-
-/* Feature bits defined by the transport/ring layer (6) */
-#define VIRTIO_F_RING_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
 
 /* Device status bits (2.1) */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1
@@ -36,34 +70,22 @@
 #define VIRTIO_MMIO_MAX_QUEUES 4
 #define VIRTIO_MMIO_CONFIG_OFFSET 0x100
 
-struct virtio_mmio;
-
-struct virtio_device_ops {
-	uint32_t device_id;
-	/*
-	 * The driver wrote QueueNotify for queue `q`: process it, on the vCPU
-	 * thread that took the exit. Returns true if the driver should get a
-	 * used-buffer interrupt. Runs under queue_lock.
-	 */
-	bool (*notify)(struct virtio_mmio *t, unsigned int q);
-	/* The driver reset the device (Status = 0). Runs under queue_lock. */
-	void (*reset)(struct virtio_mmio *t);
+/* A queue as the driver set it up through the registers. */
+struct virtio_mmio_queue {
+	struct virtq setup; /* under lock: num, addresses, ready; ring pointers once enabled */
+	atomic_uint epoch;  /* see the locking model above */
+	atomic_bool in_ring;
 };
 
 struct virtio_mmio {
-	/*
-	 * Two locks, always taken in this order: `lock` guards the registers
-	 * (vCPUs may exit concurrently), `queue_lock` serialises request
-	 * processing against queue setup and reset. Request work holds only
-	 * queue_lock, so register accesses from other vCPUs never wait on I/O.
-	 */
 	pthread_mutex_t lock;
 	pthread_mutex_t queue_lock;
-	const struct virtio_device_ops *ops;
-	void *dev; /* the device's own state */
+	const struct virtio_device *vdev;
 	const struct guest_mem *mem;
 	struct irq_line irq;
+	const atomic_bool *stopping; /* the VM is stopping: leave the request loop */
 
+	/* Under lock */
 	uint64_t device_features;
 	uint64_t driver_features; /* what the driver wrote */
 	uint64_t features;	  /* negotiated: valid once FEATURES_OK is set */
@@ -73,22 +95,23 @@ struct virtio_mmio {
 	uint32_t config_generation;
 	unsigned int num_queues;
 	uint16_t queue_num_max;
-	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];
+	struct virtio_mmio_queue qs[VIRTIO_MMIO_MAX_QUEUES];
 
-	/* Device configuration space, read-only to the driver, byte-exact */
-	const uint8_t *config;
-	uint32_t config_size;
+	/* Under queue_lock */
+	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];      /* working copies of qs[].setup */
+	unsigned int vq_epoch[VIRTIO_MMIO_MAX_QUEUES]; /* the epoch each was copied at */
+	uint64_t vq_features[VIRTIO_MMIO_MAX_QUEUES];  /* the features negotiated then */
+	struct virtq_chain chain;
 };
 
-void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device_ops *ops, void *dev,
+/* stopping may be NULL (never stops); vdev must outlive the transport. */
+void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
-		      uint64_t device_features, unsigned int num_queues, const uint8_t *config,
-		      uint32_t config_size);
+		      const atomic_bool *stopping);
 void virtio_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len);
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len);
-/* Devices call this after completing requests: sets InterruptStatus and raises the line. */
-void virtio_mmio_signal_used(struct virtio_mmio *t);
-bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned int bit);
+/* Was this feature negotiated? (Takes the register lock.) */
+bool virtio_mmio_has_feature(struct virtio_mmio *t, unsigned int bit);
 
 extern const struct mmio_dev_ops virtio_mmio_ops;
 

@@ -40,7 +40,7 @@ void virtq_reset(struct virtq *vq)
 	memset(vq, 0, sizeof(*vq));
 }
 
-int virtq_enable(struct virtq *vq, const struct guest_mem *mem, bool event_idx)
+int virtq_enable(struct virtq *vq, const struct guest_mem *mem, bool event_idx, bool indirect)
 {
 	uint16_t n = vq->num;
 
@@ -55,6 +55,7 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, bool event_idx)
 		return -EFAULT;
 	vq->mem = mem;
 	vq->event_idx = event_idx;
+	vq->indirect = indirect;
 	vq->last_avail = vq->used_idx = vq->signalled = 0;
 	vq->broken = false;
 	vq->ready = true;
@@ -80,18 +81,26 @@ static void le16_put(uint8_t *p, uint16_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-/* Walk the chain starting at head into *c; -EINVAL if anything about it is wrong. */
-static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
+/*
+ * Walk the chain starting at head into *c. Returns 0 for a good chain,
+ * -EBADMSG for a chain whose structure is sound (every next index in range,
+ * within the length limits, its indirect table readable) but whose content is
+ * not (a buffer outside guest RAM, a readable buffer after a writable one, an
+ * indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC): then *last is its
+ * last descriptor. Any other negative errno: the chain has no end we can find.
+ */
+static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c,
+		      struct virtq_desc *last)
 {
 	const uint8_t *table = vq->desc;
-	uint32_t table_len = vq->num, idx = head, count = 0;
+	uint32_t table_len = vq->num, idx = head, count = 0, total = 0;
 	uint64_t rd = 0, wr = 0;
-	bool indirect = false;
+	bool indirect = false, bad = false;
+	struct virtq_desc d;
 
 	c->head = head;
 	c->nbufs = 0;
 	for (;;) {
-		struct virtq_desc d;
 		uint8_t *host;
 
 		/* Copy once: the guest may rewrite the descriptor behind our back. */
@@ -99,32 +108,37 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			/* 2.7.5.3.1: no nesting, no INDIRECT|NEXT, whole descriptors only */
 			if (indirect || (d.flags & VIRTQ_DESC_F_NEXT) || d.len == 0 || d.len % 16 ||
-			    d.len / 16 > vq->num)
+			    d.len / 16 > VIRTQ_MAX_CHAIN)
 				return -EINVAL;
 			table = gmem_ptr(vq->mem, d.addr, d.len);
 			if (!table)
 				return -EINVAL;
+			/* Only with the feature (2.7.5.3.1); the table still shows the end. */
+			if (!vq->indirect)
+				bad = true;
+			/* 2.7.5.3.2: the table's entries are bounded by its own length. */
 			table_len = d.len / 16;
+			count = 0;
 			idx = 0;
 			indirect = true;
 			continue;
 		}
-		/* A chain is never longer than the queue (2.7.5.3.1): this also ends loops. */
-		if (++count > vq->num)
+		/* Direct descriptors at most num, table entries at most its length: ends loops. */
+		if (++count > table_len || ++total > VIRTQ_MAX_CHAIN)
 			return -ELOOP;
 		/* A zero-length buffer carries no bytes: nothing to translate. */
 		host = d.len ? gmem_ptr(vq->mem, d.addr, d.len) : NULL;
 		if (d.len && !host)
-			return -EINVAL;
+			bad = true;
 		if (d.flags & VIRTQ_DESC_F_WRITE) {
 			wr += d.len;
 		} else {
 			/* 2.7.4.2: device-readable buffers come before device-writable ones */
 			if (wr)
-				return -EINVAL;
+				bad = true;
 			rd += d.len;
 		}
-		if (d.len) {
+		if (d.len && !bad) {
 			c->bufs[c->nbufs++] = (struct virtq_buf){
 				.host = host,
 				.len = d.len,
@@ -137,16 +151,42 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 		if (idx >= table_len)
 			return -EINVAL;
 	}
-	if (rd > UINT32_MAX || wr > UINT32_MAX)
-		return -EINVAL;
+	*last = d;
+	if (bad || rd > UINT32_MAX || wr > UINT32_MAX)
+		return -EBADMSG;
 	c->readable_len = (uint32_t)rd;
 	c->writable_len = (uint32_t)wr;
 	return 0;
 }
 
+/*
+ * A malformed chain: keep only its last descriptor, and only if it is a
+ * device-writable buffer in guest RAM, where the device can put an error status.
+ */
+static void virtq_bad_chain(struct virtq *vq, struct virtq_chain *c, uint16_t head,
+			    const struct virtq_desc *last)
+{
+	uint8_t *host = last && last->len && (last->flags & VIRTQ_DESC_F_WRITE)
+				? gmem_ptr(vq->mem, last->addr, last->len)
+				: NULL;
+
+	c->head = head;
+	c->nbufs = 0;
+	c->readable_len = c->writable_len = 0;
+	if (host) {
+		c->bufs[0] = (struct virtq_buf){ .host = host,
+						 .len = last->len,
+						 .device_writable = true };
+		c->nbufs = 1;
+		c->writable_len = last->len;
+	}
+}
+
 enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 {
+	struct virtq_desc last;
 	uint16_t avail_idx, head;
+	int err;
 
 	if (!vq->ready || vq->broken)
 		return VIRTQ_EMPTY;
@@ -165,10 +205,9 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 		vq->broken = true;
 		return VIRTQ_BROKEN;
 	}
-	if (virtq_walk(vq, head, chain) < 0) {
-		chain->head = head;
-		chain->nbufs = 0;
-		chain->readable_len = chain->writable_len = 0;
+	err = virtq_walk(vq, head, chain, &last);
+	if (err) {
+		virtq_bad_chain(vq, chain, head, err == -EBADMSG ? &last : NULL);
 		return VIRTQ_BAD_CHAIN;
 	}
 	return VIRTQ_CHAIN;

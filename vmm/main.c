@@ -10,6 +10,7 @@
 #include "../devices/blk.h"
 #include "../devices/doorbell.h"
 #include "../devices/serial.h"
+#include "../virtio/mmio.h"
 #include "bus.h"
 #include "cli.h"
 #include "console.h"
@@ -122,10 +123,14 @@ static void free_keys(const struct vmm_config *cfg, struct ice_store **stores)
 	}
 }
 
-/* virtio-blk disks: one virtio-mmio slot and one interrupt line each, vda first. */
+/*
+ * virtio-blk disks: one virtio-mmio slot and one interrupt line each, vda
+ * first. The transport carries the device (virtio/mmio.h, devices/blk.h).
+ */
 static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev *disks,
 		     struct ice_store **stores)
 {
+	static struct virtio_mmio transports[VMM_MAX_DISKS];
 	unsigned int i;
 
 	for (i = 0; i < cfg->ndisks; i++) {
@@ -143,11 +148,12 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev
 			.irq = irq.irq,
 			.has_irq = true,
 			.ops = &virtio_mmio_ops,
-			.opaque = &disks[i].transport,
+			.opaque = &transports[i],
 		};
 
-		if (blk_open(&disks[i], &o, &vm->mem, &irq) < 0)
+		if (blk_open(&disks[i], &o) < 0)
 			return -1;
+		virtio_mmio_init(&transports[i], &disks[i].vdev, &vm->mem, &irq, &vm->stopping);
 		if (bus_register(&vm->bus, &dev)) {
 			pr_err("cannot place disk %s on the bus", d->path);
 			return -1;

@@ -32,6 +32,7 @@
 
 static struct test_guest g;
 static struct blk_dev dev;
+static struct virtio_mmio transport;
 static struct ice_store store;
 static uint8_t key[64];
 static int image_fd;
@@ -87,7 +88,7 @@ static double run_device(bool ice, bool write, uint32_t size, unsigned int qd, u
 			*(uint8_t *)tg_ptr(&g, reqs[i].status) = 0xff;
 			tg_add(&g, bufs, 3);
 		}
-		tg_kick(&dev.transport);
+		tg_kick(&transport);
 		for (i = 0; i < batch; i++) {
 			if (!tg_get_used(&g, &id, &len) ||
 			    *(uint8_t *)tg_ptr(&g, reqs[i].status) != 0) {
@@ -95,7 +96,7 @@ static double run_device(bool ice, bool write, uint32_t size, unsigned int qd, u
 				exit(1);
 			}
 		}
-		tg_write32(&dev.transport, 0x064, 1); /* InterruptACK */
+		tg_write32(&transport, 0x064, 1); /* InterruptACK */
 		tg_set_used_event(&g, g.used_seen);
 	}
 	return (now_us() - t0) / count;
@@ -209,11 +210,11 @@ static void setup(bool ice)
 			exit(1);
 	free(fill);
 	tg_init(&g);
-	if (blk_open(&dev, &(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }, &g.mem,
-		     &g.irq) < 0)
+	if (tg_blk_open(&g, &dev, &transport,
+			&(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }) < 0)
 		exit(1);
 	unlink(path);
-	if (!(tg_driver_init(&g, &dev.transport, features, 256) & 4))
+	if (!(tg_driver_init(&g, &transport, features, 256) & 4))
 		exit(1);
 	for (i = 0; i < MAX_QD; i++) {
 		reqs[i].hdr = tg_alloc(&g, 32, 16);

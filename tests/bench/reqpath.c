@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 {
 	static struct test_guest g;
 	static struct blk_dev dev;
+	static struct virtio_mmio transport;
 	static struct ice_store store;
 	static uint8_t key[64];
 	const char *why;
@@ -60,11 +61,11 @@ int main(int argc, char **argv)
 	if (ice)
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	tg_init(&g);
-	if (blk_open(&dev, &(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }, &g.mem,
-		     &g.irq) < 0)
+	if (tg_blk_open(&g, &dev, &transport,
+			&(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }) < 0)
 		return 1;
 	unlink(path);
-	if (!(tg_driver_init(&g, &dev.transport, features, 256) & 4))
+	if (!(tg_driver_init(&g, &transport, features, 256) & 4))
 		return 1;
 	hdr = tg_alloc(&g, 32, 16);
 	data = tg_alloc(&g, bytes, 4096);
@@ -86,11 +87,11 @@ int main(int argc, char **argv)
 		memcpy(h + 8, &sector, 8);
 		h[17] = ice; /* activate, slot 0 */
 		memcpy(h + 24, &dun, 8);
-		tg_submit(&g, &dev.transport, bufs, 3);
+		tg_submit(&g, &transport, bufs, 3);
 		if (!tg_get_used(&g, &id, &len) || *(uint8_t *)tg_ptr(&g, status) != 0)
 			return 1;
-		tg_write32(&dev.transport, 0x064, 1); /* InterruptACK, as the driver does */
-		tg_set_used_event(&g, g.used_seen);   /* and re-arms used_event */
+		tg_write32(&transport, 0x064, 1);   /* InterruptACK, as the driver does */
+		tg_set_used_event(&g, g.used_seen); /* and re-arms used_event */
 	}
 	blk_close(&dev);
 	tg_fini(&g);

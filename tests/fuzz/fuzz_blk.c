@@ -14,6 +14,15 @@
  * guest-physical addresses (so wrap-around and far-away addresses get tried).
  * Flags bit 1 picks the ICE disk (VIRTIO_BLK_F_ICE offered, AES-256-XTS,
  * slots 0-3 loaded with 512- and 4096-byte data units) instead of the plain one.
+ *
+ * Every input starts from scratch: a fresh image (zero-filled, but for a
+ * fixed pattern in its first and last 64 KiB), a freshly opened device and
+ * transport, zeroed guest RAM. Only the key store (read-only to the device)
+ * lives across inputs, so every finding reproduces from its input alone.
+ *
+ * The device's promise "a rejected request leaves the image unchanged" is
+ * checked too: the fake device wrapper hands each chain to blk, and when the
+ * status it wrote is not OK, the image must be byte-identical to before.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +32,7 @@
 #include <unistd.h>
 
 #include "../../devices/blk.h"
+#include "../../virtio/mmio.h"
 
 #define FUZZ_BASE 0x40000000ULL
 #define FUZZ_RAM (64 * 1024)
@@ -35,29 +45,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t *ram;
 static struct guest_mem mem;
-static struct blk_dev *plain_dev, *ice_dev;
 static struct ice_store store;
+static bool store_ready;
+static struct blk_dev dev;
+static struct virtio_mmio transport;
+static struct virtio_device checked; /* dev.vdev with its handle wrapped */
+static struct virtio_device_ops checked_ops;
+static uint8_t *shadow, *now; /* the image as of the last OK request; scratch */
 
 static void no_irq(void *ctx, unsigned int irq, int level)
 {
 	(void)ctx, (void)irq, (void)level;
 }
 
-static struct blk_dev *open_disk(struct ice_store *ice)
+static void image_read(uint8_t *buf)
 {
-	struct irq_line irq = { .set_level = no_irq };
-	char path[] = "/dev/shm/icevmm-fuzz-XXXXXX";
-	struct blk_dev *d = calloc(1, sizeof(*d));
-	int fd = mkstemp(path);
+	if (pread(dev.fd, buf, FUZZ_IMAGE, 0) != FUZZ_IMAGE)
+		abort();
+}
 
-	if (!d || fd < 0 || ftruncate(fd, FUZZ_IMAGE) < 0)
-		abort();
-	close(fd);
-	if (blk_open(d, &(struct blk_opts){ .path = path, .serial = "fuzz", .ice = ice }, &mem,
-		     &irq) < 0)
-		abort();
-	unlink(path); /* the open fd keeps it alive */
-	return d;
+/*
+ * blk's handle, then: a request that failed must not have changed the image.
+ * The shadow copy is the image after the last successful request (failed ones
+ * must not change it), so one read per request suffices.
+ */
+static int64_t checked_handle(void *d, unsigned int q, const struct virtq_chain *c,
+			      uint64_t features)
+{
+	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	int64_t used;
+
+	used = dev.vdev.ops->handle(d, q, c, features);
+	/* The status byte, read back from guest RAM: nothing else runs meanwhile. */
+	if (used > 0 && last->host[last->len - 1] == VIRTIO_BLK_S_OK) {
+		image_read(shadow);
+	} else if (used > 0) {
+		image_read(now);
+		if (memcmp(shadow, now, FUZZ_IMAGE)) {
+			fprintf(stderr, "fuzz_blk: a request with status %u changed the image\n",
+				last->host[last->len - 1]);
+			abort();
+		}
+	}
+	return used;
 }
 
 static void fuzz_setup(void)
@@ -66,7 +96,9 @@ static void fuzz_setup(void)
 	const char *why;
 
 	ram = calloc(1, FUZZ_RAM);
-	if (!ram || ice_global_init(ice_secmem_size(8)) ||
+	shadow = malloc(FUZZ_IMAGE);
+	now = malloc(FUZZ_IMAGE);
+	if (!ram || !shadow || !now || ice_global_init(ice_secmem_size(8)) ||
 	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 0x9 /* 512, 4096 */, 8, 0))
 		abort();
 	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
@@ -76,8 +108,35 @@ static void fuzz_setup(void)
 		if (ice_slot_load(&store, i, key, sizeof(key), i & 1 ? 4096 : 512, &why))
 			abort();
 	}
-	plain_dev = open_disk(NULL);
-	ice_dev = open_disk(&store);
+	store_ready = true;
+}
+
+/* A fresh image, device and transport for this input. */
+static void open_disk(struct ice_store *ice)
+{
+	struct irq_line irq = { .set_level = no_irq };
+	char path[] = "/dev/shm/icevmm-fuzz-XXXXXX";
+	int fd = mkstemp(path);
+	uint8_t pattern[64 * 1024];
+
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 7 + i / 512);
+	if (fd < 0 || ftruncate(fd, FUZZ_IMAGE) < 0 ||
+	    pwrite(fd, pattern, sizeof(pattern), 0) != sizeof(pattern) ||
+	    pwrite(fd, pattern, sizeof(pattern), FUZZ_IMAGE - sizeof(pattern)) != sizeof(pattern))
+		abort();
+	close(fd);
+	memset(shadow, 0, FUZZ_IMAGE);
+	memcpy(shadow, pattern, sizeof(pattern));
+	memcpy(shadow + FUZZ_IMAGE - sizeof(pattern), pattern, sizeof(pattern));
+	if (blk_open(&dev, &(struct blk_opts){ .path = path, .serial = "fuzz", .ice = ice }) < 0)
+		abort();
+	unlink(path); /* the open fd keeps it alive */
+	checked_ops = *dev.vdev.ops;
+	checked_ops.handle = checked_handle;
+	checked = dev.vdev;
+	checked.ops = &checked_ops;
+	virtio_mmio_init(&transport, &checked, &mem, &irq, NULL);
 }
 
 static uint64_t get(const uint8_t *in, size_t size, size_t off, int bytes)
@@ -89,9 +148,9 @@ static uint64_t get(const uint8_t *in, size_t size, size_t off, int bytes)
 	return v;
 }
 
-static void wr32(struct blk_dev *dev, uint64_t off, uint32_t v)
+static void wr32(uint64_t off, uint32_t v)
 {
-	virtio_mmio_write(&dev->transport, off, &v, 4);
+	virtio_mmio_write(&transport, off, &v, 4);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -102,12 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int nops = (unsigned int)get(data, size, 11, 1) % (FUZZ_MAX_OPS + 1);
 	uint64_t ring[3];
 	size_t payload = FUZZ_HDR + (size_t)nops * FUZZ_OP;
-	struct blk_dev *dev;
 	unsigned int i;
 
-	if (!plain_dev)
+	if (!store_ready)
 		fuzz_setup();
-	dev = (flags & 2) ? ice_dev : plain_dev;
+	open_disk((flags & 2) ? &store : NULL);
 	for (i = 0; i < 3; i++) {
 		uint64_t off = get(data, size, 12 + 4 * i, 4);
 
@@ -118,24 +176,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(ram, data + payload, size - payload < FUZZ_RAM ? size - payload : FUZZ_RAM);
 
 	/* The driver's initialisation sequence (virtio 1.2, 3.1.1) with fuzzed values. */
-	wr32(dev, 0x070, 0);
-	wr32(dev, 0x070, 3);
-	wr32(dev, 0x024, 0);
-	wr32(dev, 0x020, (uint32_t)features);
-	wr32(dev, 0x024, 1);
-	wr32(dev, 0x020, (uint32_t)(features >> 32));
-	wr32(dev, 0x070, 11);
-	wr32(dev, 0x030, 0);
-	wr32(dev, 0x038, num);
-	wr32(dev, 0x080, (uint32_t)ring[0]);
-	wr32(dev, 0x084, (uint32_t)(ring[0] >> 32));
-	wr32(dev, 0x090, (uint32_t)ring[1]);
-	wr32(dev, 0x094, (uint32_t)(ring[1] >> 32));
-	wr32(dev, 0x0a0, (uint32_t)ring[2]);
-	wr32(dev, 0x0a4, (uint32_t)(ring[2] >> 32));
-	wr32(dev, 0x044, 1);
-	wr32(dev, 0x070, 15);
-	wr32(dev, 0x050, 0);
+	wr32(0x070, 0);
+	wr32(0x070, 3);
+	wr32(0x024, 0);
+	wr32(0x020, (uint32_t)features);
+	wr32(0x024, 1);
+	wr32(0x020, (uint32_t)(features >> 32));
+	wr32(0x070, 11);
+	wr32(0x030, 0);
+	wr32(0x038, num);
+	wr32(0x080, (uint32_t)ring[0]);
+	wr32(0x084, (uint32_t)(ring[0] >> 32));
+	wr32(0x090, (uint32_t)ring[1]);
+	wr32(0x094, (uint32_t)(ring[1] >> 32));
+	wr32(0x0a0, (uint32_t)ring[2]);
+	wr32(0x0a4, (uint32_t)(ring[2] >> 32));
+	wr32(0x044, 1);
+	wr32(0x070, 15);
+	wr32(0x050, 0);
 
 	/* Then whatever register accesses the input asks for, any width. */
 	for (i = 0; i < nops; i++) {
@@ -146,10 +204,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t val = get(data, size, o + 4, 4);
 
 		if (sel & 0x80)
-			virtio_mmio_write(&dev->transport, off, &val, width);
+			virtio_mmio_write(&transport, off, &val, width);
 		else
-			virtio_mmio_read(&dev->transport, off, &val, width);
+			virtio_mmio_read(&transport, off, &val, width);
 	}
-	wr32(dev, 0x050, 0);
+	wr32(0x050, 0);
+	blk_close(&dev);
+	pthread_mutex_destroy(&transport.lock);
+	pthread_mutex_destroy(&transport.queue_lock);
 	return 0;
 }

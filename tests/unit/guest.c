@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../devices/blk.h"
 #include "guest.h"
 
 static void tg_set_irq(void *ctx, unsigned int irq, int level)
@@ -13,8 +14,10 @@ static void tg_set_irq(void *ctx, unsigned int irq, int level)
 	struct test_guest *g = ctx;
 
 	(void)irq;
-	if (level && !g->irq_level)
+	if (level && !g->irq_level) {
 		g->irq_raises++;
+		atomic_fetch_add(&g->irq_raises_atomic, 1);
+	}
 	g->irq_level = level;
 }
 
@@ -28,6 +31,15 @@ void tg_init(struct test_guest *g)
 	g->mem.size = TG_SIZE;
 	g->irq = (struct irq_line){ .set_level = tg_set_irq, .ctx = g, .irq = 5 };
 	g->next_free = TG_BASE + 4096; /* keep page 0 free: tests use it for odd layouts */
+}
+
+int tg_blk_open(struct test_guest *g, struct blk_dev *b, struct virtio_mmio *t,
+		const struct blk_opts *o)
+{
+	if (blk_open(b, o) < 0)
+		return -1;
+	virtio_mmio_init(t, &b->vdev, &g->mem, &g->irq, &g->stopping);
+	return 0;
 }
 
 void tg_fini(struct test_guest *g)

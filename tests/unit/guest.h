@@ -8,6 +8,7 @@
 #ifndef ICEVMM_TESTS_GUEST_H
 #define ICEVMM_TESTS_GUEST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,12 +32,20 @@ struct test_guest {
 	/* The one queue the tests drive */
 	uint16_t num;
 	uint64_t desc, avail, used;
-	uint16_t avail_idx; /* driver's next avail->idx */
-	uint16_t used_seen; /* used entries consumed by tg_get_used() */
-	uint16_t next_desc; /* next free descriptor (tg_submit allocates linearly) */
+	uint16_t avail_idx;	       /* driver's next avail->idx */
+	uint16_t used_seen;	       /* used entries consumed by tg_get_used() */
+	uint16_t next_desc;	       /* next free descriptor (tg_submit allocates linearly) */
+	atomic_bool stopping;	       /* the "VM is stopping" flag the transport is given */
+	atomic_uint irq_raises_atomic; /* irq_raises, for tests with more than one thread */
 };
 
+struct blk_dev;
+struct blk_opts;
+
 void tg_init(struct test_guest *g);
+/* blk_open(), then a virtio-mmio transport t for it on this guest's memory and irq. */
+int tg_blk_open(struct test_guest *g, struct blk_dev *b, struct virtio_mmio *t,
+		const struct blk_opts *o);
 void tg_fini(struct test_guest *g);
 /* Guest-physical allocation (zeroed), align a power of two. */
 uint64_t tg_alloc(struct test_guest *g, uint64_t size, uint64_t align);

@@ -40,6 +40,7 @@
 
 static struct test_guest g;
 static struct blk_dev dev, dev2; /* large: static */
+static struct virtio_mmio transport, transport2;
 static char img[TG_PATH_MAX], img2[TG_PATH_MAX];
 static uint8_t expect[IMG_SIZE];	/* what the image must contain */
 static uint8_t in_data[MAX_STREAM + 1]; /* the request's writable bytes after completion */
@@ -65,8 +66,8 @@ static void open_disk(bool ro, const char *serial)
 {
 	struct blk_opts o = { .path = img, .ro = ro, .serial = serial };
 
-	ck_assert_int_eq(blk_open(&dev, &o, &g.mem, &g.irq), 0);
-	ck_assert_uint_eq(tg_driver_init(&g, &dev.transport, offered(&dev.transport), QSIZE), 0xf);
+	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport, &o), 0);
+	ck_assert_uint_eq(tg_driver_init(&g, &transport, offered(&transport), QSIZE), 0xf);
 }
 
 static void reopen(bool ro, const char *serial)
@@ -198,7 +199,7 @@ static void do_req(struct req *r)
 
 	head = tg_add(&g, bufs, n);
 	snap = tg_snapshot(&g);
-	tg_kick(&dev.transport);
+	tg_kick(&transport);
 
 	ck_assert_msg(tg_get_used(&g, &id, &r->used_len), "the request was not completed");
 	ck_assert_uint_eq(id, head);
@@ -264,7 +265,7 @@ static uint64_t cfg(uint32_t off, uint32_t len)
 {
 	uint64_t v = 0;
 
-	virtio_mmio_read(&dev.transport, VIRTIO_MMIO_CONFIG_OFFSET + off, &v, len);
+	virtio_mmio_read(&transport, VIRTIO_MMIO_CONFIG_OFFSET + off, &v, len);
 	return v;
 }
 
@@ -291,7 +292,7 @@ END_TEST
 
 START_TEST(features_of_rw_disk)
 {
-	uint64_t f = offered(&dev.transport);
+	uint64_t f = offered(&transport);
 
 	ck_assert(f & BIT(VIRTIO_BLK_F_FLUSH));
 	ck_assert(f & BIT(VIRTIO_BLK_F_BLK_SIZE));
@@ -309,7 +310,7 @@ START_TEST(features_of_ro_disk)
 	uint64_t f;
 
 	reopen(true, SERIAL);
-	f = offered(&dev.transport);
+	f = offered(&transport);
 	ck_assert(f & BIT(VIRTIO_BLK_F_RO));
 	ck_assert(!(f & BIT(VIRTIO_BLK_F_DISCARD)));
 	ck_assert(!(f & BIT(VIRTIO_BLK_F_WRITE_ZEROES)));
@@ -480,7 +481,12 @@ START_TEST(flush_on_ro_disk_ok)
 }
 END_TEST
 
-/* GET_ID into a buf_len-byte buffer (+ status) returns want[0..want_len) and nothing more. */
+/*
+ * GET_ID into a buf_len-byte buffer (+ status) returns want[0..want_len),
+ * NULs after it up to the status byte, and used length buf_len + 1: every
+ * byte from the first one is written, so used.len counts them all (2.7.8.2:
+ * the device writes at least len bytes from the start of the writable part).
+ */
 static void get_id(uint32_t buf_len, const void *want, uint32_t want_len)
 {
 	struct req r = { .type = VIRTIO_BLK_T_GET_ID, .in_len = buf_len };
@@ -488,17 +494,11 @@ static void get_id(uint32_t buf_len, const void *want, uint32_t want_len)
 
 	do_req(&r);
 	ck_assert_uint_eq(r.status, VIRTIO_BLK_S_OK);
-	/*
-	 * used.len: id + status when they are contiguous. With a buffer longer
-	 * than the id there is a gap before the status, and what len should be
-	 * is not pinned down here (see 2.7.8.1: len counts bytes written from
-	 * the start of the writable buffers).
-	 */
-	if (buf_len == want_len)
-		ck_assert_uint_eq(r.used_len, want_len + 1);
+	ck_assert_uint_eq(r.used_len, buf_len + 1);
 	ck_assert_mem_eq(in_data, want, want_len);
 	for (i = want_len; i < buf_len; i++)
-		ck_assert_msg(in_data[i] == POISON, "GET_ID wrote byte %u past the id", i);
+		ck_assert_msg(in_data[i] == 0, "GET_ID byte %u after the id: 0x%02x", i,
+			      in_data[i]);
 }
 
 START_TEST(get_id_serial_nul_padded)
@@ -511,8 +511,20 @@ START_TEST(get_id_20_byte_serial_unterminated)
 {
 	reopen(false, "ABCDEFGHIJKLMNOPQRST");
 	get_id(20, "ABCDEFGHIJKLMNOPQRST", 20);
-	/* a bigger buffer still gets 20 bytes, no terminator */
+	/* a bigger buffer still gets 20 bytes, no terminator, then NULs */
 	get_id(24, "ABCDEFGHIJKLMNOPQRST", 20);
+}
+END_TEST
+
+/* Used length = bytes written, status included, for buffers of 20, 21 and 64 bytes. */
+START_TEST(get_id_used_length_counts_what_is_written)
+{
+	get_id(20, SERIAL "\0\0\0\0\0\0\0", 20);
+	get_id(21, SERIAL "\0\0\0\0\0\0\0", 20);
+	get_id(64, SERIAL "\0\0\0\0\0\0\0", 20);
+	reopen(false, "ABCDEFGHIJKLMNOPQRST");
+	get_id(21, "ABCDEFGHIJKLMNOPQRST", 20);
+	get_id(64, "ABCDEFGHIJKLMNOPQRST", 20);
 }
 END_TEST
 
@@ -864,7 +876,7 @@ static int open2(const char *path, bool ro)
 {
 	struct blk_opts o = { .path = path, .ro = ro };
 
-	return blk_open(&dev2, &o, &g.mem, &g.irq);
+	return tg_blk_open(&g, &dev2, &transport2, &o);
 }
 
 START_TEST(second_open_fails_while_rw_open)
@@ -936,6 +948,7 @@ Suite *unit_suite(void)
 	tcase_add_test(io, flush_ok);
 	tcase_add_test(io, flush_on_ro_disk_ok);
 	tcase_add_test(io, get_id_serial_nul_padded);
+	tcase_add_test(io, get_id_used_length_counts_what_is_written);
 	tcase_add_test(io, get_id_20_byte_serial_unterminated);
 	tcase_add_test(io, get_id_short_buffer_gets_prefix);
 	tcase_add_test(io, get_id_long_or_missing_serial);

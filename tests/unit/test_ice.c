@@ -1335,6 +1335,7 @@ END_TEST
 
 static struct test_guest g;
 static struct blk_dev dev;
+static struct virtio_mmio transport;
 static char img[128];
 static uint8_t expect[IMG_BYTES];
 static uint8_t in_data[MAX_STREAM];
@@ -1357,18 +1358,18 @@ static uint64_t offered(void)
 {
 	uint64_t f;
 
-	tg_write32(&dev.transport, 0x014, 1);
-	f = (uint64_t)tg_read32(&dev.transport, 0x010) << 32;
-	tg_write32(&dev.transport, 0x014, 0);
-	return f | tg_read32(&dev.transport, 0x010);
+	tg_write32(&transport, 0x014, 1);
+	f = (uint64_t)tg_read32(&transport, 0x010) << 32;
+	tg_write32(&transport, 0x014, 0);
+	return f | tg_read32(&transport, 0x010);
 }
 
 static void open_disk(struct ice_store *s, uint64_t features)
 {
 	struct blk_opts o = { .path = img, .serial = "ice-disk", .ice = s };
 
-	ck_assert_int_eq(blk_open(&dev, &o, &g.mem, &g.irq), 0);
-	ck_assert_uint_eq(tg_driver_init(&g, &dev.transport, features, QSIZE), 0xf);
+	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport, &o), 0);
+	ck_assert_uint_eq(tg_driver_init(&g, &transport, features, QSIZE), 0xf);
 }
 
 static void reopen(struct ice_store *s, uint64_t features)
@@ -1409,7 +1410,7 @@ static uint64_t cfg(uint32_t off, uint32_t len)
 {
 	uint64_t v = 0;
 
-	virtio_mmio_read(&dev.transport, VIRTIO_MMIO_CONFIG_OFFSET + off, &v, len);
+	virtio_mmio_read(&transport, VIRTIO_MMIO_CONFIG_OFFSET + off, &v, len);
 	return v;
 }
 
@@ -1502,7 +1503,7 @@ static void do_req(struct ireq *r)
 	}
 	head = tg_add(&g, bufs, n);
 	snap = tg_snapshot(&g);
-	tg_kick(&dev.transport);
+	tg_kick(&transport);
 
 	ck_assert_msg(tg_get_used(&g, &id, &r->used_len), "the request was not completed");
 	ck_assert_uint_eq(id, head);
@@ -1573,7 +1574,7 @@ START_TEST(blk_config_space)
 	unsigned int i;
 
 	ck_assert(offered() & BIT(VIRTIO_BLK_F_ICE));
-	ck_assert(virtio_mmio_has_feature(&dev.transport, VIRTIO_BLK_F_ICE));
+	ck_assert(virtio_mmio_has_feature(&transport, VIRTIO_BLK_F_ICE));
 	ck_assert_uint_eq(cfg(0x60, 2), NSLOTS << 8 | SLOT_OFFSET); /* slot_info */
 	ck_assert_uint_eq(cfg(0x62, 2), 0);			    /* reserved */
 	ck_assert_uint_eq(cfg(0x64, 4), 0x00090300);		    /* capability */
@@ -1629,7 +1630,7 @@ START_TEST(blk_plain_disk_has_no_crypto_config)
 	ck_assert_uint_eq(cfg(0x64, 4), 0);
 	ck_assert_uint_eq(cfg(0x5c, 8), 0);
 	/* and a driver cannot negotiate the bit */
-	ck_assert_uint_ne(tg_driver_init(&g, &dev.transport,
+	ck_assert_uint_ne(tg_driver_init(&g, &transport,
 					 BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_BLK_F_ICE), QSIZE),
 			  0xf);
 }
@@ -2084,7 +2085,7 @@ START_TEST(blk_not_negotiated_is_plain)
 
 	reopen(&st, BIT(VIRTIO_F_VERSION_1));
 	ck_assert(offered() & BIT(VIRTIO_BLK_F_ICE));
-	ck_assert(!virtio_mmio_has_feature(&dev.transport, VIRTIO_BLK_F_ICE));
+	ck_assert(!virtio_mmio_has_feature(&transport, VIRTIO_BLK_F_ICE));
 	fill(data, sizeof(data), 50);
 	/* a 16-byte header, then data: written as is */
 	do_req(&(struct ireq){ .type = VIRTIO_BLK_T_OUT,
