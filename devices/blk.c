@@ -265,7 +265,12 @@ static uint32_t blk_get_id(const struct blk_dev *b, const struct virtq_chain *c)
 	return c->writable_len;
 }
 
-int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features)
+/*
+ * Process one validated request chain with the negotiated features; writes
+ * the status byte and returns the used length, or -1 if the chain has no
+ * device-writable last byte to put a status in (nothing touched).
+ */
+static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features)
 {
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	uint8_t hdr[BLK_ICE_HDR_SIZE], status;

@@ -93,11 +93,4 @@ struct blk_dev {
 int blk_open(struct blk_dev *b, const struct blk_opts *o);
 void blk_close(struct blk_dev *b);
 
-/*
- * Process one validated request chain with the negotiated features; writes
- * the status byte and returns the used length, or -1 if the chain has no
- * device-writable last byte to put a status in (nothing touched).
- */
-int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
-
 #endif

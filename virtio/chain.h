@@ -29,8 +29,8 @@ struct chain_pos {
 };
 
 /* Move p to the next buffer of this side at or after it; NULL at the end. */
-static inline uint8_t *chain_pos_ptr(const struct virtq_chain *c, bool writable, struct chain_pos *p,
-			uint64_t *contiguous)
+static inline uint8_t *chain_pos_ptr(const struct virtq_chain *c, bool writable,
+				     struct chain_pos *p, uint64_t *contiguous)
 {
 	while (p->idx < c->nbufs && c->bufs[p->idx].device_writable != writable) {
 		p->idx++;
@@ -44,7 +44,8 @@ static inline uint8_t *chain_pos_ptr(const struct virtq_chain *c, bool writable,
 	return c->bufs[p->idx].host + p->off;
 }
 
-static inline void chain_pos_skip(const struct virtq_chain *c, bool writable, struct chain_pos *p, uint64_t n)
+static inline void chain_pos_skip(const struct virtq_chain *c, bool writable, struct chain_pos *p,
+				  uint64_t n)
 {
 	uint64_t avail;
 
@@ -60,8 +61,8 @@ static inline void chain_pos_skip(const struct virtq_chain *c, bool writable, st
 }
 
 /* Copy len bytes between buf and the chain at p (to_chain: into the chain); advances p. */
-static inline void chain_pos_copy(const struct virtq_chain *c, bool writable, struct chain_pos *p, void *buf,
-		     uint64_t len, bool to_chain)
+static inline void chain_pos_copy(const struct virtq_chain *c, bool writable, struct chain_pos *p,
+				  void *buf, uint64_t len, bool to_chain)
 {
 	uint8_t *b = buf, *g;
 	uint64_t avail, n;
@@ -80,7 +81,7 @@ static inline void chain_pos_copy(const struct virtq_chain *c, bool writable, st
 
 /* Copy len bytes at offset off of the chain's readable (or writable) side. */
 static inline void chain_copy(const struct virtq_chain *c, bool writable, uint64_t off, void *buf,
-		       uint64_t len, bool to_chain)
+			      uint64_t len, bool to_chain)
 {
 	const struct virtq_buf *b0 = &c->bufs[0];
 	struct chain_pos p = { 0, 0 };
@@ -103,7 +104,7 @@ static inline void chain_copy(const struct virtq_chain *c, bool writable, uint64
  * hot path, and the loop is ~130 instructions cheaper per 4 KiB request.)
  */
 static inline int chain_iov(const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
-		     struct iovec *iov)
+			    struct iovec *iov)
 {
 	unsigned int i;
 	int n = 0;

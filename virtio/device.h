@@ -39,8 +39,8 @@ struct virtio_device_ops {
 struct virtio_device {
 	uint32_t device_id;
 	const struct virtio_device_ops *ops;
-	void *dev;	       /* the device's own state, passed to ops */
-	uint64_t features;     /* offered; the transport adds VERSION_1 */
+	void *dev;	   /* the device's own state, passed to ops */
+	uint64_t features; /* offered; the transport adds VERSION_1 */
 	unsigned int num_queues;
 	const uint8_t *config; /* device configuration space, read-only to the driver */
 	uint32_t config_size;

@@ -339,26 +339,29 @@ static void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q, unsig
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Keep serving queue q: it was not reset since `epoch`, and the VM is not stopping. */
-static bool queue_running(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+static const atomic_bool never_stopping;
+
+/* Keep serving the queue: it was not reset since `epoch`, and the VM is not stopping. */
+static bool queue_running(struct virtio_mmio_queue *mq, unsigned int epoch,
+			  const atomic_bool *stopping)
 {
-	return atomic_load_explicit(&t->qs[q].epoch, memory_order_acquire) == epoch &&
-	       !(t->stopping && atomic_load_explicit(t->stopping, memory_order_relaxed));
+	return atomic_load_explicit(&mq->epoch, memory_order_acquire) == epoch &&
+	       !atomic_load_explicit(stopping, memory_order_relaxed);
 }
 
 /* Around every write to the used ring; false: the queue was reset, do not write. */
-static bool ring_enter(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+static bool ring_enter(struct virtio_mmio_queue *mq, unsigned int epoch)
 {
-	atomic_store(&t->qs[q].in_ring, true);
-	if (atomic_load(&t->qs[q].epoch) == epoch)
+	atomic_store(&mq->in_ring, true);
+	if (atomic_load(&mq->epoch) == epoch)
 		return true;
-	atomic_store_explicit(&t->qs[q].in_ring, false, memory_order_release);
+	atomic_store_explicit(&mq->in_ring, false, memory_order_release);
 	return false;
 }
 
-static void ring_exit(struct virtio_mmio *t, unsigned int q)
+static void ring_exit(struct virtio_mmio_queue *mq)
 {
-	atomic_store_explicit(&t->qs[q].in_ring, false, memory_order_release);
+	atomic_store_explicit(&mq->in_ring, false, memory_order_release);
 }
 
 /*
@@ -384,9 +387,11 @@ static int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum virtq_pop
  */
 static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
+	const atomic_bool *stopping = t->stopping ? t->stopping : &never_stopping;
+	struct virtio_mmio_queue *mq = &t->qs[q];
 	struct virtq *vq = &t->vqs[q];
 	enum virtq_pop_result r;
-	unsigned int done = 0;
+	unsigned int budget;
 	uint64_t features;
 	int64_t len;
 
@@ -405,8 +410,9 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	}
 	/* Fixed while the queue lives: changing the features takes a reset (a new epoch). */
 	features = t->vq_features[q];
+	budget = vq->num;
 	do {
-		while (queue_running(t, q, epoch) &&
+		while (queue_running(mq, epoch, stopping) &&
 		       (r = virtq_pop(vq, &t->chain)) != VIRTQ_EMPTY) {
 			if (r == VIRTQ_BROKEN) {
 				pr_guest("virtio-mmio: queue %u: the guest corrupted the available "
@@ -416,10 +422,10 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 				goto signal;
 			}
 			len = serve_chain(t, q, r, features);
-			if (!ring_enter(t, q, epoch))
+			if (!ring_enter(mq, epoch))
 				goto out;
 			virtq_push(vq, t->chain.head, len < 0 ? 0 : (uint32_t)len);
-			ring_exit(t, q);
+			ring_exit(mq);
 			if (len < 0) {
 				/* No status byte to fail it with: the driver must hear of it. */
 				pr_guest("virtio-mmio: queue %u: malformed request (chain %u) "
@@ -428,15 +434,16 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 				virtio_mmio_needs_reset(t, q, epoch);
 			}
 			/* A full ring's worth: interrupt now, not after the last request. */
-			if (++done >= vq->num) {
+			if (!--budget) {
 				virtio_mmio_signal_used(t, q, epoch);
-				done = 0;
+				budget = vq->num;
 			}
 		}
-		if (!queue_running(t, q, epoch) || !ring_enter(t, q, epoch))
+		/* ring_enter checks the epoch */
+		if (atomic_load_explicit(stopping, memory_order_relaxed) || !ring_enter(mq, epoch))
 			break;
 		r = virtq_arm_notify(vq) ? VIRTQ_CHAIN : VIRTQ_EMPTY;
-		ring_exit(t, q);
+		ring_exit(mq);
 	} while (r != VIRTQ_EMPTY); /* requests that raced with our last look */
 signal:
 	virtio_mmio_signal_used(t, q, epoch);

@@ -82,63 +82,78 @@ static void le16_put(uint8_t *p, uint16_t v)
 }
 
 /*
- * Walk the chain starting at head into *c. Returns 0 for a good chain,
- * -EBADMSG for a chain whose structure is sound (every next index in range,
- * within the length limits, its indirect table readable) but whose content is
- * not (a buffer outside guest RAM, a readable buffer after a writable one, an
- * indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC): then *last is its
- * last descriptor. Any other negative errno: the chain has no end we can find.
+ * The descriptor-table walk both passes below share: from descriptor *idx of
+ * the current table, an indirect descriptor switches to its table. Returns
+ * false if the structure is broken (2.7.5.3.1: no nesting, no
+ * INDIRECT|NEXT, whole descriptors only, a table in guest RAM). *limit is how
+ * many descriptors the current table may still contribute: direct ones at
+ * most the queue size, a table's at most its length, and all of them at most
+ * VIRTQ_MAX_CHAIN (2.7.5.3.2).
  */
-static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c,
-		      struct virtq_desc *last)
+static bool virtq_enter_table(struct virtq *vq, const struct virtq_desc *d, bool *indirect,
+			      const uint8_t **table, uint32_t *table_len, uint32_t *limit,
+			      uint32_t *count, uint32_t *idx)
+{
+	if (*indirect || (d->flags & VIRTQ_DESC_F_NEXT) || d->len == 0 || d->len % 16 ||
+	    d->len / 16 > VIRTQ_MAX_CHAIN)
+		return false;
+	*table = gmem_ptr(vq->mem, d->addr, d->len);
+	if (!*table)
+		return false;
+	*table_len = d->len / 16;
+	*limit = VIRTQ_MAX_CHAIN - *count < *table_len ? VIRTQ_MAX_CHAIN - *count : *table_len;
+	*count = 0;
+	*idx = 0;
+	*indirect = true;
+	return true;
+}
+
+/*
+ * Walk the chain starting at head into *c. Returns 0 for a good chain,
+ * -EBADMSG for one whose content is wrong (a buffer outside guest RAM, a
+ * readable buffer after a writable one, an indirect descriptor without
+ * VIRTIO_F_RING_INDIRECT_DESC), another negative errno for a broken structure.
+ */
+static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 {
 	const uint8_t *table = vq->desc;
-	uint32_t table_len = vq->num, idx = head, count = 0, total = 0;
+	uint32_t table_len = vq->num, limit = vq->num, idx = head, count = 0;
 	uint64_t rd = 0, wr = 0;
-	bool indirect = false, bad = false;
-	struct virtq_desc d;
+	bool indirect = false;
 
 	c->head = head;
 	c->nbufs = 0;
 	for (;;) {
+		struct virtq_desc d;
 		uint8_t *host;
 
 		/* Copy once: the guest may rewrite the descriptor behind our back. */
 		memcpy(&d, table + 16ULL * idx, sizeof(d));
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-			/* 2.7.5.3.1: no nesting, no INDIRECT|NEXT, whole descriptors only */
-			if (indirect || (d.flags & VIRTQ_DESC_F_NEXT) || d.len == 0 || d.len % 16 ||
-			    d.len / 16 > VIRTQ_MAX_CHAIN)
+			if (!virtq_enter_table(vq, &d, &indirect, &table, &table_len, &limit,
+					       &count, &idx))
 				return -EINVAL;
-			table = gmem_ptr(vq->mem, d.addr, d.len);
-			if (!table)
-				return -EINVAL;
-			/* Only with the feature (2.7.5.3.1); the table still shows the end. */
+			/* Only with the feature (2.7.5.3.1); the table may still show the end. */
 			if (!vq->indirect)
-				bad = true;
-			/* 2.7.5.3.2: the table's entries are bounded by its own length. */
-			table_len = d.len / 16;
-			count = 0;
-			idx = 0;
-			indirect = true;
+				return -EBADMSG;
 			continue;
 		}
 		/* Direct descriptors at most num, table entries at most its length: ends loops. */
-		if (++count > table_len || ++total > VIRTQ_MAX_CHAIN)
+		if (++count > limit)
 			return -ELOOP;
 		/* A zero-length buffer carries no bytes: nothing to translate. */
 		host = d.len ? gmem_ptr(vq->mem, d.addr, d.len) : NULL;
 		if (d.len && !host)
-			bad = true;
+			return -EBADMSG;
 		if (d.flags & VIRTQ_DESC_F_WRITE) {
 			wr += d.len;
 		} else {
 			/* 2.7.4.2: device-readable buffers come before device-writable ones */
 			if (wr)
-				bad = true;
+				return -EBADMSG;
 			rd += d.len;
 		}
-		if (d.len && !bad) {
+		if (d.len) {
 			c->bufs[c->nbufs++] = (struct virtq_buf){
 				.host = host,
 				.len = d.len,
@@ -151,12 +166,40 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c,
 		if (idx >= table_len)
 			return -EINVAL;
 	}
-	*last = d;
-	if (bad || rd > UINT32_MAX || wr > UINT32_MAX)
+	if (rd > UINT32_MAX || wr > UINT32_MAX)
 		return -EBADMSG;
 	c->readable_len = (uint32_t)rd;
 	c->writable_len = (uint32_t)wr;
 	return 0;
+}
+
+/*
+ * The slow path for a chain with bad content: walk it again, its structure
+ * only, to find its last descriptor. 0 and *last, or -EINVAL if it has no
+ * end within the limits.
+ */
+static int virtq_chain_end(struct virtq *vq, uint16_t head, struct virtq_desc *last)
+{
+	const uint8_t *table = vq->desc;
+	uint32_t table_len = vq->num, limit = vq->num, idx = head, count = 0;
+	bool indirect = false;
+
+	for (;;) {
+		memcpy(last, table + 16ULL * idx, sizeof(*last));
+		if (last->flags & VIRTQ_DESC_F_INDIRECT) {
+			if (!virtq_enter_table(vq, last, &indirect, &table, &table_len, &limit,
+					       &count, &idx))
+				return -EINVAL;
+			continue;
+		}
+		if (++count > limit)
+			return -ELOOP;
+		if (!(last->flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		idx = last->next;
+		if (idx >= table_len)
+			return -EINVAL;
+	}
 }
 
 /*
@@ -205,8 +248,10 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 		vq->broken = true;
 		return VIRTQ_BROKEN;
 	}
-	err = virtq_walk(vq, head, chain, &last);
+	err = virtq_walk(vq, head, chain);
 	if (err) {
+		if (err == -EBADMSG && virtq_chain_end(vq, head, &last))
+			err = -EINVAL;
 		virtq_bad_chain(vq, chain, head, err == -EBADMSG ? &last : NULL);
 		return VIRTQ_BAD_CHAIN;
 	}

@@ -14,10 +14,8 @@ static void tg_set_irq(void *ctx, unsigned int irq, int level)
 	struct test_guest *g = ctx;
 
 	(void)irq;
-	if (level && !g->irq_level) {
+	if (level && !g->irq_level)
 		g->irq_raises++;
-		atomic_fetch_add(&g->irq_raises_atomic, 1);
-	}
 	g->irq_level = level;
 }
 

@@ -32,11 +32,10 @@ struct test_guest {
 	/* The one queue the tests drive */
 	uint16_t num;
 	uint64_t desc, avail, used;
-	uint16_t avail_idx;	       /* driver's next avail->idx */
-	uint16_t used_seen;	       /* used entries consumed by tg_get_used() */
-	uint16_t next_desc;	       /* next free descriptor (tg_submit allocates linearly) */
-	atomic_bool stopping;	       /* the "VM is stopping" flag the transport is given */
-	atomic_uint irq_raises_atomic; /* irq_raises, for tests with more than one thread */
+	uint16_t avail_idx;   /* driver's next avail->idx */
+	uint16_t used_seen;   /* used entries consumed by tg_get_used() */
+	uint16_t next_desc;   /* next free descriptor (tg_submit allocates linearly) */
+	atomic_bool stopping; /* the "VM is stopping" flag the transport is given */
 };
 
 struct blk_dev;

@@ -8,6 +8,7 @@
  * Descriptors are laid out by hand right before each publish: a probe read
  * (tg_add) in between may have reused their slots.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1571,6 +1572,207 @@ START_TEST(indices_wrap_past_65536)
 }
 END_TEST
 
+/* --- SHM regions, indirect negotiation, requests without a status --- */
+
+/* 4.2.2: no shared memory regions: length (and base) read as -1 for any SHMSel. */
+START_TEST(shm_registers_read_all_ones)
+{
+	static const uint32_t sel[] = { 0, 1, 255, 0xffffffff };
+	unsigned int i;
+
+	start(V1, 8);
+	for (i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+		wr(MMIO_SHM_SEL, sel[i]);
+		ck_assert_uint_eq(rd(MMIO_SHM_LEN_LOW), 0xffffffff);
+		ck_assert_uint_eq(rd(MMIO_SHM_LEN_HIGH), 0xffffffff);
+		ck_assert_uint_eq(rd(MMIO_SHM_BASE_LOW), 0xffffffff);
+		ck_assert_uint_eq(rd(MMIO_SHM_BASE_HIGH), 0xffffffff);
+	}
+	read_sector(2);
+}
+END_TEST
+
+/* 2.7.5.3.1: INDIRECT without VIRTIO_F_RING_INDIRECT_DESC is a malformed chain. */
+START_TEST(indirect_without_negotiation_refused)
+{
+	uint64_t data, status, table;
+
+	start(V1, 8);
+	table = read_table(3, true, &data, &status);
+	tg_desc(&g, 0, 0, table, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	tg_publish(&g, 0);
+	expect_chain_failed(0, status);
+	ck_assert_uint_eq(*(uint8_t *)tg_ptr(&g, data), POISON);
+}
+END_TEST
+
+/* A well-formed chain with no writable last byte: used 0 and DEVICE_NEEDS_RESET. */
+START_TEST(request_without_status_needs_reset)
+{
+	start(V1, 8);
+	out_bufs();
+	tg_add(&g, (const struct tg_buf[]){ { w_hdr, 16, false }, { w_data, 512, false } }, 2);
+	expect_chain_dropped(0); /* the queue served on meanwhile; now reset and set up again */
+	read_sector(3);
+}
+END_TEST
+
+/* --- a driver on other vCPUs: resets, stops, and interrupts while a notify is served --- */
+
+static pthread_mutex_t slow_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_cv = PTHREAD_COND_INITIALIZER;
+static bool slow_entered, slow_release;
+
+/* A slow backend: the request is "in progress" until the test releases it. */
+static int64_t slow_hook(const struct virtq_chain *c)
+{
+	pthread_mutex_lock(&slow_mu);
+	slow_entered = true;
+	pthread_cond_broadcast(&slow_cv);
+	while (!slow_release)
+		pthread_cond_wait(&slow_cv, &slow_mu);
+	pthread_mutex_unlock(&slow_mu);
+	c->bufs[0].host[0] = 0;
+	return 1;
+}
+
+static void *kick_fake(void *arg)
+{
+	(void)arg;
+	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
+	return NULL;
+}
+
+/*
+ * One vCPU is inside a long request; another resets the device, reads
+ * InterruptStatus and Status, and sets the queue up again on the same ring
+ * memory — all while the request is still in progress (no timing: the
+ * request cannot finish before the test releases it). The old request then
+ * completes without touching the new used ring, without an interrupt and
+ * without DEVICE_NEEDS_RESET.
+ */
+START_TEST(reset_while_request_in_progress)
+{
+	uint64_t buf;
+	uint8_t used_before[6 + 8 * 8];
+	pthread_t vcpu;
+	bool in_progress;
+
+	fake_init();
+	fake_hook = slow_hook;
+	slow_entered = slow_release = false;
+	ck_assert_uint_eq(tg_driver_init(&g, &fake, V1, 8), S_LIVE);
+	buf = buf_new(1, POISON);
+	tg_add(&g, (const struct tg_buf[]){ { buf, 1, true } }, 1);
+	tg_add(&g, (const struct tg_buf[]){ { buf, 1, true } }, 1); /* a second one waits */
+	ck_assert_int_eq(pthread_create(&vcpu, NULL, kick_fake, NULL), 0);
+	pthread_mutex_lock(&slow_mu);
+	while (!slow_entered)
+		pthread_cond_wait(&slow_cv, &slow_mu);
+	pthread_mutex_unlock(&slow_mu);
+
+	/* the other vCPU: registers answer while the request runs */
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
+	tg_write32(&fake, MMIO_STATUS, 0);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), 0);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
+	/* the driver sets up again, on the same (re-zeroed) ring memory */
+	memset(tg_ptr(&g, g.avail), 0, 6 + 2 * 8);
+	memset(tg_ptr(&g, g.used), 0, 6 + 8 * 8);
+	tg_write32(&fake, MMIO_STATUS, S_ACK);
+	tg_write32(&fake, MMIO_STATUS, S_ACK | S_DRIVER);
+	tg_write32(&fake, MMIO_DRIVER_FEATURES_SEL, 1);
+	tg_write32(&fake, MMIO_DRIVER_FEATURES, 1);
+	tg_write32(&fake, MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	tg_write32(&fake, MMIO_QUEUE_SEL, 0);
+	tg_write32(&fake, MMIO_QUEUE_NUM, 8);
+	tg_write32(&fake, MMIO_QUEUE_DESC_LOW, (uint32_t)g.desc);
+	tg_write32(&fake, MMIO_QUEUE_DRIVER_LOW, (uint32_t)g.avail);
+	tg_write32(&fake, MMIO_QUEUE_DEVICE_LOW, (uint32_t)g.used);
+	tg_write32(&fake, MMIO_QUEUE_READY, 1);
+	tg_write32(&fake, MMIO_STATUS, S_LIVE);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE);
+	memcpy(used_before, tg_ptr(&g, g.used), sizeof(used_before));
+	pthread_mutex_lock(&slow_mu);
+	in_progress = !slow_release;
+	slow_release = true;
+	pthread_cond_broadcast(&slow_cv);
+	pthread_mutex_unlock(&slow_mu);
+	ck_assert(in_progress);
+
+	pthread_join(vcpu, NULL);
+	ck_assert_uint_eq(fake_calls, 1); /* the second request belongs to the old queue */
+	ck_assert_mem_eq(tg_ptr(&g, g.used), used_before, sizeof(used_before));
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE); /* no NEEDS_RESET */
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_uint_eq(g.irq_raises, 0);
+	ck_assert_int_eq(g.irq_level, 0);
+	/* the new queue works */
+	fake_hook = NULL;
+	g.avail_idx = g.used_seen = g.next_desc = 0;
+	tg_add(&g, (const struct tg_buf[]){ { buf, 1, true } }, 1);
+	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
+	expect_used(0, 0);
+	ck_assert_uint_eq(fake_calls, 2);
+}
+END_TEST
+
+/* A driver that keeps publishing: each request it sees served, it adds one more. */
+static unsigned int keep_limit, keep_stop_at, keep_irq_at_next_ring;
+static uint64_t keep_buf;
+
+static int64_t keep_publishing_hook(const struct virtq_chain *c)
+{
+	(void)c;
+	if (fake_calls == g.num + 1u)
+		keep_irq_at_next_ring = g.irq_raises;
+	if (g.irq_level)
+		tg_write32(&fake, MMIO_INTERRUPT_ACK, 1); /* the driver's handler, elsewhere */
+	if (fake_calls == keep_stop_at)
+		atomic_store(&g.stopping, true);
+	if (fake_calls < keep_limit)
+		tg_add(&g, (const struct tg_buf[]){ { keep_buf, 1, true } }, 1);
+	return 0;
+}
+
+static void keep_publishing_start(unsigned int limit, unsigned int stop_at)
+{
+	fake_init();
+	fake_hook = keep_publishing_hook;
+	keep_limit = limit;
+	keep_stop_at = stop_at;
+	keep_irq_at_next_ring = 0;
+	ck_assert_uint_eq(tg_driver_init(&g, &fake, V1, 8), S_LIVE);
+	keep_buf = buf_new(1, POISON);
+	tg_add(&g, (const struct tg_buf[]){ { keep_buf, 1, true } }, 1);
+	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
+}
+
+/* Used buffers are signalled at least every queue-size completions, not only at the end. */
+START_TEST(interrupt_every_queue_size_completions)
+{
+	keep_publishing_start(40, 0);
+	ck_assert_uint_eq(fake_calls, 40);
+	ck_assert_uint_eq(used_idx(), 40);
+	/* by the (num + 1)th request, the first num had been signalled */
+	ck_assert_uint_ge(keep_irq_at_next_ring, 1);
+	/* 40 completions, interrupts at 8, 16, 24, 32 and at the end */
+	ck_assert_uint_eq(g.irq_raises, 5);
+}
+END_TEST
+
+/* The VM is stopping: the notifying vCPU leaves the loop, whatever the guest publishes. */
+START_TEST(stop_leaves_the_request_loop)
+{
+	keep_publishing_start(1000, 20);
+	ck_assert_uint_eq(fake_calls, 20);
+	ck_assert_uint_eq(used_idx(), 20);
+	/* and a notify while stopping serves nothing */
+	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
+	ck_assert_uint_eq(fake_calls, 20);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio");
@@ -1581,7 +1783,8 @@ Suite *unit_suite(void)
 	TCase *irq = tcase_create("notify-interrupts");
 	TCase *bad = tcase_create("malformed-rings");
 	TCase *many = tcase_create("indirect-many");
-	TCase *all[] = { regs, neg, queue, config, irq, bad, many };
+	TCase *conc = tcase_create("concurrent-driver");
+	TCase *all[] = { regs, neg, queue, config, irq, bad, many, conc };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -1594,6 +1797,7 @@ Suite *unit_suite(void)
 	tcase_add_test(regs, queue_num_max_and_queue_sel_range);
 	tcase_add_test(regs, narrow_register_accesses_ignored);
 	tcase_add_test(regs, unknown_offsets_read_zero);
+	tcase_add_test(regs, shm_registers_read_all_ones);
 
 	tcase_add_test(neg, features_ok_refused_for_unoffered_features);
 	tcase_add_test(neg, features_ok_refused_without_version_1);
@@ -1616,8 +1820,14 @@ Suite *unit_suite(void)
 	tcase_add_test(irq, no_interrupt_flag_without_event_idx);
 	tcase_add_test(irq, event_idx_used_event_and_avail_event);
 
+	tcase_add_test(conc, reset_while_request_in_progress);
+	tcase_add_test(conc, interrupt_every_queue_size_completions);
+	tcase_add_test(conc, stop_leaves_the_request_loop);
+
 	tcase_add_test(bad, descriptor_loop_rejected);
 	tcase_add_test(bad, chain_limits_follow_the_spec);
+	tcase_add_test(bad, indirect_without_negotiation_refused);
+	tcase_add_test(bad, request_without_status_needs_reset);
 	tcase_add_test(bad, next_out_of_range_rejected);
 	tcase_add_test(bad, indirect_table_outside_ram_rejected);
 	tcase_add_test(bad, indirect_table_bad_length_rejected);
