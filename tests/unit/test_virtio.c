@@ -9,6 +9,8 @@
  * (tg_add) in between may have reused their slots.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1622,6 +1624,7 @@ END_TEST
 static pthread_mutex_t slow_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slow_cv = PTHREAD_COND_INITIALIZER;
 static bool slow_entered, slow_release;
+static uint64_t keep_buf_busy;
 
 /* A slow backend: the request is "in progress" until the test releases it. */
 static int64_t slow_hook(const struct virtq_chain *c)
@@ -1714,6 +1717,58 @@ START_TEST(reset_while_request_in_progress)
 	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
 	expect_used(0, 0);
 	ck_assert_uint_eq(fake_calls, 2);
+}
+END_TEST
+
+/* A busy queue: the vCPU keeps serving while another thread works the registers. */
+static atomic_uint busy_served;
+
+static int64_t busy_hook(const struct virtq_chain *c)
+{
+	(void)c;
+	atomic_fetch_add(&busy_served, 1);
+	if (atomic_load(&busy_served) < 200000) /* the guest keeps publishing */
+		tg_add(&g, (const struct tg_buf[]){ { keep_buf_busy, 1, true } }, 1);
+	return 1;
+}
+
+/*
+ * Register reads, InterruptACKs and finally a reset from one thread while
+ * another serves requests (run under ThreadSanitizer by `make tsan`). After
+ * the reset returns, the busy vCPU raises no interrupt and sets no
+ * NEEDS_RESET, and it stops serving the reset queue.
+ */
+START_TEST(registers_and_reset_race_a_busy_queue)
+{
+	pthread_t vcpu;
+	unsigned int i, served;
+
+	fake_init();
+	fake_hook = busy_hook;
+	atomic_store(&busy_served, 0);
+	ck_assert_uint_eq(tg_driver_init(&g, &fake, V1, 8), S_LIVE);
+	keep_buf_busy = buf_new(1, POISON);
+	tg_add(&g, (const struct tg_buf[]){ { keep_buf_busy, 1, true } }, 1);
+	ck_assert_int_eq(pthread_create(&vcpu, NULL, kick_fake, NULL), 0);
+	while (atomic_load(&busy_served) < 16)
+		sched_yield();
+	for (i = 0; i < 200; i++) {
+		ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE);
+		if (tg_read32(&fake, MMIO_INTERRUPT_STATUS) & 1)
+			tg_write32(&fake, MMIO_INTERRUPT_ACK, 1);
+	}
+	tg_write32(&fake, MMIO_STATUS, 0);
+	served = atomic_load(&busy_served);
+	for (i = 0; i < 200; i++) {
+		ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), 0);
+		ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
+	}
+	pthread_join(vcpu, NULL);
+	ck_assert_uint_le(atomic_load(&busy_served), served + 1); /* at most the one in flight */
+	ck_assert_uint_lt(served, 200000);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), 0);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_int_eq(g.irq_level, 0);
 }
 END_TEST
 
@@ -1821,6 +1876,7 @@ Suite *unit_suite(void)
 	tcase_add_test(irq, event_idx_used_event_and_avail_event);
 
 	tcase_add_test(conc, reset_while_request_in_progress);
+	tcase_add_test(conc, registers_and_reset_race_a_busy_queue);
 	tcase_add_test(conc, interrupt_every_queue_size_completions);
 	tcase_add_test(conc, stop_leaves_the_request_loop);
 
