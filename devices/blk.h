@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "../virtio/mmio.h"
+#include "disk.h"
 #include "ice.h"
 
 #define VIRTIO_ID_BLOCK 2
@@ -68,9 +69,8 @@ struct blk_opts {
 };
 
 struct blk_dev {
-	char *path; /* our copy, for messages */
-	int fd;
-	bool ro;
+	/* The image: devices/disk.h */
+	struct disk disk;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;

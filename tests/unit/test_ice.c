@@ -1380,7 +1380,7 @@ static void reopen(struct ice_store *s, uint64_t features)
 static void blk_setup(void)
 {
 	engine_setup();
-	dev.fd = -1;
+	dev.disk.fd = -1;
 	tg_init(&g);
 	fill(expect, IMG_BYTES, 99);
 	tdir_empty();
