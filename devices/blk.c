@@ -351,6 +351,7 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 		status = blk_read_write(b, c, sector, hdr_len, cr, true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
+		/* Fails for good once an fdatasync (or a write) has failed: disk.c says why. */
 		if (c->readable_len != hdr_len || c->writable_len != 1)
 			status = VIRTIO_BLK_S_IOERR;
 		else
@@ -378,6 +379,17 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
+	/*
+	 * Without VIRTIO_BLK_F_FLUSH negotiated (it is offered) the disk is
+	 * write-through: a write is stable once completed (virtio 1.2, 5.2.6),
+	 * so it completes only after fdatasync. WRITE_ZEROES is a write (reads
+	 * must return zeroes after it); a DISCARD leaves the data undefined, so
+	 * there is nothing for it to make durable.
+	 */
+	if (status == VIRTIO_BLK_S_OK &&
+	    (type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_WRITE_ZEROES) &&
+	    !virtio_mmio_has_feature(&b->transport, VIRTIO_BLK_F_FLUSH) && disk_flush(&b->disk))
+		status = VIRTIO_BLK_S_IOERR;
 done:
 	last->host[last->len - 1] = status;
 	return used;

@@ -69,7 +69,7 @@ struct blk_opts {
 };
 
 struct blk_dev {
-	/* The image: devices/disk.h */
+	/* The image, and its sticky flush error: a device reset never touches it. */
 	struct disk disk;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];

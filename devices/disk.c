@@ -2,8 +2,31 @@
 /*
  * The disk backend: all I/O on a disk image (a raw file or a block device).
  *
- * Everything here was blk.c's: open and lock, preadv/pwritev until done,
- * fdatasync, and hole punching with its fallbacks.
+ * Durability. Writes go to the host page cache; disk_flush() (fdatasync)
+ * makes them durable. When the kernel fails to write back a dirty page it
+ * records the error once per open file: the next fsync/fdatasync on our
+ * descriptor returns it, and the one after returns 0 — while the pages are
+ * no longer dirty, so nothing will ever write that data again (Linux
+ * Documentation/filesystems/vfs.rst, "Handling errors during writeback";
+ * lib/errseq.c). A guest that sends another FLUSH (an application retrying
+ * fsync, say) would then be told its data is safe. So the first failure is
+ * kept: flush_broken is set and never cleared, and from then on every flush
+ * fails, for as long as this process has the image open. (Reopening the
+ * image would not help: a new open file sees only errors recorded after it
+ * was opened.)
+ *
+ * A failed write sets flush_broken too. Its errno cannot tell us whether it
+ * is about this write alone or a writeback error of earlier writes that we
+ * already completed: NFS, for one, can return an ENOSPC, EDQUOT or EFBIG
+ * writeback error from write(2) and advance the file's error cursor as it
+ * does, so the next fdatasync returns 0 although acknowledged data was
+ * dropped. A write that fails with EIO after a short count has also left
+ * part of its data dirty in the page cache, on a host that is failing
+ * writes. Refusing every later flush is the one answer that never calls
+ * lost data durable; what it costs — flushes fail until icevmm restarts —
+ * is paid only on a host that already failed a write, where the guest must
+ * assume the worst anyway (after IOERR the written range is undefined).
+ * A failed read changes nothing on the disk and does not count.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +91,22 @@ void disk_close(struct disk *d)
 	d->path = NULL;
 }
 
+static bool disk_flush_broken(const struct disk *d)
+{
+	return __atomic_load_n(&d->flush_broken, __ATOMIC_ACQUIRE);
+}
+
+/* From now on no flush succeeds (see the top of this file). Keeps errno. */
+static void disk_break_flush(struct disk *d, const char *what)
+{
+	int err = errno;
+
+	if (!__atomic_exchange_n(&d->flush_broken, true, __ATOMIC_ACQ_REL))
+		pr_err("disk %s: %s failed (%s); the guest's flushes fail from now on", d->path,
+		       what, strerror(err));
+	errno = err;
+}
+
 int disk_rw(struct disk *d, struct iovec *iov, int cnt, uint64_t off, bool write)
 {
 	while (cnt > 0) {
@@ -79,6 +118,8 @@ int disk_rw(struct disk *d, struct iovec *iov, int cnt, uint64_t off, bool write
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO; /* end of file inside the range: the image shrank */
+			if (write)
+				disk_break_flush(d, "write");
 			return -1;
 		}
 		/* A short count: skip what was done, go on with the rest. */
@@ -105,12 +146,28 @@ int disk_pio(struct disk *d, void *buf, size_t len, uint64_t off, bool write)
 
 int disk_flush(struct disk *d)
 {
-	return fdatasync(d->fd) ? -1 : 0;
+	int r;
+
+	if (disk_flush_broken(d)) {
+		errno = EIO;
+		return -1;
+	}
+	do
+		r = fdatasync(d->fd);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		disk_break_flush(d, "fdatasync");
+	return r < 0 ? -1 : 0;
 }
 
 static int disk_fallocate(struct disk *d, int mode, uint64_t off, uint64_t len)
 {
-	return fallocate(d->fd, mode, (off_t)off, (off_t)len);
+	int r;
+
+	do
+		r = fallocate(d->fd, mode, (off_t)off, (off_t)len);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 static int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len)
@@ -126,6 +183,7 @@ static int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len)
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO;
+			disk_break_flush(d, "writing zeroes");
 			return -1;
 		}
 		off += (uint64_t)w; /* a short count: go on with the rest */
@@ -134,6 +192,10 @@ static int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/*
+ * Only the outcome counts: a fallocate that fails (EOPNOTSUPP on tmpfs for
+ * ZERO_RANGE, say) before a fallback that does the job is no failed write.
+ */
 int disk_zero_range(struct disk *d, uint64_t off, uint64_t len, bool discard, bool unmap)
 {
 	/* A punched hole reads back as zeroes: good for both, and the image gets sparser. */
