@@ -301,6 +301,20 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 	return VIRTIO_BLK_S_OK;
 }
 
+/*
+ * Without VIRTIO_BLK_F_FLUSH negotiated (it is offered) the disk is
+ * write-through: a write is stable once completed (virtio 1.2, 5.2.6), so it
+ * completes only after fdatasync. OUT and WRITE_ZEROES (reads must return
+ * zeroes after it) come through here; not DISCARD, which leaves the data
+ * undefined, so there is nothing for it to make durable.
+ */
+static uint8_t blk_write_through(struct blk_dev *b, uint8_t status)
+{
+	if (status != VIRTIO_BLK_S_OK || virtio_mmio_has_feature(&b->transport, VIRTIO_BLK_F_FLUSH))
+		return status;
+	return disk_flush(&b->disk) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
 uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 {
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
@@ -348,7 +362,7 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 			used = c->writable_len; /* data + status */
 		break;
 	case VIRTIO_BLK_T_OUT:
-		status = blk_read_write(b, c, sector, hdr_len, cr, true);
+		status = blk_write_through(b, blk_read_write(b, c, sector, hdr_len, cr, true));
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Fails for good once an fdatasync (or a write) has failed: disk.c says why. */
@@ -374,22 +388,13 @@ uint32_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c)
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = blk_discard_zeroes(b, c, type == VIRTIO_BLK_T_DISCARD);
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES)
+			status = blk_write_through(b, status);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
-	/*
-	 * Without VIRTIO_BLK_F_FLUSH negotiated (it is offered) the disk is
-	 * write-through: a write is stable once completed (virtio 1.2, 5.2.6),
-	 * so it completes only after fdatasync. WRITE_ZEROES is a write (reads
-	 * must return zeroes after it); a DISCARD leaves the data undefined, so
-	 * there is nothing for it to make durable.
-	 */
-	if (status == VIRTIO_BLK_S_OK &&
-	    (type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_WRITE_ZEROES) &&
-	    !virtio_mmio_has_feature(&b->transport, VIRTIO_BLK_F_FLUSH) && disk_flush(&b->disk))
-		status = VIRTIO_BLK_S_IOERR;
 done:
 	last->host[last->len - 1] = status;
 	return used;
