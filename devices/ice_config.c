@@ -49,7 +49,8 @@
 struct keys_entry {
 	unsigned int line;
 	int section;
-	const char *name, *value;
+	const char *name;
+	char *value;
 };
 
 struct pending_slot {
@@ -79,6 +80,7 @@ struct ice_keys {
 	struct pending_slot slots[ICE_MAX_SLOTS];
 	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
 	unsigned int nslots;
+	char key_path[PATH_MAX];  /* of a key_file: a key pasted there stays off the stack */
 	char why[PATH_MAX + 160]; /* the first error; never holds key material */
 	unsigned int why_line;	  /* its line; 0: the file as a whole */
 };
@@ -130,16 +132,14 @@ static const char *const alg_names[] = {
 	[ICE_ALG_ESSIV_AES_CBC] = "essiv-aes-cbc",
 };
 
-static int parse_du_list(struct ice_keys *p, const char *v)
+/* Split in place: v is in the locked text (a key pasted here is never copied). */
+static int parse_du_list(struct ice_keys *p, char *v)
 {
-	char buf[128], *tok, *next;
+	char *tok, *next;
 	long du;
 
-	if (strlen(v) >= sizeof(buf))
-		return fail(p, "data_unit_sizes is too long");
-	strcpy(buf, v);
 	/* Comma-separated, white space allowed around items, no empty items. */
-	for (tok = buf; tok; tok = next) {
+	for (tok = v; tok; tok = next) {
 		next = strchr(tok, ',');
 		if (next)
 			*next++ = 0;
@@ -159,7 +159,7 @@ static int parse_du_list(struct ice_keys *p, const char *v)
 	return 1;
 }
 
-static int ice_key(struct ice_keys *p, const char *name, const char *v)
+static int ice_key(struct ice_keys *p, const char *name, char *v)
 {
 	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes", "max_slots",
 					    "slot_offset" };
@@ -171,8 +171,6 @@ static int ice_key(struct ice_keys *p, const char *name, const char *v)
 			k = 1U << i;
 	if (!k)
 		return fail(p, "unknown key '%s' in [ice]", shown(name));
-	if (p->store_ready)
-		return fail(p, "[ice] must come before the [slot N] sections");
 	if (p->seen_ice_keys & k)
 		return fail(p, "'%s' is given twice in [ice]", shown(name));
 	p->seen_ice_keys |= k;
@@ -286,16 +284,16 @@ static int slot_hex_key(struct ice_keys *p, struct pending_slot *ps, const char 
 
 static int slot_key_file(struct ice_keys *p, struct pending_slot *ps, const char *v)
 {
-	char full[PATH_MAX];
+	char *full = p->key_path;
 	const char *slash = strrchr(p->path, '/'), *why;
 	uint8_t *key;
 	size_t len;
 
 	/* Relative to the keys file's directory. */
 	if (v[0] == '/' || !slash)
-		snprintf(full, sizeof(full), "%s", v);
+		snprintf(full, sizeof(p->key_path), "%s", v);
 	else
-		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->path), p->path, v);
+		snprintf(full, sizeof(p->key_path), "%.*s/%s", (int)(slash - p->path), p->path, v);
 	/* The value is not echoed: a key pasted here by mistake must not be printed. */
 	if (ice_read_key_file(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
 		return fail(p, "key_file: %s", why);
@@ -480,6 +478,7 @@ static void keys_wipe(struct ice_keys *p)
 	}
 	ice_keys_text_free(&p->text);
 	p->nentries = 0; /* their names and values were in the text */
+	explicit_bzero(p->key_path, sizeof(p->key_path));
 }
 
 void ice_keys_free(struct ice_keys *p)

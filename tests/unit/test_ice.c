@@ -1044,6 +1044,9 @@ static const struct keys_error {
 	  HDR "[slot 0]\nkey = " KEY_A KEY_B "\n"
 	      "data_unit_size = " KEY_B KEY_A "\n",
 	  8, "data_unit_size '(long value not shown)' is not one of" },
+	{ "key pasted as data_unit_sizes",
+	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\ndata_unit_sizes = " KEY_B KEY_A "\n", 4,
+	  "data_unit_sizes: '(long value not shown)' is not a power of two" },
 };
 
 START_TEST(keys_file_errors)
