@@ -11,16 +11,10 @@
  * Every check runs before any I/O: a rejected request writes nothing to the
  * image and nothing to guest memory except its status byte (used len 1).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../virtio/chain.h"
 #include "../vmm/log.h"
@@ -31,29 +25,10 @@
 #define DISCARD_SEG_SIZE 16 /* { le64 sector; le32 num_sectors; le32 flags; } */
 #define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
-/* preadv/pwritev until done: regular files may still return short counts. */
+/* All of it or an error (EINTR retried, short counts continued: devices/disk.c). */
 static int blk_rw(struct blk_dev *b, struct iovec *iov, int cnt, uint64_t off, bool write)
 {
-	while (cnt > 0) {
-		ssize_t n = write ? pwritev(b->fd, iov, cnt, (off_t)off)
-				  : preadv(b->fd, iov, cnt, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1; /* error, or EOF inside capacity (image shrank) */
-		off += (uint64_t)n;
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
+	return disk_rw(&b->disk, iov, cnt, off, write);
 }
 
 /* sector + sectors within capacity, without overflow. */
@@ -92,9 +67,7 @@ static uint8_t *blk_bounce(void)
 
 static int blk_pio(struct blk_dev *b, uint8_t *buf, size_t len, uint64_t off, bool write)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-	return blk_rw(b, &iov, 1, off, write);
+	return disk_pio(&b->disk, buf, len, off, write);
 }
 
 /*
@@ -160,7 +133,7 @@ static uint8_t blk_read_write(struct blk_dev *b, const struct virtq_chain *c, ui
 
 	if (write ? c->writable_len != 1 : c->readable_len != hdr_len)
 		return VIRTIO_BLK_S_IOERR; /* a data buffer in the wrong direction */
-	if (write && b->ro)
+	if (write && b->disk.ro)
 		return VIRTIO_BLK_S_IOERR;
 	if (len == 0 || len % VIRTIO_BLK_SECTOR ||
 	    !blk_range_ok(b, sector, len / VIRTIO_BLK_SECTOR))
@@ -179,37 +152,10 @@ static uint8_t blk_read_write(struct blk_dev *b, const struct virtq_chain *c, ui
 	return VIRTIO_BLK_S_OK;
 }
 
-static int blk_write_zeroes_slow(struct blk_dev *b, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeroes[64 * 1024];
-
-	while (len) {
-		size_t n = len < sizeof(zeroes) ? (size_t)len : sizeof(zeroes);
-		ssize_t w = pwrite(b->fd, zeroes, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
-	}
-	return 0;
-}
-
-/* One DISCARD or WRITE_ZEROES range, already validated. */
+/* One DISCARD or WRITE_ZEROES range, already validated (hole, zero range or zeroes: disk.c). */
 static int blk_zero_range(struct blk_dev *b, uint64_t off, uint64_t len, bool discard, bool unmap)
 {
-	/* A punched hole reads back as zeroes: good for both, and the image gets sparser. */
-	if ((discard || unmap) && fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					    (off_t)off, (off_t)len) == 0)
-		return 0;
-	if (discard)
-		return 0; /* discard is a hint: a file system without holes just ignores it */
-	if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ==
-	    0)
-		return 0;
-	return blk_write_zeroes_slow(b, off, len);
+	return disk_zero_range(&b->disk, off, len, discard, unmap);
 }
 
 static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c, bool discard)
@@ -223,7 +169,7 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 	_Static_assert(sizeof(seg[0]) == DISCARD_SEG_SIZE, "discard segment layout");
 
 	if (c->writable_len != 1 || data == 0 || data % DISCARD_SEG_SIZE ||
-	    nseg > BLK_MAX_DISCARD_SEG || b->ro)
+	    nseg > BLK_MAX_DISCARD_SEG || b->disk.ro)
 		return VIRTIO_BLK_S_IOERR;
 	/* One copy, then check every segment: a bad one leaves the image untouched. */
 	chain_copy(c, false, BLK_HDR_SIZE, seg, data, false);
@@ -243,6 +189,20 @@ static uint8_t blk_discard_zeroes(struct blk_dev *b, const struct virtq_chain *c
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * Without VIRTIO_BLK_F_FLUSH negotiated (it is offered) the disk is
+ * write-through: a write is stable once completed (virtio 1.2, 5.2.6), so it
+ * completes only after fdatasync. OUT and WRITE_ZEROES (reads must return
+ * zeroes after it) come through here; not DISCARD, which leaves the data
+ * undefined, so there is nothing for it to make durable.
+ */
+static uint8_t blk_write_through(struct blk_dev *b, uint8_t status, uint64_t features)
+{
+	if (status != VIRTIO_BLK_S_OK || virtio_has_feature(features, VIRTIO_BLK_F_FLUSH))
+		return status;
+	return disk_flush(&b->disk) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
 /* GET_ID (5.2.6): the id, NUL-padded to the whole data buffer; returns the bytes written. */
@@ -318,13 +278,15 @@ static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, 
 			used = c->writable_len; /* data + status */
 		break;
 	case VIRTIO_BLK_T_OUT:
-		status = blk_read_write(b, c, sector, hdr_len, cr, true);
+		status = blk_write_through(b, blk_read_write(b, c, sector, hdr_len, cr, true),
+					   features);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
+		/* Fails for good once an fdatasync (or a write) has failed: disk.c says why. */
 		if (c->readable_len != hdr_len || c->writable_len != 1)
 			status = VIRTIO_BLK_S_IOERR;
 		else
-			status = fdatasync(b->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+			status = disk_flush(&b->disk) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		if (c->readable_len != BLK_HDR_SIZE || c->writable_len < 2) {
@@ -337,6 +299,8 @@ static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, 
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		status = blk_discard_zeroes(b, c, type == VIRTIO_BLK_T_DISCARD);
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES)
+			status = blk_write_through(b, status, features);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
@@ -407,49 +371,23 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 	uint64_t features = 1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 			    1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
 			    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
-	struct stat st;
 
 	memset(b, 0, sizeof(*b));
-	b->path = strdup(o->path);
-	b->ro = o->ro;
 	b->ice = o->ice;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
-	if (!b->path) {
-		pr_err("disk %s: out of memory", o->path);
+	if (disk_open(&b->disk, o->path, o->ro) < 0)
 		return -1;
-	}
-	b->fd = open(o->path, (o->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0) {
-		pr_err("disk %s: %s", o->path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(b->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		pr_err("disk %s: not a regular file or block device", o->path);
-		goto fail;
-	}
-	/* Two VMMs writing one image corrupt it: lock (shared for read-only use). */
-	if (flock(b->fd, (o->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		pr_err("disk %s: %s", o->path,
-		       errno == EWOULDBLOCK ? "in use by another process (it is locked)"
-					    : strerror(errno));
-		goto fail;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		off_t end = lseek(b->fd, 0, SEEK_END);
-
-		st.st_size = end < 0 ? 0 : end;
-	}
-	b->capacity = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR;
+	b->capacity = b->disk.size / VIRTIO_BLK_SECTOR;
 	if (b->capacity == 0) {
 		pr_err("disk %s: empty (the image must be at least 512 bytes)", o->path);
 		goto fail;
 	}
-	if (st.st_size % VIRTIO_BLK_SECTOR)
-		pr_info("disk %s: size is not a multiple of 512; the last %lld bytes are not "
+	if (b->disk.size % VIRTIO_BLK_SECTOR)
+		pr_info("disk %s: size is not a multiple of 512; the last %llu bytes are not "
 			"visible to the guest",
-			o->path, (long long)(st.st_size % VIRTIO_BLK_SECTOR));
+			o->path, (unsigned long long)(b->disk.size % VIRTIO_BLK_SECTOR));
 	if (o->ice) /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	if (o->ro)
@@ -474,11 +412,5 @@ fail:
 
 void blk_close(struct blk_dev *b)
 {
-	if (!b->path)
-		return; /* never opened (or already closed) */
-	if (b->fd >= 0)
-		close(b->fd); /* also drops the flock */
-	b->fd = -1;
-	free(b->path);
-	b->path = NULL;
+	disk_close(&b->disk); /* also drops the flock; safe if never opened */
 }

@@ -14,6 +14,7 @@
 
 #include "../virtio/device.h"
 #include "../virtio/virtq.h"
+#include "disk.h"
 #include "ice.h"
 
 #define VIRTIO_ID_BLOCK 2
@@ -74,9 +75,8 @@ struct blk_opts {
 };
 
 struct blk_dev {
-	char *path; /* our copy, for messages */
-	int fd;
-	bool ro;
+	/* The image, and its sticky flush error: a device reset never touches it. */
+	struct disk disk;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;

@@ -103,12 +103,23 @@ uint16_t ice_slot_info(const struct ice_store *s);
 uint32_t ice_capability(const struct ice_store *s);
 
 /*
- * Load a store from a keys file (INI, see docs/ICE.md). Errors are printed
- * as "FILE:LINE: reason" (never with key material). A file readable by group
- * or others is refused unless allow_insecure.
+ * Keys files (INI, see docs/ICE.md). Errors are printed as "FILE:LINE: reason"
+ * (never with key material). A file readable by group or others is refused
+ * unless allow_insecure. Each file is read once:
+ *
+ * ice_keys_read() reads it into locked memory and checks its syntax and
+ * sections: NULL if it is refused (printed). ice_keys_nslots() is how many
+ * [slot N] sections it has (to size ice_global_init). ice_store_load_keys()
+ * checks the values and loads them into s, once: 0, or -1 (printed; s is left
+ * empty); either way it wipes the text and the decoded keys from k.
+ * ice_keys_free() wipes and frees k (NULL is fine). ice_store_load_file() does
+ * all of it.
  */
+struct ice_keys;
+struct ice_keys *ice_keys_read(const char *path, bool allow_insecure);
+unsigned int ice_keys_nslots(const struct ice_keys *k);
+int ice_store_load_keys(struct ice_store *s, struct ice_keys *k);
+void ice_keys_free(struct ice_keys *k);
 int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure);
-/* How many [slot N] sections a keys file has (to size ice_global_init), or -1 (printed). */
-int ice_keys_count_slots(const char *path, bool allow_insecure);
 
 #endif

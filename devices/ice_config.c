@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Keys files: INI parsed by libinih (docs/ICE.md has the format).
+ * Keys files: a small INI dialect, parsed here (docs/ICE.md has the format
+ * and the rules of the syntax).
  *
  *   [ice]
  *   algorithm = aes-xts        ; aes-xts | bitlocker-aes-cbc | aes-ecb | essiv-aes-cbc
@@ -12,22 +13,20 @@
  *   key = 0001...3f            ; or key_file = PATH (raw bytes, relative to this file)
  *   data_unit_size = 4096      ; may be left out if one size is listed
  *
- * Key text must not linger: the file is read with read(2) (no stdio buffer)
- * into memory locked with mlock(2) (ice_keyread.c), checked line by line
- * (prescan), parsed
- * from there with ini_parse_string(), then wiped and unlocked. Decoded keys
- * live in libgcrypt's locked secure memory until they are set into their
- * cipher handles. libinih copies each line into a stack buffer, so the stack
- * is scrubbed after parsing too.
+ * Key text must not linger: the file is opened once and read with read(2)
+ * (no stdio buffer) into memory locked with mlock(2) (ice_keyread.c), and
+ * parsed there in place: names and values are cut out of the text with NULs,
+ * never copied. The text is wiped and unlocked once the store is loaded.
+ * Decoded keys live in libgcrypt's locked secure memory until they are set
+ * into their cipher handles.
  *
- * Errors name the exact line. libinih calls the handler without a line
- * number, once per "name = value" line, in order; the prescan lists those
- * lines, so the n-th handler call belongs to the n-th of them. The prescan
- * also refuses what libinih would silently misread: over-long lines (split),
- * indented lines (continuations of the previous value).
+ * Two steps over the one read: ice_keys_read() checks the syntax and the
+ * sections and counts the slots (the count sizes libgcrypt's secure pool,
+ * which must exist before the first key is decoded into it);
+ * ice_store_load_keys() then checks the values and loads the slots. The
+ * lexer numbers the lines, so every error names its own.
  */
 #include <gcrypt.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,8 +39,19 @@
 #include "ice.h"
 #include "ice_keyread.h"
 
-/* libinih's line buffer is INI_MAX_LINE bytes: the line with its CR/LF, and a NUL. */
-#define KEYS_LINE_MAX (INI_MAX_LINE - 2)
+/* Bytes a line may have before its '\n' (a CR counts): bounds every value. */
+#define KEYS_LINE_MAX 198
+/* keys_entry.section: a slot number, or one of these */
+#define ICE_SECTION (-1)
+#define NO_SECTION INT_MIN /* before the first header */
+
+/* A "name = value" line; name and value point into the locked text. */
+struct keys_entry {
+	unsigned int line;
+	int section;
+	const char *name;
+	char *value;
+};
 
 struct pending_slot {
 	unsigned int header_line; /* 0: no such section */
@@ -51,10 +61,14 @@ struct pending_slot {
 	bool has_key, has_du;
 };
 
-struct keys_parse {
+struct ice_keys {
 	struct ice_store *store;
-	const char *path;
+	char *path;
 	bool allow_insecure;
+	struct ice_keys_text text; /* locked; holds every name and value */
+	struct keys_entry *entries;
+	unsigned int nentries;
+	unsigned int line; /* of the entry being checked */
 	/* [ice] */
 	unsigned int ice_line;
 	int alg; /* -1: not given */
@@ -66,8 +80,7 @@ struct keys_parse {
 	struct pending_slot slots[ICE_MAX_SLOTS];
 	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
 	unsigned int nslots;
-	/* Line numbers of the "name = value" lines, in order (the prescan) */
-	unsigned int *key_lines, nkey_lines, handler_calls;
+	char key_path[PATH_MAX];  /* of a key_file: a key pasted there stays off the stack */
 	char why[PATH_MAX + 160]; /* the first error; never holds key material */
 	unsigned int why_line;	  /* its line; 0: the file as a whole */
 };
@@ -81,7 +94,7 @@ static const char *shown(const char *v)
 	return strlen(v) <= 16 ? v : "(long value not shown)";
 }
 
-static void vfail_at(struct keys_parse *p, unsigned int line, const char *fmt, va_list ap)
+static void vfail_at(struct ice_keys *p, unsigned int line, const char *fmt, va_list ap)
 {
 	if (p->why[0])
 		return; /* report only the first error */
@@ -89,20 +102,19 @@ static void vfail_at(struct keys_parse *p, unsigned int line, const char *fmt, v
 	p->why_line = line;
 }
 
-/* An error about the line being parsed. */
-static __attribute__((format(printf, 2, 3))) int fail(struct keys_parse *p, const char *fmt, ...)
+/* An error about the line being checked; returns 0. */
+static __attribute__((format(printf, 2, 3))) int fail(struct ice_keys *p, const char *fmt, ...)
 {
-	unsigned int n = p->handler_calls;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail_at(p, n && n <= p->nkey_lines ? p->key_lines[n - 1] : 0, fmt, ap);
+	vfail_at(p, p->line, fmt, ap);
 	va_end(ap);
-	return 0; /* libinih: this line is an error */
+	return 0;
 }
 
 /* An error about another line (a section header, say). */
-static __attribute__((format(printf, 3, 4))) int fail_at(struct keys_parse *p, unsigned int line,
+static __attribute__((format(printf, 3, 4))) int fail_at(struct ice_keys *p, unsigned int line,
 							 const char *fmt, ...)
 {
 	va_list ap;
@@ -120,16 +132,14 @@ static const char *const alg_names[] = {
 	[ICE_ALG_ESSIV_AES_CBC] = "essiv-aes-cbc",
 };
 
-static int parse_du_list(struct keys_parse *p, const char *v)
+/* Split in place: v is in the locked text (a key pasted here is never copied). */
+static int parse_du_list(struct ice_keys *p, char *v)
 {
-	char buf[128], *tok, *next;
+	char *tok, *next;
 	long du;
 
-	if (strlen(v) >= sizeof(buf))
-		return fail(p, "data_unit_sizes is too long");
-	strcpy(buf, v);
 	/* Comma-separated, white space allowed around items, no empty items. */
-	for (tok = buf; tok; tok = next) {
+	for (tok = v; tok; tok = next) {
 		next = strchr(tok, ',');
 		if (next)
 			*next++ = 0;
@@ -149,7 +159,7 @@ static int parse_du_list(struct keys_parse *p, const char *v)
 	return 1;
 }
 
-static int ice_key(struct keys_parse *p, const char *name, const char *v)
+static int ice_key(struct ice_keys *p, const char *name, char *v)
 {
 	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes", "max_slots",
 					    "slot_offset" };
@@ -161,8 +171,6 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 			k = 1U << i;
 	if (!k)
 		return fail(p, "unknown key '%s' in [ice]", shown(name));
-	if (p->store_ready)
-		return fail(p, "[ice] must come before the [slot N] sections");
 	if (p->seen_ice_keys & k)
 		return fail(p, "'%s' is given twice in [ice]", shown(name));
 	p->seen_ice_keys |= k;
@@ -201,7 +209,7 @@ static int ice_key(struct keys_parse *p, const char *name, const char *v)
 }
 
 /* [ice] is complete once the first slot key arrives (or at the end). */
-static int finish_ice(struct keys_parse *p)
+static int finish_ice(struct ice_keys *p)
 {
 	static const enum ice_key_size ids[] = { [128 / 64] = ICE_KEY_128,
 						 [192 / 64] = ICE_KEY_192,
@@ -235,7 +243,7 @@ static int hexval(char c)
 }
 
 /* Check the key's length and halves; takes ownership of key (secure memory). */
-static int set_slot_key(struct keys_parse *p, struct pending_slot *ps, uint8_t *key, size_t len)
+static int set_slot_key(struct ice_keys *p, struct pending_slot *ps, uint8_t *key, size_t len)
 {
 	size_t want = ice_key_len(p->store);
 
@@ -252,7 +260,7 @@ static int set_slot_key(struct keys_parse *p, struct pending_slot *ps, uint8_t *
 	return 1;
 }
 
-static int slot_hex_key(struct keys_parse *p, struct pending_slot *ps, const char *v)
+static int slot_hex_key(struct ice_keys *p, struct pending_slot *ps, const char *v)
 {
 	size_t n = strlen(v), i;
 	uint8_t *key;
@@ -274,25 +282,25 @@ static int slot_hex_key(struct keys_parse *p, struct pending_slot *ps, const cha
 	return set_slot_key(p, ps, key, n / 2);
 }
 
-static int slot_key_file(struct keys_parse *p, struct pending_slot *ps, const char *v)
+static int slot_key_file(struct ice_keys *p, struct pending_slot *ps, const char *v)
 {
-	char full[PATH_MAX];
+	char *full = p->key_path;
 	const char *slash = strrchr(p->path, '/'), *why;
 	uint8_t *key;
 	size_t len;
 
 	/* Relative to the keys file's directory. */
 	if (v[0] == '/' || !slash)
-		snprintf(full, sizeof(full), "%s", v);
+		snprintf(full, sizeof(p->key_path), "%s", v);
 	else
-		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->path), p->path, v);
+		snprintf(full, sizeof(p->key_path), "%.*s/%s", (int)(slash - p->path), p->path, v);
 	/* The value is not echoed: a key pasted here by mistake must not be printed. */
 	if (ice_read_key_file(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
 		return fail(p, "key_file: %s", why);
 	return set_slot_key(p, ps, key, len);
 }
 
-static int slot_entry(struct keys_parse *p, unsigned int slot, const char *name, const char *v)
+static int slot_entry(struct ice_keys *p, unsigned int slot, const char *name, const char *v)
 {
 	struct pending_slot *ps = &p->slots[slot];
 	unsigned int k = !strcmp(name, "key")		   ? 1
@@ -332,148 +340,6 @@ static long slot_number(const char *section)
 	return strict_decimal(section + 5, 0, ICE_MAX_SLOTS - 1);
 }
 
-static int keys_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct keys_parse *p = user;
-	long slot;
-
-	p->handler_calls++;
-	if (p->why[0])
-		return 0; /* report only the first error */
-	if (!strcmp(section, "ice"))
-		return ice_key(p, name, value);
-	slot = slot_number(section);
-	if (slot < 0)
-		return fail(p, "unknown section [%s]", section);
-	return slot_entry(p, (unsigned int)slot, name, value);
-}
-
-/* Where a line starts, after an optional UTF-8 byte order mark (libinih skips it too). */
-static const char *skip_bom(const char *s)
-{
-	return !strncmp(s, "\xef\xbb\xbf", 3) ? s + 3 : s;
-}
-
-/*
- * Does a "name = value" line have its '=' (or ':') before any inline
- * comment (a ';' after white space)? libinih's rule for a valid line.
- */
-static bool has_delimiter(const char *t, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (t[i] == '=' || t[i] == ':')
-			return true;
-		if (t[i] == ';' && i && (t[i - 1] == ' ' || t[i - 1] == '\t'))
-			return false;
-	}
-	return false;
-}
-
-/* Check one section header line; records where each section starts. */
-static const char *prescan_section(struct keys_parse *p, const char *t, size_t len,
-				   unsigned int line)
-{
-	const char *end = memchr(t, ']', len);
-	size_t n = end ? (size_t)(end - t - 1) : 0;
-	char name[40];
-	long slot;
-
-	if (!end || n >= sizeof(name))
-		return "malformed section header";
-	memcpy(name, t + 1, n);
-	name[n] = 0;
-	slot = slot_number(name);
-	if (!strcmp(name, "ice")) {
-		if (p->ice_line)
-			return "[ice] appears twice";
-		p->ice_line = line;
-		return NULL;
-	}
-	if (slot < 0)
-		return "unknown section (expected [ice] or [slot N], N from 0 to 254)";
-	if (!p->ice_line)
-		return "a [slot N] section before [ice]: [ice] must come first";
-	if (p->slots[slot].header_line)
-		return "this [slot N] appears twice";
-	p->slots[slot].header_line = line;
-	p->nslots++;
-	return NULL;
-}
-
-/*
- * Before libinih sees the text: check every line, note where each section
- * starts and which lines are "name = value" lines. Returns the line of the
- * first problem (with *why), or 0.
- */
-static unsigned int prescan(struct keys_parse *p, const char *text, const char **why)
-{
-	unsigned int line = 0, lines = 1;
-	const char *s = skip_bom(text), *c;
-	bool prev_key = false;
-
-	for (c = s; *c; c++)
-		lines += *c == '\n';
-	p->key_lines = calloc(lines, sizeof(*p->key_lines));
-	if (!p->key_lines) {
-		*why = "out of memory";
-		return 1;
-	}
-	while (*s) {
-		const char *eol = strchr(s, '\n');
-		size_t len = eol ? (size_t)(eol - s) : strlen(s), body = len;
-		const char *t = s;
-
-		line++;
-		/* libinih's buffer holds the CR too: count it against the limit. */
-		if (len > KEYS_LINE_MAX) {
-			*why = "line is longer than the parser's limit of 198 characters";
-			return line;
-		}
-		if (body && s[body - 1] == '\r')
-			body--;
-		while (t < s + body && (*t == ' ' || *t == '\t'))
-			t++;
-		/* The same order of tests as libinih's ini_parse_stream(). */
-		if (t == s + body || *t == ';' || *t == '#') {
-			/* blank or comment */
-		} else if (t > s && prev_key) {
-			/* Indented after a value means "continue that value" to libinih. */
-			*why = "indented line after a value (libinih would read it as the "
-			       "continuation of that value)";
-			return line;
-		} else if (*t == '[') {
-			*why = prescan_section(p, t, (size_t)(s + body - t), line);
-			if (*why)
-				return line;
-			prev_key = false;
-		} else if (!has_delimiter(t, (size_t)(s + body - t))) {
-			*why = "syntax error (expected [section], name = value or a ; comment)";
-			return line;
-		} else {
-			p->key_lines[p->nkey_lines++] = line;
-			prev_key = true;
-		}
-		s = eol ? eol + 1 : s + len;
-	}
-	return 0;
-}
-
-/* libinih's line buffer sits on the stack: wipe what the parse left there. */
-static __attribute__((noinline)) void scrub_stack(void)
-{
-	volatile uint8_t pad[4 * INI_MAX_LINE + 4096];
-
-	memset((uint8_t *)pad, 0, sizeof(pad));
-	__asm__ volatile("" : : "r"(pad) : "memory");
-}
-
-static void wipe_pending(struct keys_parse *p)
-{
-	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++)
-		if (p->slots[i].key)
-			gcry_free(p->slots[i].key); /* secure memory: wiped on free */
-}
-
 static void report(const char *path, unsigned int line, const char *why)
 {
 	if (line)
@@ -482,11 +348,154 @@ static void report(const char *path, unsigned int line, const char *why)
 		pr_err("keys file %s: %s", path, why);
 }
 
-/* Read the file into locked memory and prescan it; prints the error, if any. */
-static int keys_open(struct keys_parse *p, struct ice_keys_text *t)
+/* A section header, "[" name "]" (comment and white space already cut off). */
+static const char *lex_section(struct ice_keys *p, char *t, unsigned int line, int *section)
 {
+	char *end = strchr(t, ']');
+	long slot;
+
+	if (!end || end[1])
+		return "malformed section header";
+	*end = 0;
+	if (!strcmp(t + 1, "ice")) {
+		if (p->ice_line)
+			return "[ice] appears twice";
+		p->ice_line = line;
+		*section = ICE_SECTION;
+		return NULL;
+	}
+	slot = slot_number(t + 1);
+	if (slot < 0)
+		return "unknown section (expected [ice] or [slot N], N from 0 to 254)";
+	if (!p->ice_line)
+		return "a [slot N] section before [ice]: [ice] must come first";
+	if (p->slots[slot].header_line)
+		return "this [slot N] appears twice";
+	p->slots[slot].header_line = line;
+	p->nslots++;
+	*section = (int)slot;
+	return NULL;
+}
+
+static char *rstrip(char *s, char *end)
+{
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = 0;
+	return s;
+}
+
+static char *lskip(char *s)
+{
+	return s + strspn(s, " \t");
+}
+
+/*
+ * One line, its '\n' already replaced by a NUL. Records a name = value line
+ * in p->entries. *prev_value: the last line that was not blank or a comment
+ * was a name = value line. Returns NULL, or why the line is refused.
+ */
+static const char *lex_line(struct ice_keys *p, char *s, unsigned int line, int *section,
+			    bool *prev_value)
+{
+	size_t len = strlen(s);
+	char *t = lskip(s), *c, *eq;
+
+	if (len > KEYS_LINE_MAX)
+		return "line is longer than the parser's limit of 198 characters";
+	if (*t == ';' || *t == '#')
+		return NULL; /* a comment line */
+	/* A ';' after white space starts a comment. */
+	for (c = s; (c = strchr(c, ';')); c++)
+		if (c > s && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = 0;
+			len = (size_t)(c - s);
+			break;
+		}
+	rstrip(s, s + len);
+	if (!*t)
+		return NULL; /* blank */
+	/* Other INI readers (libinih, Python's configparser) would join it to that value. */
+	if (t > s && *prev_value)
+		return "indented line after a value (INI readers take it for the continuation "
+		       "of that value)";
+	*prev_value = false;
+	if (*t == '[')
+		return lex_section(p, t, line, section);
+	eq = strchr(t, '=');
+	if (!eq)
+		return "syntax error (expected [section], name = value or a ; comment)";
+	if (*section == NO_SECTION)
+		return "a name = value line before [ice]: [ice] must come first";
+	*eq = 0;
+	p->entries[p->nentries++] = (struct keys_entry){
+		.line = line, .section = *section, .name = rstrip(t, eq), .value = lskip(eq + 1)
+	};
+	*prev_value = true;
+	return NULL;
+}
+
+/* Split the text into lines and lex each; prints the error, if any. */
+static int keys_lex(struct ice_keys *p)
+{
+	char *s = p->text.buf, *eol, *next;
+	unsigned int line = 0, lines = 1;
+	int section = NO_SECTION;
+	bool prev_value = false;
 	const char *why = NULL;
-	unsigned int line;
+
+	if (strlen(s) != p->text.len) {
+		report(p->path, 0, "contains a NUL byte (not a text file)");
+		return -1;
+	}
+	for (eol = s; (eol = strchr(eol, '\n')); eol++)
+		lines++;
+	p->entries = calloc(lines, sizeof(*p->entries));
+	if (!p->entries) {
+		report(p->path, 0, "out of memory");
+		return -1;
+	}
+	if (!strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3; /* a UTF-8 byte order mark */
+	for (; *s && !why; s = next) {
+		eol = s + strcspn(s, "\n");
+		next = *eol ? eol + 1 : eol;
+		*eol = 0;
+		why = lex_line(p, s, ++line, &section, &prev_value);
+	}
+	if (why) {
+		report(p->path, line, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wipe every copy of key material that p holds: the text, the decoded keys. */
+static void keys_wipe(struct ice_keys *p)
+{
+	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++) {
+		gcry_free(p->slots[i].key); /* secure memory: wiped on free */
+		p->slots[i].key = NULL;
+	}
+	ice_keys_text_free(&p->text);
+	p->nentries = 0; /* their names and values were in the text */
+	explicit_bzero(p->key_path, sizeof(p->key_path));
+}
+
+void ice_keys_free(struct ice_keys *p)
+{
+	if (!p)
+		return;
+	keys_wipe(p);
+	free(p->entries);
+	free(p->path);
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+}
+
+struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
+{
+	struct ice_keys *p = calloc(1, sizeof(*p));
+	const char *why;
 
 	/*
 	 * From here on this process holds key material: no core dumps (the AES
@@ -494,60 +503,33 @@ static int keys_open(struct keys_parse *p, struct ice_keys_text *t)
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
 
-	if (ice_keys_text_read(p->path, p->allow_insecure, t, &why)) {
-		report(p->path, 0, why);
-		return -1;
-	}
-	if (strlen(t->buf) != t->len) {
-		report(p->path, 0, "contains a NUL byte (not a text file)");
-		return -1;
-	}
-	line = prescan(p, t->buf, &why);
-	if (line) {
-		report(p->path, line, why);
-		return -1;
-	}
-	return 0;
-}
-
-static struct keys_parse *keys_parse_new(struct ice_store *s, const char *path, bool insecure)
-{
-	struct keys_parse *p = calloc(1, sizeof(*p));
-
-	if (!p) {
+	if (!p || !(p->path = strdup(path))) {
+		free(p);
 		report(path, 0, "out of memory");
 		return NULL;
 	}
-	*p = (struct keys_parse){
-		.store = s, .path = path, .allow_insecure = insecure, .alg = -1, .max_slots = 32
-	};
+	p->allow_insecure = allow_insecure;
+	p->alg = -1;
+	p->max_slots = 32;
+	if (ice_keys_text_read(path, allow_insecure, &p->text, &why)) {
+		report(path, 0, why);
+		ice_keys_free(p);
+		return NULL;
+	}
+	if (keys_lex(p)) {
+		ice_keys_free(p);
+		return NULL;
+	}
 	return p;
 }
 
-static void keys_parse_free(struct keys_parse *p)
+unsigned int ice_keys_nslots(const struct ice_keys *p)
 {
-	wipe_pending(p);
-	free(p->key_lines);
-	explicit_bzero(p, sizeof(*p));
-	free(p);
+	return p->nslots;
 }
 
-int ice_keys_count_slots(const char *path, bool allow_insecure)
-{
-	struct keys_parse *p = keys_parse_new(NULL, path, allow_insecure);
-	struct ice_keys_text t = { 0 };
-	int n = -1;
-
-	if (p && !keys_open(p, &t))
-		n = (int)p->nslots;
-	ice_keys_text_free(&t);
-	if (p)
-		keys_parse_free(p);
-	return n;
-}
-
-/* After parsing: every slot complete and loaded into the store. */
-static int keys_load_slots(struct keys_parse *p)
+/* After the entries: every slot complete and loaded into the store. */
+static int keys_load_slots(struct ice_keys *p)
 {
 	struct ice_store *s = p->store;
 	const char *why;
@@ -585,39 +567,51 @@ static int keys_load_slots(struct keys_parse *p)
 	return 0;
 }
 
-int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
+int ice_store_load_keys(struct ice_store *s, struct ice_keys *p)
 {
-	struct keys_parse *p = keys_parse_new(s, path, allow_insecure);
-	struct ice_keys_text t = { 0 };
-	int rc = -1, line;
+	unsigned int i;
+	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (!p || keys_open(p, &t))
-		goto out;
+	if (!p->text.buf)
+		return -1; /* loaded once already: the text is gone */
+	p->store = s;
 	/* First use in this process: size the locked pool for these slots. */
 	if (ice_global_init(ice_secmem_size(p->nslots)))
 		goto out;
-	line = ini_parse_string(t.buf, keys_handler, p);
-	scrub_stack();
-	/* libinih saw a problem the prescan let through, before ours: report that one. */
-	if (line > 0 && (!p->why[0] || (unsigned int)line < p->why_line)) {
-		report(path, (unsigned int)line, "syntax error");
-		goto out;
+	for (i = 0; i < p->nentries && !p->why[0]; i++) {
+		const struct keys_entry *e = &p->entries[i];
+
+		p->line = e->line;
+		if (e->section == ICE_SECTION)
+			ice_key(p, e->name, e->value);
+		else
+			slot_entry(p, (unsigned int)e->section, e->name, e->value);
 	}
 	if (p->why[0] || !finish_ice(p)) {
-		report(path, p->why_line, p->why);
+		report(p->path, p->why_line, p->why);
 		goto out;
 	}
 	if (!p->nslots)
 		pr_info("keys file %s: no [slot N] sections: the disk offers ICE with no keys "
 			"loaded",
-			path);
+			p->path);
 	rc = keys_load_slots(p);
 out:
-	if (rc && p && p->store_ready)
+	if (rc && p->store_ready)
 		ice_store_free(s);
-	ice_keys_text_free(&t);
+	keys_wipe(p); /* the keys are in their cipher handles now, or nowhere */
+	return rc;
+}
+
+int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure)
+{
+	struct ice_keys *p = ice_keys_read(path, allow_insecure);
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
 	if (p)
-		keys_parse_free(p);
+		rc = ice_store_load_keys(s, p);
+	ice_keys_free(p);
 	return rc;
 }

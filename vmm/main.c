@@ -86,32 +86,36 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 /* Keyslot stores of the ICE disks, loaded before any VM work (a bad keys file fails fast). */
 static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 {
+	struct ice_keys *keys[VMM_MAX_DISKS] = { 0 };
 	unsigned int i, nslots = 0;
-	int n;
+	int rc = -1;
 
-	/* libgcrypt's locked pool is sized once, for every slot of every disk. */
+	/* Each file read once; libgcrypt's locked pool sized once, for every slot of every disk. */
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (!cfg->disks[i].ice_keys)
 			continue;
-		n = ice_keys_count_slots(cfg->disks[i].ice_keys, cfg->allow_insecure_keys);
-		if (n < 0)
-			return -1;
-		nslots += (unsigned int)n;
+		keys[i] = ice_keys_read(cfg->disks[i].ice_keys, cfg->allow_insecure_keys);
+		if (!keys[i])
+			goto out;
+		nslots += ice_keys_nslots(keys[i]);
 	}
 	if (nslots && ice_global_init(ice_secmem_size(nslots)))
-		return -1;
+		goto out;
 	for (i = 0; i < cfg->ndisks; i++) {
-		if (!cfg->disks[i].ice_keys)
+		if (!keys[i])
 			continue;
 		stores[i] = calloc(1, sizeof(*stores[i]));
-		if (!stores[i] || ice_store_load_file(stores[i], cfg->disks[i].ice_keys,
-						      cfg->allow_insecure_keys) < 0) {
+		if (!stores[i] || ice_store_load_keys(stores[i], keys[i]) < 0) {
 			free(stores[i]);
 			stores[i] = NULL;
-			return -1;
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	for (i = 0; i < cfg->ndisks; i++)
+		ice_keys_free(keys[i]);
+	return rc;
 }
 
 static void free_keys(const struct vmm_config *cfg, struct ice_store **stores)

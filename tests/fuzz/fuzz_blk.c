@@ -60,7 +60,7 @@ static void no_irq(void *ctx, unsigned int irq, int level)
 
 static void image_read(uint8_t *buf)
 {
-	if (pread(dev.fd, buf, FUZZ_IMAGE, 0) != FUZZ_IMAGE)
+	if (pread(dev.disk.fd, buf, FUZZ_IMAGE, 0) != FUZZ_IMAGE)
 		abort();
 }
 

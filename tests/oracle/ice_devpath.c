@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	if (memcmp(tg_ptr(&g, wbuf), plain, len))
 		return die("the device modified the guest's write buffer");
 	cipher = malloc(len);
-	if (!cipher || pread(dev.fd, cipher, len, SECTOR * 512) != (ssize_t)len)
+	if (!cipher || pread(dev.disk.fd, cipher, len, SECTOR * 512) != (ssize_t)len)
 		return die("cannot read the image back");
 	out = fopen(argv[5], "wb");
 	if (!out || fwrite(cipher, 1, len, out) != len || fclose(out))

@@ -80,7 +80,7 @@ static void setup(void)
 {
 	size_t i;
 
-	dev.fd = dev2.fd = -1;
+	dev.disk.fd = dev2.disk.fd = -1;
 	img2[0] = 0;
 	tg_init(&g);
 	for (i = 0; i < IMG_SIZE; i++)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1009,11 +1010,43 @@ static const struct keys_error {
 	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\n"
 	  "data_unit_sizes = 512, 4096 ,\n",
 	  4, "data_unit_sizes: an empty item" },
+	/* Every line counts, whatever it holds: blank, comment, indented, CRLF, after a BOM. */
+	{ "line number after blank and comment lines",
+	  "\n; c\n# c\n[ice]\n\n  ; indented comment\n\t\nbogus = 1\n", 8,
+	  "unknown key 'bogus' in [ice]" },
+	{ "line number after indented lines",
+	  "  [ice]\n\talgorithm = aes-xts\n    ; a comment after a value\n  \nkey_bits = 128\n"
+	  "\t; x\nbogus = 1\n",
+	  7, "unknown key 'bogus' in [ice]" },
+	{ "indented line after a value and a comment",
+	  "[ice]\nalgorithm = aes-xts\n; c\n\n  key_bits = 128\n", 5,
+	  "continuation of that value" },
+	{ "line number after a BOM", "\xef\xbb\xbf[ice]\n\nbogus = 1\n", 3,
+	  "unknown key 'bogus' in [ice]" },
+	{ "BOM and a 198-character line",
+	  "\xef\xbb\xbf; " DOTS50 DOTS50 DOTS50 DOTS10 DOTS10 DOTS10 DOTS10 "......\n"
+	  "[ice]\nbogus = 1\n",
+	  3, "unknown key 'bogus' in [ice]" },
+	{ "CRLF after blank lines", "[ice]\r\n\r\n; c\r\n  \r\nbogus = 1\r\n", 5,
+	  "unknown key 'bogus' in [ice]" },
+	{ "a 199-character last line without a newline",
+	  "[ice]\n\n; " DOTS50 DOTS50 DOTS50 DOTS10 DOTS10 DOTS10 DOTS10 ".......", 3,
+	  "longer than the parser's limit of 198 characters" },
+	/* Our own rules, stricter than libinih's: nothing after a section header ... */
+	{ "text after a section header", "[ice] x\nalgorithm = aes-xts\n", 1,
+	  "malformed section header" },
+	/* ... '=' is the only delimiter, and every name = value line is in a section. */
+	{ "':' for '='", "[ice]\nalgorithm: aes-xts\n", 2, "syntax error" },
+	{ "a value before [ice]", "; c\nalgorithm = aes-xts\n[ice]\n", 2,
+	  "a name = value line before [ice]" },
 	/* A key pasted into the wrong field is never echoed. */
 	{ "key pasted as data_unit_size",
 	  HDR "[slot 0]\nkey = " KEY_A KEY_B "\n"
 	      "data_unit_size = " KEY_B KEY_A "\n",
 	  8, "data_unit_size '(long value not shown)' is not one of" },
+	{ "key pasted as data_unit_sizes",
+	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\ndata_unit_sizes = " KEY_B KEY_A "\n", 4,
+	  "data_unit_sizes: '(long value not shown)' is not a power of two" },
 };
 
 START_TEST(keys_file_errors)
@@ -1311,6 +1344,137 @@ START_TEST(keys_file_utf8_bom)
 }
 END_TEST
 
+/* Text with every "\n" made "\r\n" (static buffer). */
+static const char *crlf(const char *text)
+{
+	static char buf[4096];
+	size_t n = 0;
+
+	for (; *text; text++) {
+		ck_assert_uint_lt(n + 2, sizeof(buf));
+		if (*text == '\n')
+			buf[n++] = '\r';
+		buf[n++] = *text;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+START_TEST(keys_file_crlf_loads)
+{
+	/* no CR may stay at the end of a value: the key would be refused, or worse */
+	ck_assert_msg(load_text(crlf(readme_example), false) == 0, "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	slot_matches(3, ICE_ALG_AES_XTS, HEX_00_3F, 4096);
+	ice_store_free(&st);
+	ck_assert_msg(load_text(crlf(HDR SLOT0), false) == 0, "refused: %s", kerr);
+	slot_matches(0, ICE_ALG_AES_XTS, KEY_A KEY_B, 4096);
+}
+END_TEST
+
+START_TEST(keys_file_very_long_line)
+{
+	/* one error at the long line's own number; nothing after it is misnumbered */
+	static char text[8192];
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof(text), "[ice]\n\n; c\n; ");
+	memset(text + n, 'x', 5000);
+	snprintf(text + n + 5000, sizeof(text) - n - 5000, "\nbogus = 1\n");
+	ck_assert_int_eq(load_text(text, false), -1);
+	kcase = "5002-character line";
+	expect_error_at(kpath, 4, "longer than the parser's limit of 198 characters", NULL);
+	/* the same as a key: not split into lines, not echoed */
+	n = (size_t)snprintf(text, sizeof(text), HDR "[slot 0]\nkey = ");
+	for (size_t i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", KEY_A KEY_B);
+	snprintf(text + n, sizeof(text) - n, "\ndata_unit_size = 512\n");
+	ck_assert_int_eq(load_text(text, false), -1);
+	kcase = "a long key line";
+	expect_error_at(kpath, 7, "longer than the parser's limit of 198 characters", text);
+}
+END_TEST
+
+/* The opens of path while fn(path) runs, seen by inotify (no wrapping of open needed). */
+static unsigned int opens_during(int (*fn)(const char *), const char *path, int *rc)
+{
+	union {
+		struct inotify_event ev;
+		char buf[4096];
+	} u;
+	unsigned int opens = 0;
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ssize_t len;
+
+	ck_assert_int_ge(in, 0);
+	/* with the closes too: inotify merges an event into an identical one before it */
+	ck_assert_int_ge(inotify_add_watch(in, path, IN_OPEN | IN_CLOSE), 0);
+	*rc = fn(path);
+	while ((len = read(in, u.buf, sizeof(u.buf))) > 0)
+		for (char *p = u.buf; p < u.buf + len;
+		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+			opens += !!(((struct inotify_event *)p)->mask & IN_OPEN);
+	close(in);
+	return opens;
+}
+
+/* What vmm/main.c does with a keys file: count its slots, size the pool, load it. */
+static int load_like_main(const char *path)
+{
+	struct ice_keys *k;
+	int rc = -1;
+
+	capture_begin();
+	k = ice_keys_read(path, false);
+	if (k && !ice_global_init(ice_secmem_size(ice_keys_nslots(k))))
+		rc = ice_store_load_keys(&st, k);
+	ice_keys_free(k);
+	capture_end(kerr, sizeof(kerr));
+	return rc;
+}
+
+START_TEST(keys_file_read_once)
+{
+	int rc;
+
+	write_file(kpath, readme_example, strlen(readme_example), 0600);
+	ck_assert_uint_eq(opens_during(load_like_main, kpath, &rc), 1);
+	ck_assert_msg(rc == 0, "refused: %s", kerr);
+	slot_matches(3, ICE_ALG_AES_XTS, HEX_00_3F, 4096);
+}
+END_TEST
+
+START_TEST(keys_file_loads_what_was_read)
+{
+	struct ice_keys *k;
+	int rc;
+
+	write_file(kpath, readme_example, strlen(readme_example), 0600);
+	capture_begin();
+	k = ice_keys_read(kpath, false);
+	capture_end(kerr, sizeof(kerr));
+	ck_assert_msg(k != NULL, "refused: %s", kerr);
+	ck_assert_uint_eq(ice_keys_nslots(k), 1);
+	/* the file changes after it was counted: the load uses what was counted */
+	write_file(kpath, HDR SLOT0 "[slot 1]\n[slot 2]\n", strlen(HDR SLOT0) + 18, 0600);
+	capture_begin();
+	rc = ice_store_load_keys(&st, k);
+	capture_end(kerr, sizeof(kerr));
+	ice_keys_free(k);
+	ck_assert_msg(rc == 0, "refused: %s", kerr);
+	ck_assert_uint_eq(ice_slot_info(&st), 32 << 8);
+	slot_matches(3, ICE_ALG_AES_XTS, HEX_00_3F, 4096);
+	ck_assert_uint_eq(ice_check(&st, 0, 0, 4096), 0);
+	/* and the count counts every [slot N], an empty one too */
+	capture_begin();
+	k = ice_keys_read(kpath, false);
+	capture_end(kerr, sizeof(kerr));
+	ck_assert_msg(k != NULL, "refused: %s", kerr);
+	ck_assert_uint_eq(ice_keys_nslots(k), 3);
+	ice_keys_free(k);
+}
+END_TEST
+
 START_TEST(keys_file_failed_load_leaves_no_slot)
 {
 	/* slot 0 is fine, slot 1 is not: nothing may stay loaded */
@@ -1381,7 +1545,7 @@ static void reopen(struct ice_store *s, uint64_t features)
 static void blk_setup(void)
 {
 	engine_setup();
-	dev.fd = -1;
+	dev.disk.fd = -1;
 	tg_init(&g);
 	fill(expect, IMG_BYTES, 99);
 	tdir_empty();
@@ -2170,6 +2334,10 @@ Suite *unit_suite(void)
 	tcase_add_test(keys, keys_file_comment_only_names_a_real_line);
 	tcase_add_test(keys, keys_file_utf8_bom);
 	tcase_add_test(keys, keys_file_failed_load_leaves_no_slot);
+	tcase_add_test(keys, keys_file_crlf_loads);
+	tcase_add_test(keys, keys_file_very_long_line);
+	tcase_add_test(keys, keys_file_read_once);
+	tcase_add_test(keys, keys_file_loads_what_was_read);
 
 	tcase_add_test(blk, blk_config_space);
 	tcase_add_test(blk, blk_config_space_other_capability);

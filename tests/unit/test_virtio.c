@@ -85,7 +85,7 @@ static void setup(void)
 	struct blk_opts o = { .path = img, .serial = "virtio-test" };
 	size_t i;
 
-	dev.fd = -1;
+	dev.disk.fd = -1;
 	tg_init(&g);
 	for (i = 0; i < IMG_SIZE; i++)
 		image[i] = (uint8_t)(1 + (i * 29 + i / 512 * 5) % 251);
