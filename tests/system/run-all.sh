@@ -67,6 +67,8 @@ head -c $((sectors * 512)) /dev/zero >"$share/ice_selftest.img"
 
 failures=0
 kept="$root/build/system"
+# The result directory of the environment being checked (out-gicv3, ...).
+env_dir=$share
 pass() { echo "PASS  $*"; }
 # fail "CASE: what went wrong": the text before the first ':' names the case.
 # Its files in the result directory $env_dir (CASE.*, CASE-*), its inputs in
