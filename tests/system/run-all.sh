@@ -215,6 +215,7 @@ run_power_cut() {
 	echo "== nested rig, L1 with GICv3 and a disk of its own: power_cut"
 	"$here/run-l1.sh" --disk "$share/power_cut.disk" --kill-on "$env_dir/power_cut.synced" \
 		"$share" >"$share/l1-power_cut.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-power_cut.console" || true
 	if [ "$rc" -ne 0 ]; then
 		fail "power_cut: L1 was not killed on power_cut.synced (run-l1.sh status $rc)"
 		tail -n 30 "$share/l1-power_cut.console" | sed 's/^/      | /'
@@ -248,6 +249,7 @@ run_l1() {
 		"$gic" "$*" >"$share/job.sh"
 	echo "== nested rig, L1 with GICv$gic: $*"
 	"$here/run-l1.sh" --gic "$gic" "$share" >"$share/l1-gicv$gic.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-gicv$gic.console" || true # the lock wait, the L1's time
 	if [ "$rc" -ne 0 ]; then
 		fail "l1-gicv$gic: the L1 job ended with status $rc"
 		tail -n 30 "$share/l1-gicv$gic.console" | sed 's/^/      | /'
