@@ -3,10 +3,15 @@
 # (scripts/deps.sh makes it). Everything lands in build/$(ARCH)/.
 #
 #   make [ARCH=arm64]   build icevmm and the unit tests
-#   make check          install what is needed, run unit + system tests
+#   make check          install what is needed, then every test suite in turn
+#                       ($(CHECK_SUITES)); each also runs alone:
+#   make format-check   clang-format --dry-run on every C file
+#   make unit           unit tests (host, and arm64 under qemu-aarch64-static)
+#   make oracle         the crypto oracle (host, and arm64 under qemu-aarch64-static)
+#   make fuzz-smoke     30 s of the fuzz target
+#   make system         the nested-rig system tests; CASES="blk boot1" runs only those
 #   make run            boot the default guest (natively, or in the nested rig)
-#   make unit           unit tests only (host, and arm64 under qemu-aarch64-static)
-#   make format         clang-format the sources;  make format-check: verify
+#   make format         clang-format the sources
 
 HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 ARCH ?= $(HOST_ARCH)
@@ -198,24 +203,34 @@ unit: deps
 	$(MAKE) unit-run
 	$(MAKE) ARCH=arm64 unit-run
 
+oracle: deps
+	$(MAKE) oracle-run
+	$(MAKE) ARCH=arm64 oracle-run
+
 # What the system tests boot: the arm64 icevmm, the ICE self-test firmware,
 # and a host icevmm for `icevmm ice decrypt` on the results.
 system-build:
 	$(MAKE) ARCH=arm64 build/arm64/icevmm build/firmware/ice-selftest.Image
 	$(MAKE) build/$(HOST_ARCH)/icevmm
 
+# CASES="blk boot1": only those cases (tests/system/run-all.sh lists them).
 system: deps system-build
-	tests/system/run-all.sh
+	tests/system/run-all.sh $(CASES)
 
+# Every suite in this order, each through its own target; a failed suite does
+# not stop the ones after it, but fails check. The summary gives each suite's
+# time and verdict.
+CHECK_SUITES := format-check unit tsan oracle fuzz-smoke system
 check: deps
-	$(MAKE) format-check
-	$(MAKE) unit-run
-	$(MAKE) ARCH=arm64 unit-run
-	$(MAKE) oracle-run
-	$(MAKE) ARCH=arm64 oracle-run
-	$(MAKE) fuzz-smoke
-	$(MAKE) system-build
-	tests/system/run-all.sh
+	@failed=; summary=; \
+	for s in $(CHECK_SUITES); do \
+		echo "==== make $$s"; t0=$$(date +%s); \
+		if $(MAKE) --no-print-directory $$s; then v=PASS; else v=FAIL; failed="$$failed $$s"; fi; \
+		summary="$$summary$$(printf '%-4s  %-14s %4d s' $$v $$s $$(($$(date +%s) - t0)))\n"; \
+	done; \
+	echo "==== make check:"; printf "$$summary"; \
+	if [ -n "$$failed" ]; then echo "make check: failed:$$failed"; exit 1; fi; \
+	echo "make check: all suites passed"
 
 run: deps
 	$(MAKE) system-build
@@ -231,7 +246,7 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: bench system-build oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # ---- BEGIN firmware/ice-selftest (bare-metal arm64 ICE self-test guest) ----

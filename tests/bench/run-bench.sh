@@ -15,6 +15,13 @@ O="$root/build/$host_arch"
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
 GUEST="$CACHE/arm64"
 RUNS=${BENCH_BOOT_RUNS:-5}
+case "$RUNS" in
+'' | *[!0-9]*) RUNS=0 ;;
+esac
+if [ "$RUNS" -lt 5 ]; then
+	echo "run-bench: BENCH_BOOT_RUNS must be a number >= 5 (the boot rows are medians)" >&2
+	exit 2
+fi
 rows=$(mktemp)
 skipped=$(mktemp)
 share=
@@ -69,11 +76,15 @@ for i in range(1, runs + 1):
         sys.exit(f"boot {i}: no boot-timer line in icevmm's log:\n{log}")
     walls.append(float(m.group(1)))
     firsts.append(float(m.group(3)))
-def row(name, value, unit):
+def row(name, value, unit, **extra):
     print(json.dumps({"name": name, "value": value, "unit": unit, "reference": None,
-                      "ratio": None, "note": where}))
-row("boot_to_init_ms_arm64", round(statistics.median(walls), 1), "ms")
-row("first_kvm_run_ms_arm64", round(statistics.median(firsts), 1), "ms")
+                      "ratio": None, "note": where, **extra}))
+# The boot rows: the median of the runs, with the spread next to it.
+def spread_row(name, values):
+    row(name, round(statistics.median(values), 1), "ms", runs=len(values),
+        min=round(min(values), 1), max=round(max(values), 1))
+spread_row("boot_to_init_ms_arm64", walls)
+spread_row("first_kvm_run_ms_arm64", firsts)
 for cpus in (1, 2):
     total, ram, anon, ram_anon = map(int, open(f"{out}/mem.{cpus}.txt").read().split())
     row(f"rss_overhead_mib_{cpus}vcpu", round((total - ram) / 1024, 3), "MiB")
@@ -92,7 +103,8 @@ print(f"{'row':34} {'value':>12} {'unit':20} {'reference':>10} {'ratio':>7}")
 for r in rows:
     ref = "" if r["reference"] is None else f"{r['reference']:.2f}"
     ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
-    print(f"{r['name']:34} {r['value']:>12} {r['unit']:20} {ref:>10} {ratio:>7}")
+    spread = f"  median of {r['runs']}: min {r['min']}, max {r['max']}" if "runs" in r else ""
+    print(f"{r['name']:34} {r['value']:>12} {r['unit']:20} {ref:>10} {ratio:>7}{spread}")
 for line in open(sys.argv[2]):
     print("skipped:", line.strip())
 notes = {r["note"] for r in rows if r["note"]}

@@ -81,13 +81,41 @@ for c in "$@"; do
 	ice_selftest)
 		# The bare-metal ICE self-test (firmware/ice-selftest) on a zeroed
 		# ICE disk; run-all.sh checks what it wrote with check.py.
-		cp "$assets/ice.img" /tmp/ice.img
+		cp "$assets/ice_selftest.img" /tmp/ice.img
 		run_case ice_selftest "$icevmm" --kernel "$assets/ice-selftest.Image" --mem 64M \
 			--timeout 60 --disk "/tmp/ice.img,ice=$assets/keys.conf"
-		cp /tmp/ice.img "$out/ice.img"
+		cp /tmp/ice.img "$out/ice_selftest.img"
 		rm -f /tmp/ice.img
 		;;
-	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/guest.dtb" ;;
+	power_cut)
+		# L1's /dev/vda is backed by a host file (run-l1.sh --disk). L2
+		# gets it raw, writes a pattern onto it and fsyncs; the moment L2
+		# says so, power_cut.synced appears in the share and the host
+		# SIGKILLs this L1's QEMU. L1 must not write dirty pages back on
+		# its own meanwhile (no periodic writeback, no expiry): only
+		# icevmm's fdatasync for the guest's FLUSH can have saved the data.
+		echo 0 >/proc/sys/vm/dirty_writeback_centisecs
+		echo 8640000 >/proc/sys/vm/dirty_expire_centisecs
+		cp "$assets/power_cut.pattern" /tmp/power_cut.pattern
+		t0=$(now_ms)
+		{
+			"$icevmm" --kernel "$image" --initrd "$initrd" --mem 256M --timeout 120 \
+				--cmdline "$base icevmm.mode=script icevmm.script=power_cut" \
+				--disk /dev/vda --disk /tmp/power_cut.pattern,ro </dev/null 2>&1
+			echo $? >"$out/power_cut.status"
+		} | while IFS= read -r line; do
+			printf '%s\n' "$line" >>"$out/power_cut.log"
+			case "$line" in
+			*POWER-CUT-SYNCED*)
+				# Renamed into place: the host acts the moment it exists.
+				echo $(($(now_ms) - t0)) >"$out/power_cut.t"
+				mv "$out/power_cut.t" "$out/power_cut.synced"
+				;;
+			esac
+		done
+		echo $(($(now_ms) - t0)) >"$out/power_cut.ms"
+		;;
+	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac
 done

@@ -7,7 +7,8 @@
 # requested kernel modules plus everything they depend on (modules.dep and
 # "pre:" softdeps), /etc/modules.order listing them in a valid load order,
 # and tests/system/init-<kind>.sh as /init.  --modules replaces the default
-# list for the kind (l1: 9p over virtio-pci; l2: virtio-mmio block + ext4).
+# list for the kind (l1: 9p and block over virtio-pci; l2: virtio-mmio block
+# + ext4).
 # Nothing is rebuilt while the inputs hash to the same value as last time.
 set -euo pipefail
 
@@ -25,7 +26,7 @@ kind=$1
 out=$2
 shift 2
 case "$kind" in
-l1) modules="virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p" ;;
+l1) modules="virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p virtio_blk" ;;
 l2) modules="virtio_mmio virtio_blk ext4" ;;
 *) usage ;;
 esac

@@ -7,6 +7,14 @@
 #
 # The cases run inside L1 (cases.sh) and only record results; every assertion
 # is made here, on the host, from the files L1 wrote back through 9p.
+#
+#   run-all.sh [CASE...]   (make system CASES="CASE...")
+#
+# With no CASE, every case runs; otherwise only those, each in the
+# environments it belongs to (all_cases: GICv3 L1, gicv2_cases: also GICv2),
+# and the checks of the other cases are skipped. A failed case's files (its
+# log, status, images, the L1 console) are copied to build/system/FAILED-CASE/,
+# named in its FAIL line; the run's scratch directory is always removed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +32,12 @@ done
 "$here/mkinitramfs.sh" l2 "$GUEST/l2.cpio.gz"
 
 share=$(mktemp -d "$CACHE/rig-share.XXXXXX")
-trap 'rm -rf "$share"' EXIT
+# KEEP=1 keeps the whole scratch directory (it says where).
+if [ "${KEEP:-0}" = 1 ]; then
+	trap 'echo "run-all: kept $share"' EXIT
+else
+	trap 'rm -rf "$share"' EXIT
+fi
 cp "$ICEVMM" "$share/icevmm"
 cp "$GUEST/Image" "$share/Image"
 cp "$GUEST/l2.cpio.gz" "$share/l2.cpio.gz"
@@ -50,19 +63,32 @@ cp "$root/build/firmware/ice-selftest.Image" "$share/ice-selftest.Image"
 install -m 600 "$selftest/keys.conf" "$share/keys.conf"
 sectors=$(sed -n 's/^#define PLAN_DISK_SECTORS[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
 	"$root/firmware/ice-selftest/plan.h")
-head -c $((sectors * 512)) /dev/zero >"$share/ice.img"
+head -c $((sectors * 512)) /dev/zero >"$share/ice_selftest.img"
 
 failures=0
+kept="$root/build/system"
+# The result directory of the environment being checked (out-gicv3, ...).
+env_dir=$share
 pass() { echo "PASS  $*"; }
+# fail "CASE: what went wrong": the text before the first ':' names the case.
+# Its files in the result directory $env_dir (CASE.*, CASE-*), its inputs in
+# the share (CASE.*, CASE-*) and the L1 console go to build/system/FAILED-CASE/.
 fail() {
-	echo "FAIL  $*"
+	local c=${1%%:*} dest
+	dest="$kept/FAILED-$c/${env_dir##*/}"
+	mkdir -p "$dest"
+	find "$env_dir" "$share" -maxdepth 1 -type f \( -name "$c.*" -o -name "$c-*" \
+		-o -name "l1-${env_dir##*/out-}.console" \) -exec cp --sparse=always {} "$dest/" \; 2>/dev/null || true
+	echo "FAIL  $*  [files: ${dest#"$root"/}]"
 	failures=$((failures + 1))
 }
 
 # expect_status DIR CASE STATUS [LOG-SUBSTRING...]
+# A case that was not selected is skipped.
 expect() {
 	local dir=$1 name=$2 want=$3 got
 	shift 3
+	wanted "$name" || return 0
 	got=$(cat "$dir/$name.status" 2>/dev/null || echo none)
 	if [ "$got" != "$want" ]; then
 		fail "$name: icevmm exit status $got, expected $want"
@@ -100,9 +126,15 @@ check_all_cases() {
 	expect "$d" small_mem 1 "increase --mem"
 	check_blk "$d"
 	check_ice_selftest "$d"
+	check_dump_dtb "$d"
+}
+
+check_dump_dtb() {
+	local d=$1
+	wanted dump_dtb || return 0
 	expect "$d" dump_dtb 0
-	if [ "$(od -An -tx1 -N4 "$d/guest.dtb" 2>/dev/null | tr -d ' ')" = d00dfeed ]; then
-		pass "dump_dtb: $d/guest.dtb is a flattened device tree"
+	if [ "$(od -An -tx1 -N4 "$d/dump_dtb.dtb" 2>/dev/null | tr -d ' ')" = d00dfeed ]; then
+		pass "dump_dtb: the dumped file is a flattened device tree"
 	else
 		fail "dump_dtb: no FDT magic in the dumped file"
 	fi
@@ -111,13 +143,14 @@ check_all_cases() {
 # virtio-blk: the guest's verdict, then the host's own look at the image.
 check_blk() {
 	local d=$1 tmp before after
+	wanted blk || return 0
 	expect "$d" blk 64 "blk-test ok 15: umount vdb"
 	[ -f "$d/blk-rw.img" ] || { fail "blk: no image came back from L1"; return; }
-	if e2fsck -fn "$d/blk-rw.img" >"$d/e2fsck.log" 2>&1; then
+	if e2fsck -fn "$d/blk-rw.img" >"$d/blk.e2fsck.log" 2>&1; then
 		pass "blk: e2fsck -fn on the image the guest wrote: clean"
 	else
 		fail "blk: e2fsck -fn found problems"
-		sed 's/^/      | /' "$d/e2fsck.log" | tail -n 10
+		sed 's/^/      | /' "$d/blk.e2fsck.log" | tail -n 10
 	fi
 	tmp=$(mktemp -d)
 	debugfs -R "cat /new.bin" "$d/blk-rw.img" >"$tmp/new.bin" 2>/dev/null
@@ -146,6 +179,7 @@ check_blk() {
 # (Python's cryptography and `icevmm ice decrypt`, tests/system/ice-selftest/check.py).
 check_ice_selftest() {
 	local d=$1 summary
+	wanted ice_selftest || return 0
 	expect "$d" ice_selftest 0
 	summary=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^ICE-SELFTEST \(PASS\|FAIL\) ' || true)
 	if printf '%s\n' "$summary" | grep -Eqx 'ICE-SELFTEST PASS ([0-9]+)/\1'; then
@@ -154,12 +188,54 @@ check_ice_selftest() {
 		fail "ice_selftest: guest summary '${summary:-none}', expected ICE-SELFTEST PASS n/n"
 		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20
 	fi
-	if [ -f "$d/ice.img" ] && /usr/bin/python3 "$selftest/check.py" --image "$d/ice.img" \
-		--keys "$share/keys.conf" --icevmm "$HOST_ICEVMM" >"$d/check.log" 2>&1; then
-		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/check.log") host-side checks of the image"
+	if [ -f "$d/ice_selftest.img" ] && /usr/bin/python3 "$selftest/check.py" \
+		--image "$d/ice_selftest.img" --keys "$share/keys.conf" --icevmm "$HOST_ICEVMM" \
+		>"$d/ice_selftest.check.log" 2>&1; then
+		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/ice_selftest.check.log") host-side checks of the image"
 	else
 		fail "ice_selftest: check.py failed (or no image came back)"
-		sed 's/^/      | /' "$d/check.log" 2>/dev/null | grep -v '^      | ok' | tail -n 20
+		sed 's/^/      | /' "$d/ice_selftest.check.log" 2>/dev/null | grep -v '^      | ok' | tail -n 20
+	fi
+}
+
+# The power cut (FLUSH means durable): L1 gets a disk backed by a host file;
+# in L1, icevmm hands that raw disk to L2, which writes 4 MiB of random bytes
+# at 3 MiB and fsyncs. When L2 says the fsync returned, L1 writes
+# power_cut.synced into the share and run-l1.sh kills its QEMU with SIGKILL:
+# what L1 held only in its page cache is gone, what the guest's FLUSH made
+# durable is in the file. (Killing icevmm alone proves nothing: L1's page
+# cache would survive it.)
+run_power_cut() {
+	local rc=0
+	head -c $((4 << 20)) /dev/urandom >"$share/power_cut.pattern"
+	rm -f "$share/power_cut.disk"
+	truncate -s 16M "$share/power_cut.disk"
+	echo "sh /host/cases.sh /host/out-power_cut /host/icevmm /host/Image /host/l2.cpio.gz power_cut" \
+		>"$share/job.sh"
+	echo "== nested rig, L1 with GICv3 and a disk of its own: power_cut"
+	"$here/run-l1.sh" --disk "$share/power_cut.disk" --kill-on "$env_dir/power_cut.synced" \
+		"$share" >"$share/l1-power_cut.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-power_cut.console" || true
+	if [ "$rc" -ne 0 ]; then
+		fail "power_cut: L1 was not killed on power_cut.synced (run-l1.sh status $rc)"
+		tail -n 30 "$share/l1-power_cut.console" | sed 's/^/      | /'
+	fi
+}
+
+check_power_cut() {
+	local d=$1 diff
+	wanted power_cut || return 0
+	if [ ! -f "$d/power_cut.synced" ]; then
+		fail "power_cut: L2 never reported its fsync (no power_cut.synced)"
+		sed 's/^/      | /' "$d/power_cut.log" 2>/dev/null | tail -n 15
+		return
+	fi
+	diff=$(dd if="$share/power_cut.disk" bs=1M skip=3 count=4 status=none |
+		{ cmp -l - "$share/power_cut.pattern" 2>/dev/null || true; } | wc -l)
+	if [ "$diff" -eq 0 ] && [ "$(stat -c %s "$share/power_cut.disk")" -eq $((16 << 20)) ]; then
+		pass "power_cut: the 4 MiB L2 fsynced are in L1's disk file after QEMU's SIGKILL ($(cat "$d/power_cut.synced") ms to the fsync)"
+	else
+		fail "power_cut: L1's disk file lacks what L2 fsynced before the SIGKILL ($diff of 4194304 bytes differ)"
 	fi
 }
 
@@ -173,23 +249,70 @@ run_l1() {
 		"$gic" "$*" >"$share/job.sh"
 	echo "== nested rig, L1 with GICv$gic: $*"
 	"$here/run-l1.sh" --gic "$gic" "$share" >"$share/l1-gicv$gic.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-gicv$gic.console" || true # the lock wait, the L1's time
 	if [ "$rc" -ne 0 ]; then
-		fail "L1 (GICv$gic) job ended with status $rc"
+		fail "l1-gicv$gic: the L1 job ended with status $rc"
 		tail -n 30 "$share/l1-gicv$gic.console" | sed 's/^/      | /'
 	fi
 }
 
-# shellcheck disable=SC2086 # a list of case names
-run_l1 3 $ALL_CASES
-check_all_cases "$share/out-gicv3"
-run_l1 2 boot1 boot2
-check_boot_cases "$share/out-gicv2"
+# Booted a second time in an L1 with a GICv2 (the vGICv2 fallback).
+GICV2_CASES="boot1 boot2"
+# Cases with an L1 boot of their own, which they end by killing it.
+OWN_L1_CASES="power_cut"
 
-if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then
-	echo "== native KVM on this arm64 host"
+# The cases to run: the command line's, or all.
+selected=${*:-$ALL_CASES $OWN_L1_CASES}
+for c in $selected; do
+	case " $ALL_CASES $OWN_L1_CASES " in
+	*" $c "*) rm -rf "$kept/FAILED-$c" ;;
+	*)
+		echo "run-all: no case '$c'; the cases: $ALL_CASES $OWN_L1_CASES" >&2
+		exit 2
+		;;
+	esac
+done
+# wanted CASE: was CASE selected for this run?
+wanted() {
+	case " $selected " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+# only LIST: the words of LIST that were selected, in LIST's order.
+only() {
+	local c out=
+	for c in $1; do
+		! wanted "$c" || out="$out $c"
+	done
+	echo "${out# }"
+}
+[ $# -eq 0 ] || echo "== only these cases: $selected"
+
+env_dir=$share/out-gicv3
+gicv3=$(only "$ALL_CASES")
+if [ -n "$gicv3" ]; then
+	# shellcheck disable=SC2086 # a list of case names
+	run_l1 3 $gicv3
+	check_all_cases "$env_dir"
+fi
+env_dir=$share/out-gicv2
+gicv2=$(only "$GICV2_CASES")
+if [ -n "$gicv2" ]; then
 	# shellcheck disable=SC2086
-	sh "$here/cases.sh" "$share/out-native" "$ICEVMM" "$GUEST/Image" "$GUEST/l2.cpio.gz" $ALL_CASES
-	check_all_cases "$share/out-native"
+	run_l1 2 $gicv2
+	check_boot_cases "$env_dir"
+fi
+env_dir=$share/out-power_cut
+if wanted power_cut; then
+	run_power_cut
+	check_power_cut "$env_dir"
+fi
+
+if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && [ -n "$gicv3" ]; then
+	echo "== native KVM on this arm64 host"
+	env_dir=$share/out-native
+	# shellcheck disable=SC2086
+	sh "$here/cases.sh" "$env_dir" "$ICEVMM" "$GUEST/Image" "$GUEST/l2.cpio.gz" $gicv3
+	check_all_cases "$env_dir"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -3,7 +3,11 @@
 # /dev/kvm.  SHARE_DIR is mounted in L1 at /host (9p); L1's init runs
 # /host/job.sh there and writes its exit status to SHARE_DIR/job.status.
 #
-#   run-l1.sh [--gic 2|3] [--smp N] [--interactive] SHARE_DIR
+#   run-l1.sh [--gic 2|3] [--smp N] [--disk FILE] [--kill-on FILE] [--interactive] SHARE_DIR
+#
+# --disk FILE     a raw disk for L1 (its /dev/vda), backed by the host's FILE
+# --kill-on FILE  kill QEMU with SIGKILL as soon as FILE exists (the
+#                 power-cut test: L1 writes FILE into the share); then exit 0
 #
 # Exits with the job's status, or 125 if L1 never recorded one (QEMU's own
 # exit status says nothing about what happened inside L1).
@@ -17,7 +21,7 @@ CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
 GUEST="$CACHE/arm64"
 
 usage() {
-	echo "usage: $0 [--gic 2|3] [--smp N] [--interactive] SHARE_DIR" >&2
+	echo "usage: $0 [--gic 2|3] [--smp N] [--disk FILE] [--kill-on FILE] [--interactive] SHARE_DIR" >&2
 	exit 2
 }
 
@@ -25,6 +29,8 @@ gic=3
 smp=2
 interactive=0
 share=
+disk=
+kill_on=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--gic)
@@ -35,6 +41,16 @@ while [ $# -gt 0 ]; do
 	--smp)
 		[ $# -ge 2 ] || usage
 		smp=$2
+		shift 2
+		;;
+	--disk)
+		[ $# -ge 2 ] || usage
+		disk=$2
+		shift 2
+		;;
+	--kill-on)
+		[ $# -ge 2 ] || usage
+		kill_on=$2
 		shift 2
 		;;
 	--interactive)
@@ -57,10 +73,13 @@ if [ ! -d "$share" ]; then
 	exit 2
 fi
 share=$(cd "$share" && pwd)
-
-# Both are no-ops when the kernel and image are already up to date.
-"$here/fetch-guest.sh"
-"$here/mkinitramfs.sh" l1 "$GUEST/l1.cpio.gz"
+if [ -n "$disk" ] && [ ! -f "$disk" ]; then
+	echo "run-l1: --disk $disk is not a file" >&2
+	exit 2
+fi
+if [ -n "$kill_on" ] && [ "$interactive" -eq 1 ]; then
+	usage
+fi
 
 # One QEMU at a time: on a 2-core machine two TCG guests double every
 # timing, so concurrent callers (make -j) queue on this lock.
@@ -70,6 +89,11 @@ if ! flock -n 9; then
 	echo "run-l1: waiting for another QEMU run to finish" >&2
 	flock 9
 fi
+
+# Both are no-ops when the kernel and image are already up to date. Under
+# the lock: the L1 image is shared, and the run that built it boots it.
+"$here/fetch-guest.sh"
+"$here/mkinitramfs.sh" l1 "$GUEST/l1.cpio.gz"
 
 # A status left over from an earlier run must not be mistaken for this one's.
 rm -f "$share/job.status"
@@ -89,12 +113,42 @@ qemu=(
 	-append "console=ttyAMA0 rdinit=/init quiet panic=-1 ${RIG_APPEND:-}"
 	-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host"
 )
+if [ -n "$disk" ]; then
+	# cache=writeback (QEMU's default, spelled out): L1 sees a volatile
+	# write cache and sends FLUSH; each write L1 completes has been
+	# pwrite()n to FILE, so it survives a SIGKILL of QEMU (the host's page
+	# cache is not lost) — what L1 kept in its own page cache does not.
+	# virtio-pci like the 9p share, so L1 needs only virtio_blk on top.
+	drive="file=$disk,format=raw,if=none,id=d0,cache=writeback"
+	qemu+=(-drive "$drive" -device "virtio-blk-pci,drive=d0")
+fi
 
 limit=${RIG_TIMEOUT:-600}
 [ "$interactive" -eq 0 ] || limit=${RIG_TIMEOUT:-3600}
 start=$(date +%s.%N)
 rc=0
-if [ "$interactive" -eq 1 ]; then
+killed=0
+if [ -n "$kill_on" ]; then
+	# No timeout(1) here: the SIGKILL must reach QEMU itself.
+	rm -f "$kill_on"
+	"${qemu[@]}" -serial stdio </dev/null &
+	qpid=$!
+	deadline=$((SECONDS + limit))
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ -e "$kill_on" ]; then
+			kill -KILL "$qpid"
+			killed=1
+			break
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			kill -KILL "$qpid"
+			break
+		fi
+		sleep 0.02
+	done
+	wait "$qpid" || rc=$?
+	[ "$killed" -eq 1 ] || [ "$SECONDS" -lt "$deadline" ] || rc=124
+elif [ "$interactive" -eq 1 ]; then
 	# No -nographic: its monitor mux would eat Ctrl-A, which must reach
 	# icevmm's own escape handling in L1.  signal=off passes Ctrl-C to the
 	# guest instead of killing QEMU.  --foreground keeps QEMU in the
@@ -106,6 +160,11 @@ else
 fi
 end=$(date +%s.%N)
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+
+if [ "$killed" -eq 1 ]; then
+	echo "run-l1: $kill_on appeared: QEMU killed with SIGKILL after ${secs} s" >&2
+	exit 0
+fi
 
 if [ ! -f "$share/job.status" ]; then
 	why="QEMU exited with status $rc"
