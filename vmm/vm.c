@@ -24,6 +24,7 @@
 
 #include "../arch/arch.h"
 #include "exit_status.h"
+#include "guest_ram.h"
 #include "log.h"
 #include "timing.h"
 #include "vm.h"
@@ -65,21 +66,13 @@ int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes)
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		return -1;
 	}
-	/* NORESERVE: the guest touches what it uses; untouched RAM costs nothing. */
-	ram = mmap(NULL, mem_bytes, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (ram == MAP_FAILED) {
+	/* 2 MiB aligned, THP-advised, NORESERVE: vmm/guest_ram.c. */
+	ram = guest_ram_map(mem_bytes);
+	if (!ram) {
 		pr_err("cannot map %llu MiB of guest RAM: %s",
 		       (unsigned long long)(mem_bytes >> 20), strerror(errno));
 		return -1;
 	}
-	/*
-	 * Transparent huge pages where the host allows them: loading the kernel
-	 * then faults in 2 MiB at a time instead of 4 KiB (thousands of faults
-	 * fewer before the first KVM_RUN), and KVM can map the guest with
-	 * block mappings. Only a hint: the boot works without.
-	 */
-	madvise(ram, mem_bytes, MADV_HUGEPAGE);
 	vm->mem = (struct guest_mem){ .host = ram, .gpa_base = gpa_base, .size = mem_bytes };
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,
