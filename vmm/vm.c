@@ -201,6 +201,8 @@ static void *vcpu_thread(void *arg)
 			vm_stop(vm, EXIT_VMM_ERROR);
 			break;
 		default:
+			if (arch_vcpu_exit(v) == 0)
+				break;
 			pr_err("vCPU %u: unexpected KVM exit reason %u", v->id,
 			       v->run->exit_reason);
 			vm_stop(vm, EXIT_VMM_ERROR);
@@ -236,7 +238,7 @@ int vm_start_vcpus(struct vm *vm)
 	return 0;
 }
 
-void vm_join_vcpus(struct vm *vm)
+void vm_kick_vcpus(struct vm *vm)
 {
 	unsigned int i;
 
@@ -251,11 +253,30 @@ void vm_join_vcpus(struct vm *vm)
 			pthread_kill(vm->vcpus[i].thread, KVM_VCPU_KICK_SIGNAL);
 		}
 	}
+}
+
+unsigned int vm_join_vcpus_until(struct vm *vm, const struct timespec *deadline)
+{
+	unsigned int i, running = 0;
+
 	for (i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
+		if (!vm->vcpus[i].started)
+			continue;
+		/* CLOCK_REALTIME deadline (pthread_timedjoin_np(3)); NULL: wait. */
+		if (deadline ? pthread_timedjoin_np(vm->vcpus[i].thread, NULL, deadline)
+			     : pthread_join(vm->vcpus[i].thread, NULL)) {
+			running++;
+			continue;
+		}
 		vm->vcpus[i].started = false;
 	}
+	return running;
+}
+
+void vm_join_vcpus(struct vm *vm)
+{
+	vm_kick_vcpus(vm);
+	vm_join_vcpus_until(vm, NULL);
 }
 
 void vm_destroy(struct vm *vm)
