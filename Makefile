@@ -97,7 +97,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice guest_ram
+UNIT_TESTS := image fdt serial cli bus virtio blk ice guest_ram console
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
@@ -106,6 +106,7 @@ $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
 # guest_ram: mmap/munmap/madvise wrapped, so the test picks the addresses
 $(O)/tests/unit/test_guest_ram: $(O)/libguest_ram.a
+$(O)/tests/unit/test_console: $(O)/libconsole.a
 $(O)/tests/unit/test_guest_ram: WRAP := -Wl,--wrap=mmap,--wrap=munmap,--wrap=madvise
 # virtio and blk tests drive the device through a fake guest memory (guest.c)
 BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
