@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../vmm/file.h"
+#include "../../vmm/guest_ram.h"
 #include "../../vmm/log.h"
 #include "../../vmm/vm.h"
 #include "../arch.h"
@@ -29,6 +30,9 @@
 #include "layout.h"
 
 const char arch_name[] = "arm64";
+
+/* Host RAM is 2 MiB aligned (vmm/guest_ram.c); the guest's must be too for blocks to line up. */
+_Static_assert(ARM64_RAM_BASE % GUEST_RAM_ALIGN == 0, "guest RAM base not 2 MiB aligned");
 
 const struct arch_layout arch_layout = {
 	.ram_base = ARM64_RAM_BASE,
