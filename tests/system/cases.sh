@@ -146,6 +146,8 @@ for c in "$@"; do
 		fifo=/tmp/stdout_blocked.fifo
 		rm -f "$fifo"
 		mkfifo "$fifo"
+		# A reader that holds the FIFO open and never reads it.
+		# shellcheck disable=SC2217
 		sleep 1000 <"$fifo" &
 		reader=$!
 		cat /dev/zero >"$fifo" &
