@@ -21,6 +21,8 @@
  * never waits for the host's reader and a stop never waits for a vCPU stuck
  * in write(2).
  */
+#define CONSOLE_WRITER_STACK (256 * 1024)
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t more;	/* writer: bytes arrived */
@@ -80,13 +82,23 @@ static void *console_writer(void *arg)
 
 static void console_out_start(void)
 {
+	pthread_attr_t attr;
 	sigset_t all, old;
 
+	/*
+	 * A small stack: it needs a 4 KiB chunk and a write(2). And a stack
+	 * under 2 MiB can never be backed by a transparent huge page, which
+	 * the default 8 MiB one is when it lands right below the 2 MiB-aligned
+	 * guest RAM (2 MiB of RSS for a thread that uses a few KiB).
+	 */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, CONSOLE_WRITER_STACK);
 	/* The writer takes no signals: the kick and the signalfd are for others. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	tx_ring.started = !pthread_create(&tx_ring.thread, NULL, console_writer, NULL);
+	tx_ring.started = !pthread_create(&tx_ring.thread, &attr, console_writer, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (tx_ring.started)
 		pthread_detach(tx_ring.thread);
 }
