@@ -63,6 +63,7 @@ LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c devices/disk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
+LIB_GUEST_RAM := vmm/guest_ram.c
 VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c $(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
@@ -75,7 +76,7 @@ endif
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 # Users before providers: the static linker resolves left to right.
 LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libarm64boot.a $(O)/libconsole.a \
-	$(O)/libcli.a $(O)/libbus.a
+	$(O)/libcli.a $(O)/libbus.a $(O)/libguest_ram.a
 
 all: $(O)/icevmm unit-build
 
@@ -85,6 +86,7 @@ $(O)/%.o: %.c
 
 $(O)/libbus.a: $(call obj,$(LIB_BUS))
 $(O)/libcli.a: $(call obj,$(LIB_CLI))
+$(O)/libguest_ram.a: $(call obj,$(LIB_GUEST_RAM))
 $(O)/libserial.a: $(call obj,$(LIB_SERIAL))
 $(O)/libdoorbell.a: $(call obj,$(LIB_DOORBELL))
 $(O)/libarm64boot.a: $(call obj,$(LIB_ARM64BOOT))
@@ -100,13 +102,17 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
+# guest_ram: mmap/munmap/madvise wrapped, so the test picks the addresses
+$(O)/tests/unit/test_guest_ram: $(O)/libguest_ram.a
+$(O)/tests/unit/test_console: $(O)/libconsole.a
+$(O)/tests/unit/test_guest_ram: LDFLAGS_TEST := -Wl,--wrap=mmap,--wrap=munmap,--wrap=madvise
 # virtio and blk tests drive the device through a fake guest memory (guest.c)
 BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)

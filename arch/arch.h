@@ -12,8 +12,25 @@
 
 struct vm;
 struct vcpu;
-struct vmm_config;
 struct guest_file;
+
+/*
+ * What to boot, as the arch needs it: built by vmm from its configuration
+ * (the arch never sees the command line's options).
+ */
+struct boot_desc {
+	const struct guest_file *kernel;
+	const struct guest_file *initrd; /* NULL: none */
+	const char *cmdline;
+	uint64_t mem_bytes;
+	unsigned int cpus;
+};
+
+/* The device tree (or other machine description) the arch built for the guest. */
+struct boot_blob {
+	const void *data; /* in guest RAM: valid while the VM exists */
+	size_t size;
+};
 
 /* Where the generic devices live in the guest's physical address space. */
 struct arch_layout {
@@ -33,20 +50,24 @@ extern const char arch_name[];
 int arch_host_check(void);
 /* Is this a kernel the arch can boot (by its header)? Prints "<path>: ... <why>" if not. */
 int arch_kernel_check(const struct guest_file *kernel);
-/* Before vCPUs exist: the in-kernel interrupt controller. */
-int arch_vm_init(struct vm *vm, unsigned int ncpus);
+/* Before vCPUs exist: the in-kernel interrupt controller, for boot->cpus vCPUs. */
+int arch_vm_init(struct vm *vm, const struct boot_desc *boot);
 /* For each vCPU after KVM_CREATE_VCPU. */
 int arch_vcpu_init(struct vcpu *vcpu);
 /* After all vCPUs exist: finish the interrupt controller. */
 int arch_vm_finalize(struct vm *vm);
 /*
  * Place kernel and initrd in guest RAM and read them there, describe the
- * machine to the guest, point the boot vCPU at the kernel. initrd may be
- * NULL. If cfg->dump_dtb is set, writes the device tree there instead of
- * booting (returns 1).
+ * machine to the guest (*dtb: that description, e.g. for --dump-dtb), point
+ * the boot vCPU at the kernel.
  */
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
-		    const struct guest_file *initrd);
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb);
+/*
+ * A KVM exit reason the generic vCPU loop does not know (vmm/vm.c): handle
+ * it and return 0, or return -1 if it is not one of the arch's (the VM then
+ * stops with status 1).
+ */
+int arch_vcpu_exit(struct vcpu *vcpu);
 /* Set interrupt line `irq` (as the devices number it) to `level`. ctx is the struct vm. */
 void arch_set_irq(void *ctx, unsigned int irq, int level);
 void arch_vm_destroy(struct vm *vm);

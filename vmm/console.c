@@ -1,11 +1,129 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Host terminal handling for the guest console; see console.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
+#include "log.h"
+
+/*
+ * Guest output: vCPU threads put bytes into this ring, one writer thread
+ * copies them to stdout. A stdout nobody reads then blocks only the writer;
+ * when the ring is full, further bytes are dropped (and counted), so a vCPU
+ * never waits for the host's reader and a stop never waits for a vCPU stuck
+ * in write(2).
+ */
+#define CONSOLE_WRITER_STACK (256 * 1024)
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;	/* writer: bytes arrived */
+	pthread_cond_t drained; /* console_flush: ring empty, nothing in write(2) */
+	uint8_t buf[CONSOLE_OUT_RING];
+	size_t head, len;
+	bool busy; /* the writer holds bytes taken from the ring */
+	bool started;
+	unsigned long dropped;
+	pthread_t thread;
+} tx_ring = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.more = PTHREAD_COND_INITIALIZER,
+	.drained = PTHREAD_COND_INITIALIZER,
+};
+
+static void write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* closed or broken stdout: the output is lost, the guest runs on */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *console_writer(void *arg)
+{
+	uint8_t chunk[4096];
+	size_t n;
+
+	(void)arg;
+	pthread_mutex_lock(&tx_ring.lock);
+	for (;;) {
+		while (!tx_ring.len) {
+			tx_ring.busy = false;
+			pthread_cond_broadcast(&tx_ring.drained);
+			pthread_cond_wait(&tx_ring.more, &tx_ring.lock);
+		}
+		n = tx_ring.len < sizeof(chunk) ? tx_ring.len : sizeof(chunk);
+		if (n > sizeof(tx_ring.buf) - tx_ring.head)
+			n = sizeof(tx_ring.buf) - tx_ring.head;
+		memcpy(chunk, tx_ring.buf + tx_ring.head, n);
+		tx_ring.head = (tx_ring.head + n) % sizeof(tx_ring.buf);
+		tx_ring.len -= n;
+		tx_ring.busy = true;
+		pthread_mutex_unlock(&tx_ring.lock);
+		write_all(STDOUT_FILENO, chunk, n); /* may block for ever: only this thread waits */
+		pthread_mutex_lock(&tx_ring.lock);
+	}
+	return NULL;
+}
+
+static void console_out_start(void)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+
+	/*
+	 * A small stack: it needs a 4 KiB chunk and a write(2). And a stack
+	 * under 2 MiB can never be backed by a transparent huge page, which
+	 * the default 8 MiB one is when it lands right below the 2 MiB-aligned
+	 * guest RAM (2 MiB of RSS for a thread that uses a few KiB).
+	 */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, CONSOLE_WRITER_STACK);
+	/* The writer takes no signals: the kick and the signalfd are for others. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	tx_ring.started = !pthread_create(&tx_ring.thread, &attr, console_writer, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (tx_ring.started)
+		pthread_detach(tx_ring.thread);
+}
+
+/*
+ * icevmm's own messages go to stderr with plain write(2)s. If stderr is a
+ * pipe or FIFO, give this process its own non-blocking open file description
+ * of it (reopening /proc/self/fd/2 leaves the one shared with the parent
+ * alone): a log line to a reader that has stopped reading is dropped instead
+ * of stopping the thread that logs it, the main thread included. Terminals
+ * and regular files are left as they are.
+ */
+static void log_nonblocking(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
 
 static struct termios saved_termios;
 static bool termios_saved;
@@ -21,6 +139,8 @@ void console_init(void)
 {
 	struct termios raw;
 
+	log_nonblocking();
+	console_out_start();
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
 		return; /* CI: stdin is /dev/null, a pipe or a file; nothing to change */
 	termios_saved = true;
@@ -35,13 +155,48 @@ void console_init(void)
 void console_tx(void *ctx, uint8_t byte)
 {
 	(void)ctx;
-	/*
-	 * A closed stdout loses guest output; the guest must not notice. No
-	 * retry on EINTR: the only signal a vCPU thread takes is the stop kick,
-	 * and a stuck stdout reader must not keep icevmm from stopping.
-	 */
-	if (write(STDOUT_FILENO, &byte, 1) < 0)
+	if (!tx_ring.started) {
+		/* No writer thread (it could not be created): write directly. */
+		write_all(STDOUT_FILENO, &byte, 1);
 		return;
+	}
+	pthread_mutex_lock(&tx_ring.lock);
+	if (tx_ring.len < sizeof(tx_ring.buf)) {
+		tx_ring.buf[(tx_ring.head + tx_ring.len) % sizeof(tx_ring.buf)] = byte;
+		if (tx_ring.len++ == 0)
+			pthread_cond_signal(&tx_ring.more);
+	} else {
+		tx_ring.dropped++;
+	}
+	pthread_mutex_unlock(&tx_ring.lock);
+}
+
+bool console_flush(unsigned int timeout_ms)
+{
+	struct timespec deadline;
+	unsigned long dropped;
+	bool done;
+
+	if (!tx_ring.started)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&tx_ring.lock);
+	while ((tx_ring.len || tx_ring.busy) &&
+	       pthread_cond_timedwait(&tx_ring.drained, &tx_ring.lock, &deadline) != ETIMEDOUT)
+		;
+	done = !tx_ring.len && !tx_ring.busy;
+	dropped = tx_ring.dropped + (done ? 0 : tx_ring.len);
+	pthread_mutex_unlock(&tx_ring.lock);
+	if (dropped)
+		pr_info("%lu bytes of guest console output were dropped: stdout was not being read",
+			dropped);
+	return done;
 }
 
 size_t console_filter(struct console_input *ci, const uint8_t *in, size_t n, uint8_t *out,

@@ -17,11 +17,29 @@ struct console_input {
 	bool escape_pending;
 };
 
-/* Raw mode if stdin is a terminal; registers the restore with atexit(). */
+/* Guest output icevmm holds while stdout is slow; more is dropped. */
+#define CONSOLE_OUT_RING (64 * 1024)
+
+/*
+ * Before the vCPUs start: raw mode if stdin is a terminal (the restore is
+ * registered with atexit()), the guest-output writer thread, and a
+ * non-blocking stderr if it is a pipe (log lines never block a thread).
+ */
 void console_init(void);
+/* Safe to call more than once, and before console_init(). */
 void console_restore(void);
-/* Guest → host: one byte to stdout. Signature fits serial's tx hook. */
+/*
+ * Guest → host: one byte towards stdout. Never blocks on stdout: the byte
+ * goes into a ring that a writer thread drains; when the ring is full the
+ * byte is dropped. Signature fits serial's tx hook.
+ */
 void console_tx(void *ctx, uint8_t byte);
+/*
+ * Wait up to timeout_ms for the writer to hand every queued byte to stdout.
+ * Returns false if it could not (stdout not being read); says how many bytes
+ * were lost, if any.
+ */
+bool console_flush(unsigned int timeout_ms);
 
 /*
  * Filter host input through the escape state machine: copies the bytes meant

@@ -3,6 +3,9 @@
  * icevmm: boot a Linux guest on KVM. This file is the boot path, top to
  * bottom; each step lives in the file named in its comment.
  */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,9 @@
 #include "run.h"
 #include "timing.h"
 #include "vm.h"
+
+/* How long a finished run waits for stdout to take the guest's output. */
+#define CONSOLE_FLUSH_MS 2000
 
 static void debug_exit_ring(void *ctx, uint32_t value)
 {
@@ -79,6 +85,21 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 			pr_err("cannot place device %s", devs[i].name);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/* --dump-dtb: the device tree the arch built, as the guest would see it. */
+static int write_dtb(const char *path, const struct boot_blob *dtb)
+{
+	FILE *f = fopen(path, "wb");
+	bool ok = f && fwrite(dtb->data, 1, dtb->size, f) == dtb->size;
+
+	if (f && fclose(f)) /* closes f whatever it returns */
+		ok = false;
+	if (!ok) {
+		pr_err("%s: cannot write the device tree: %s", path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -171,6 +192,12 @@ static int boot(const struct vmm_config *cfg)
 	static struct blk_dev disks[VMM_MAX_DISKS];
 	struct ice_store *stores[VMM_MAX_DISKS] = { NULL };
 	struct guest_file kernel = { .fd = -1 }, initrd = { .fd = -1 };
+	const struct boot_desc desc = { .kernel = &kernel,
+					.initrd = cfg->initrd ? &initrd : NULL,
+					.cmdline = cfg->cmdline,
+					.mem_bytes = cfg->mem_bytes,
+					.cpus = cfg->cpus };
+	struct boot_blob dtb = { NULL, 0 };
 	struct doorbell doorbells[2];
 	struct serial uart;
 	struct vm vm;
@@ -188,30 +215,35 @@ static int boot(const struct vmm_config *cfg)
 		goto out_files;
 
 	/* 2. The VM and its RAM (vmm/vm.c), the interrupt controller (arch). */
-	if (vm_create(&vm, arch_layout.ram_base, cfg->mem_bytes) || arch_vm_init(&vm, cfg->cpus) ||
+	if (vm_create(&vm, arch_layout.ram_base, desc.mem_bytes) || arch_vm_init(&vm, &desc) ||
 	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
-	    vm_create_vcpus(&vm, cfg->cpus) || arch_vm_finalize(&vm) ||
+	    vm_create_vcpus(&vm, desc.cpus) || arch_vm_finalize(&vm) ||
 	    /* 4. Devices on the MMIO bus (devices/). */
 	    add_platform_devices(&vm, cfg, &uart, doorbells) || add_disks(&vm, cfg, disks, stores))
 		goto out_vm;
 
 	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
-	err = arch_load_guest(&vm, cfg, &kernel, cfg->initrd ? &initrd : NULL);
+	err = arch_load_guest(&vm, &desc, &dtb);
 	guest_file_close(&kernel);
 	guest_file_close(&initrd);
 	if (err < 0)
 		goto out_vm;
-	if (err > 0) { /* --dump-dtb: written, nothing to run */
-		status = 0;
+	if (cfg->dump_dtb) { /* written, nothing to run */
+		if (write_dtb(cfg->dump_dtb, &dtb) == 0)
+			status = 0;
 		goto out_vm;
 	}
 
-	/* 6. Run: vCPU threads (vmm/vm.c) + this thread's event loop (vmm/run.c). */
+	/*
+	 * 6. Run: vCPU threads (vmm/vm.c) + this thread's event loop, which
+	 * restores the terminal and joins the vCPUs (vmm/run.c). If a vCPU
+	 * cannot start, vm_start_vcpus stops the VM and the loop only joins.
+	 */
 	console_init();
-	if (vm_start_vcpus(&vm) == 0)
-		run_main_loop(&vm, &uart, cfg->timeout_s);
-	vm_join_vcpus(&vm);
-	console_restore();
+	vm_start_vcpus(&vm);
+	run_main_loop(&vm, &uart, cfg->timeout_s);
+	/* The guest's last words (e.g. a test's verdict) reach stdout if anyone reads it. */
+	console_flush(CONSOLE_FLUSH_MS);
 	status = vm.exit_status;
 out_vm:
 	for (unsigned int i = 0; i < cfg->ndisks; i++)

@@ -3,7 +3,7 @@
  * The main thread's event loop. vCPU threads do the guest's work; this thread
  * waits for: host input for the guest's UART, SIGINT/SIGTERM/SIGHUP (through a
  * signalfd, so no async-signal-safety puzzles), the --timeout deadline, and
- * the stop eventfd written by vm_stop().
+ * the stop eventfd written by vm_stop(). Then it ends the run: see run_join().
  */
 #include <errno.h>
 #include <poll.h>
@@ -76,6 +76,76 @@ static void read_stdin(struct vm *vm, struct console_input *ci, struct pending_i
 	}
 }
 
+/* One pending SIGINT/SIGTERM/SIGHUP from the signalfd, or 0. */
+static int read_signal(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+/* Leave now, without the vCPUs: they are blocked where no kick reaches. */
+static void __attribute__((noreturn)) run_abandon(int status)
+{
+	console_restore();
+	console_flush(0);
+	/*
+	 * _exit, not exit: no atexit handlers or device teardown racing the
+	 * vCPU threads that still use the devices. A thread blocked in the
+	 * kernel (uninterruptible I/O) keeps the process from being reaped
+	 * until that I/O returns; everything else ends here.
+	 */
+	_exit(status);
+}
+
+/*
+ * The stop policy (README.md, "Stopping"): kick every vCPU and wait for the
+ * threads, while still reading the signalfd. A vCPU ends its current exit
+ * (an MMIO access, a device request) before it sees the stop, and a request
+ * on a slow disk can take long, so:
+ *  - a SIGINT/SIGTERM/SIGHUP during the wait ends icevmm at once, with
+ *    128 + that signal;
+ *  - after RUN_STOP_GRACE_MS without every vCPU back, icevmm says so and
+ *    ends with the status the stop asked for.
+ * Either way a vCPU's unfinished request is lost, as in a power cut: the
+ * guest never saw it complete.
+ */
+static void run_join(struct vm *vm, int sfd)
+{
+	int64_t give_up = now_ms() + RUN_STOP_GRACE_MS;
+	unsigned int running;
+
+	vm_kick_vcpus(vm);
+	for (;;) {
+		struct timespec slice;
+		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		int sig;
+
+		clock_gettime(CLOCK_REALTIME, &slice);
+		slice.tv_nsec += 50 * 1000000; /* check for signals every 50 ms */
+		if (slice.tv_nsec >= 1000000000) {
+			slice.tv_sec++;
+			slice.tv_nsec -= 1000000000;
+		}
+		running = vm_join_vcpus_until(vm, &slice);
+		if (!running)
+			return;
+		if (poll(&pfd, 1, 0) > 0 && (sig = read_signal(sfd))) {
+			pr_info("signal %d while waiting for %u vCPU(s) to stop: exiting now", sig,
+				running);
+			run_abandon(EXIT_SIGNAL_BASE + sig);
+		}
+		if (now_ms() >= give_up) {
+			pr_info("%u vCPU(s) still busy %d ms after the stop (blocked in I/O?): "
+				"exiting without them",
+				running, RUN_STOP_GRACE_MS);
+			run_abandon(vm->exit_status);
+		}
+	}
+}
+
 void run_main_loop(struct vm *vm, struct serial *uart, unsigned int timeout_s)
 {
 	int64_t deadline = timeout_s ? now_ms() + (int64_t)timeout_s * 1000 : 0;
@@ -86,7 +156,8 @@ void run_main_loop(struct vm *vm, struct serial *uart, unsigned int timeout_s)
 
 	if (sfd < 0) {
 		pr_err("signalfd: %s", strerror(errno));
-		vm_stop(vm, EXIT_VMM_ERROR);
+		console_restore();
+		vm_join_vcpus(vm);
 		return;
 	}
 	while (!atomic_load(&vm->stopping)) {
@@ -118,11 +189,11 @@ void run_main_loop(struct vm *vm, struct serial *uart, unsigned int timeout_s)
 			break;
 		}
 		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
+			int sig = read_signal(sfd);
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				pr_info("stopping on signal %u", si.ssi_signo);
-				vm_stop(vm, EXIT_SIGNAL_BASE + (int)si.ssi_signo);
+			if (sig) {
+				pr_info("stopping on signal %d", sig);
+				vm_stop(vm, EXIT_SIGNAL_BASE + sig);
 			}
 		}
 		if (nfds == 3 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -130,5 +201,8 @@ void run_main_loop(struct vm *vm, struct serial *uart, unsigned int timeout_s)
 		if (pending.len)
 			feed_uart(uart, &pending);
 	}
+	/* The terminal first: whatever the join does, the user gets a sane one back. */
+	console_restore();
+	run_join(vm, sfd);
 	close(sfd);
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bus.h"
 #include "guest_mem.h"
@@ -50,7 +51,16 @@ int vm_create_vcpus(struct vm *vm, unsigned int ncpus);
 int vm_start_vcpus(struct vm *vm);
 /* Ends the run with `status` (first caller wins); safe from any thread. */
 void vm_stop(struct vm *vm, int status);
-/* Kicks every vCPU out of KVM_RUN and joins its thread. */
+/* Stops the VM if not yet stopping and kicks every vCPU out of KVM_RUN. */
+void vm_kick_vcpus(struct vm *vm);
+/*
+ * Joins the vCPU threads that end before `deadline` (CLOCK_REALTIME; NULL:
+ * wait for all, however long). Returns how many are still running: a vCPU
+ * blocked in the kernel, e.g. in I/O on a frozen file system, cannot be
+ * kicked out of it.
+ */
+unsigned int vm_join_vcpus_until(struct vm *vm, const struct timespec *deadline);
+/* vm_kick_vcpus, then waits for every vCPU thread. */
 void vm_join_vcpus(struct vm *vm);
 void vm_destroy(struct vm *vm);
 

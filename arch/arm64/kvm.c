@@ -9,6 +9,7 @@
  * the vGIC initialised (KVM_DEV_ARM_VGIC_CTRL_INIT needs every vCPU to exist).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libfdt.h>
 #include <linux/kvm.h>
@@ -19,8 +20,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "../../vmm/cli.h"
 #include "../../vmm/file.h"
+#include "../../vmm/guest_ram.h"
 #include "../../vmm/log.h"
 #include "../../vmm/vm.h"
 #include "../arch.h"
@@ -29,6 +30,9 @@
 #include "layout.h"
 
 const char arch_name[] = "arm64";
+
+/* Host RAM is 2 MiB aligned (vmm/guest_ram.c); the guest's must be too for blocks to line up. */
+_Static_assert(ARM64_RAM_BASE % GUEST_RAM_ALIGN == 0, "guest RAM base not 2 MiB aligned");
 
 const struct arch_layout arch_layout = {
 	.ram_base = ARM64_RAM_BASE,
@@ -45,6 +49,7 @@ struct arch_vm {
 	int gic_fd;
 	enum arm64_gic_version gic;
 	struct kvm_vcpu_init vcpu_init; /* KVM's preferred target, shared by all vCPUs */
+	bool nisv;			/* undecodable MMIO accesses come to us (see below) */
 };
 
 /* KVM_SET_ONE_REG id of a core register (struct kvm_regs, counted in 32-bit words). */
@@ -115,8 +120,55 @@ int arch_kernel_check(const struct guest_file *kernel)
 	return 0;
 }
 
-int arch_vm_init(struct vm *vm, unsigned int ncpus)
+/*
+ * A guest load/store KVM cannot emulate: a data abort on MMIO whose syndrome
+ * has no valid instruction information (ESR_EL2.ISV = 0: load/store pairs,
+ * writeback addressing, ...). Without KVM_CAP_ARM_NISV_TO_USER, KVM_RUN fails
+ * with ENOSYS and the VMM can only give up. With it, KVM exits with
+ * KVM_EXIT_ARM_NISV, and KVM_CAP_ARM_INJECT_EXT_DABT lets us hand the guest a
+ * synchronous external abort instead, as real hardware would for a bus error
+ * (Documentation/virt/kvm/api.rst, KVM_EXIT_ARM_NISV and KVM_SET_VCPU_EVENTS).
+ */
+static void arm64_enable_nisv(struct vm *vm)
 {
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+	if (ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_NISV_TO_USER) <= 0 ||
+	    ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_INJECT_EXT_DABT) <= 0 ||
+	    ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0) {
+		pr_info("this host's KVM lacks KVM_CAP_ARM_NISV_TO_USER or "
+			"KVM_CAP_ARM_INJECT_EXT_DABT: a guest MMIO access KVM cannot decode "
+			"will stop the VM with status 1");
+		return;
+	}
+	vm->arch->nisv = true;
+}
+
+int arch_vcpu_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_vcpu_events ev;
+
+	if (run->exit_reason != KVM_EXIT_ARM_NISV || !vcpu->vm->arch->nisv)
+		return -1;
+	/* The guest's own mistake: it gets the abort, the VM keeps running. */
+	pr_guest("vCPU %u: guest access at 0x%llx that KVM cannot decode (ESR ISS 0x%llx, e.g. "
+		 "a load/store pair to MMIO): external data abort injected",
+		 vcpu->id, (unsigned long long)run->arm_nisv.fault_ipa,
+		 (unsigned long long)run->arm_nisv.esr_iss);
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.ext_dabt_pending = 1;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+		pr_err("vCPU %u: KVM_SET_VCPU_EVENTS (external data abort): %s", vcpu->id,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int arch_vm_init(struct vm *vm, const struct boot_desc *boot)
+{
+	unsigned int ncpus = boot->cpus;
 	int err;
 
 	vm->arch = calloc(1, sizeof(*vm->arch));
@@ -157,6 +209,7 @@ int arch_vm_init(struct vm *vm, unsigned int ncpus)
 		pr_err("KVM_ARM_PREFERRED_TARGET: %s", strerror(errno));
 		return -1;
 	}
+	arm64_enable_nisv(vm);
 	return 0;
 }
 
@@ -215,27 +268,14 @@ static int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *val)
 	return ioctl(v->fd, KVM_GET_ONE_REG, &reg);
 }
 
-static int write_file(const char *path, const void *buf, size_t len)
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb)
 {
-	FILE *f = fopen(path, "wb");
-
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f)) {
-		pr_err("%s: cannot write the device tree: %s", path, strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	return 0;
-}
-
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
-		    const struct guest_file *initrd)
-{
+	const struct guest_file *kernel = boot->kernel, *initrd = boot->initrd;
 	uint64_t initrd_len = initrd ? initrd->size : 0;
 	struct arm64_image_info img;
 	struct arm64_boot_layout lay;
 	struct arm64_fdt_params fp;
-	uint64_t mpidr[VMM_MAX_CPUS];
+	uint64_t mpidr[ARM64_MAX_CPUS_GICV3]; /* arch_vm_init refused more */
 	uint8_t seed[64];
 	char stdout_path[32];
 	const char *why;
@@ -276,7 +316,7 @@ int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct gu
 		.gic = vm->arch->gic,
 		.ram_base = vm->mem.gpa_base,
 		.ram_size = vm->mem.size,
-		.cmdline = cfg->cmdline,
+		.cmdline = boot->cmdline,
 		.initrd_start = lay.initrd_addr,
 		.initrd_end = lay.initrd_end,
 		.stdout_path = stdout_path,
@@ -290,8 +330,8 @@ int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct gu
 		pr_err("building the device tree failed: libfdt error %d", err);
 		return -1;
 	}
-	if (cfg->dump_dtb)
-		return write_file(cfg->dump_dtb, fdt, fdt_totalsize(fdt)) ? -1 : 1;
+	dtb->data = fdt;
+	dtb->size = fdt_totalsize(fdt);
 
 	/*
 	 * booting.rst: x0 = physical address of the device tree, x1..x3 = 0,

@@ -25,9 +25,9 @@ int arch_kernel_check(const struct guest_file *kernel)
 	return -1;
 }
 
-int arch_vm_init(struct vm *vm, unsigned int ncpus)
+int arch_vm_init(struct vm *vm, const struct boot_desc *boot)
 {
-	(void)vm, (void)ncpus;
+	(void)vm, (void)boot;
 	return -1;
 }
 
@@ -43,10 +43,15 @@ int arch_vm_finalize(struct vm *vm)
 	return -1;
 }
 
-int arch_load_guest(struct vm *vm, const struct vmm_config *cfg, const struct guest_file *kernel,
-		    const struct guest_file *initrd)
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb)
 {
-	(void)vm, (void)cfg, (void)kernel, (void)initrd;
+	(void)vm, (void)boot, (void)dtb;
+	return -1;
+}
+
+int arch_vcpu_exit(struct vcpu *vcpu)
+{
+	(void)vcpu;
 	return -1;
 }
 

@@ -30,6 +30,41 @@ run_case() {
 	echo $((t1 - t0)) >"$out/$name.ms"
 }
 
+# term_and_time NAME PID LIMIT_S: SIGTERM to PID, then write to OUTDIR/NAME.ms
+# the ms until its main thread has exited (process gone or a zombie: a thread
+# blocked in uninterruptible I/O keeps the zombie until that I/O returns), or
+# "stuck" if that took over LIMIT_S seconds. The caller reaps PID.
+term_and_time() {
+	tt_name=$1 tt_pid=$2 tt_limit=$(($3 * 1000))
+	tt_t0=$(now_ms)
+	kill -TERM "$tt_pid"
+	tt_ms=stuck
+	while [ $(($(now_ms) - tt_t0)) -lt "$tt_limit" ]; do
+		tt_state=$(cut -d' ' -f3 "/proc/$tt_pid/stat" 2>/dev/null)
+		if [ -z "$tt_state" ] || [ "$tt_state" = Z ]; then
+			tt_ms=$(($(now_ms) - tt_t0))
+			break
+		fi
+		sleep 0.1
+	done
+	echo "$tt_ms" >"$out/$tt_name.ms"
+}
+
+# wait_for LIMIT_S COMMAND...: until COMMAND succeeds, at most LIMIT_S seconds.
+wait_for() {
+	wf_n=$(($1 * 5))
+	shift
+	while [ "$wf_n" -gt 0 ] && ! "$@"; do
+		sleep 0.2
+		wf_n=$((wf_n - 1))
+	done
+}
+
+# Does a thread of PID sleep in pipe_write (blocked on a full pipe)?
+in_pipe_write() {
+	cat /proc/"$1"/task/*/wchan 2>/dev/null | grep -q pipe_write
+}
+
 boot() { # boot NAME CPUS EXTRA_CMDLINE [icevmm options...]
 	name=$1 cpus=$2 extra=$3
 	shift 3
@@ -114,6 +149,85 @@ for c in "$@"; do
 			esac
 		done
 		echo $(($(now_ms) - t0)) >"$out/power_cut.ms"
+		;;
+	nisv)
+		# A guest ldp from MMIO (KVM cannot decode it): the guest gets a
+		# data abort (SIGBUS), icevmm logs one line and keeps running.
+		boot nisv 1 "icevmm.mode=ldp"
+		;;
+	ram_align)
+		# The host mapping of guest RAM while the guest runs; run-all.sh
+		# checks that it starts on a 2 MiB boundary.
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 1 --mem 256M --timeout 120 \
+			--cmdline "$base icevmm.mode=hang" </dev/null >"$out/ram_align.log" 2>&1 &
+		pid=$!
+		sleep 2
+		cat "/proc/$pid/maps" >"$out/ram_align.maps"
+		term_and_time ram_align "$pid" 20
+		wait "$pid"
+		echo $? >"$out/ram_align.status"
+		;;
+	stdout_blocked)
+		# stdout (and stderr) is a FIFO that is full and never read, the
+		# guest floods its console: SIGTERM must still end icevmm with
+		# 143 within seconds.
+		fifo=/tmp/stdout_blocked.fifo
+		rm -f "$fifo"
+		mkfifo "$fifo"
+		# A reader that holds the FIFO open and never reads it.
+		# shellcheck disable=SC2217
+		sleep 1000 <"$fifo" &
+		reader=$!
+		cat /dev/zero >"$fifo" &
+		filler=$!
+		sleep 1
+		kill "$filler" # the pipe stays full: its reader never reads
+		wait "$filler"
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 2 --mem 256M --timeout 120 \
+			--cmdline "$base icevmm.mode=flood" </dev/null >"$fifo" 2>&1 &
+		pid=$!
+		# The guest prints: some thread of icevmm now waits in pipe_write.
+		wait_for 90 in_pipe_write "$pid"
+		cat /proc/"$pid"/task/*/wchan >"$out/stdout_blocked.wchan" 2>/dev/null
+		sleep 1
+		term_and_time stdout_blocked "$pid" 10
+		grep -q stuck "$out/stdout_blocked.ms" && kill -KILL "$pid"
+		wait "$pid"
+		echo $? >"$out/stdout_blocked.status"
+		kill "$reader"
+		wait "$reader"
+		rm -f "$fifo"
+		;;
+	frozen_disk)
+		# The disk image sits on a file system that L1 freezes while the
+		# guest writes and syncs: a vCPU blocks in pwritev/fdatasync where no
+		# kick reaches it. SIGTERM must still end icevmm within seconds.
+		# (busybox mke2fs makes ext2; the ext4 driver mounts it and can
+		# freeze it.)
+		mkdir -p /mnt/frozen
+		dd if=/dev/zero of=/tmp/frozen.fs bs=1M count=32 2>/dev/null
+		mke2fs -F /tmp/frozen.fs >/dev/null 2>&1
+		if ! mount -t ext4 -o loop /tmp/frozen.fs /mnt/frozen; then
+			echo "cases.sh: frozen_disk: cannot mount an ext4 on a loop device" \
+				>"$out/frozen_disk.log"
+			continue
+		fi
+		dd if=/dev/zero of=/mnt/frozen/disk.img bs=1M count=8 2>/dev/null
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 1 --mem 256M --timeout 120 \
+			--disk /mnt/frozen/disk.img --cmdline "$base icevmm.mode=writesync" \
+			</dev/null >"$out/frozen_disk.log" 2>&1 &
+		pid=$!
+		wait_for 90 grep -q ICEVMM-L2-WRITING "$out/frozen_disk.log"
+		sleep 1
+		fsfreeze --freeze /mnt/frozen
+		sleep 3 # the guest's next write reaches icevmm and blocks there
+		grep -H State /proc/"$pid"/task/*/status >"$out/frozen_disk.tasks" 2>/dev/null
+		term_and_time frozen_disk "$pid" 10
+		fsfreeze --unfreeze /mnt/frozen
+		wait "$pid"
+		echo $? >"$out/frozen_disk.status"
+		umount /mnt/frozen
+		rm -f /tmp/frozen.fs
 		;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;

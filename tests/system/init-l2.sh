@@ -11,6 +11,13 @@
 #                      its exit status N through debug-exit (icevmm exits 64 + N)
 #   icevmm.mode=reboot reboot at once (PSCI SYSTEM_RESET: icevmm exits 3)
 #   icevmm.mode=hang   never stop (for icevmm's --timeout test)
+#   icevmm.mode=ldp    a load/store pair from MMIO (/bin/ldp-mmio): the guest
+#                      gets SIGBUS from icevmm's injected data abort, prints
+#                      "ICEVMM-L2-LDP-DONE status=N", then powers off
+#   icevmm.mode=flood  print to the console without end
+#   icevmm.mode=writesync
+#                      print "ICEVMM-L2-WRITING", then write and fsync /dev/vda
+#                      without end
 # Dotted parameters are not handed to init, so they are read from /proc/cmdline.
 # PID 1 must never exit (the kernel would panic), hence no "set -e".
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -86,6 +93,17 @@ reboot)
 	;;
 hang)
 	while :; do sleep 3600; done
+	;;
+ldp)
+	ldp-mmio
+	echo "ICEVMM-L2-LDP-DONE status=$?"
+	;;
+flood)
+	while :; do echo "ICEVMM-L2-FLOOD 0123456789abcdefghijklmnopqrstuvwxyz"; done
+	;;
+writesync)
+	echo "ICEVMM-L2-WRITING"
+	while :; do dd if=/dev/zero of=/dev/vda bs=4096 count=16 conv=fsync 2>/dev/null; done
 	;;
 *)
 	echo "ICEVMM-L2: unknown icevmm.mode=$mode"

@@ -7,8 +7,8 @@
 # requested kernel modules plus everything they depend on (modules.dep and
 # "pre:" softdeps), /etc/modules.order listing them in a valid load order,
 # and tests/system/init-<kind>.sh as /init.  --modules replaces the default
-# list for the kind (l1: 9p and block over virtio-pci; l2: virtio-mmio block
-# + ext4).
+# list for the kind (l1: 9p and block over virtio-pci, loop + ext4 for the
+# frozen-disk case; l2: virtio-mmio block + ext4).
 # Nothing is rebuilt while the inputs hash to the same value as last time.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ kind=$1
 out=$2
 shift 2
 case "$kind" in
-l1) modules="virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p virtio_blk" ;;
+l1) modules="virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p virtio_blk loop ext4" ;;
 l2) modules="virtio_mmio virtio_blk ext4" ;;
 *) usage ;;
 esac
@@ -111,16 +111,20 @@ done
 # --- up to date? ------------------------------------------------------------
 # L2 also carries the in-guest test scripts (tests/system/guest/*.sh, run by
 # init-l2.sh's icevmm.mode=script).
+# And small static arm64 test programs (tests/system/guest/*.c -> /bin/NAME).
 guest_scripts=()
+guest_progs=()
 if [ "$kind" = l2 ]; then
 	guest_scripts=("$here"/guest/*.sh)
+	guest_progs=("$here"/guest/*.c)
 fi
-inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}")
+GUEST_CC=${GUEST_CC:-aarch64-linux-gnu-gcc}
+inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}" "${guest_progs[@]}")
 for ko in "${order[@]}"; do
 	inputs+=("$moddir/$ko")
 done
 hash=$( {
-	printf '%s\n' "$kind" "${order[@]}"
+	printf '%s\n' "$kind" "${order[@]}" "$GUEST_CC"
 	sha256sum "${inputs[@]}" | cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 stamp="$out.stamp"
@@ -149,6 +153,11 @@ if [ ${#guest_scripts[@]} -gt 0 ]; then
 	mkdir -p "$stage/tests"
 	install -m 0755 "${guest_scripts[@]}" "$stage/tests/"
 fi
+
+for src in "${guest_progs[@]}"; do
+	prog=${src##*/}
+	"$GUEST_CC" -static -O2 -Wall -Wextra -Werror -o "$stage/bin/${prog%.c}" "$src"
+done
 
 # The kernel opens /dev/console for init before anything can mount devtmpfs,
 # so the image needs that node; mknod needs root, so write the cpio entry by

@@ -105,6 +105,54 @@ expect() {
 	pass "$name: status $got${1:+, saw '$*'} ($(cat "$dir/$name.ms") ms)"
 }
 
+# Cases of the run loop and guest RAM (nisv, ram_align, stdout_blocked,
+# frozen_disk): see cases.sh for what each does.
+CORE_CASES="nisv ram_align stdout_blocked frozen_disk"
+check_core_cases() {
+	local d=$1 name ms range start end found=
+	# A guest ldp from MMIO: SIGBUS in the guest, one line from icevmm, the VM runs on.
+	if wanted nisv; then
+		expect "$d" nisv 0 "ldp-mmio: SIGBUS" "ICEVMM-L2-LDP-DONE status=0" \
+			"that KVM cannot decode"
+		if [ "$(grep -c 'that KVM cannot decode' "$d/nisv.log" 2>/dev/null)" = 1 ]; then
+			pass "nisv: exactly one icevmm line about the undecodable access"
+		else
+			fail "nisv: expected one 'cannot decode' line in icevmm's log"
+		fi
+	fi
+	# Guest RAM's host mapping (the one of exactly --mem 256M) on a 2 MiB boundary.
+	if wanted ram_align; then
+		expect "$d" ram_align 143
+		while read -r range _; do
+			start=$((16#${range%-*}))
+			end=$((16#${range#*-}))
+			[ $((end - start)) -eq $((256 << 20)) ] || continue
+			found=$range
+			if [ $((start % (2 << 20))) -eq 0 ]; then
+				pass "ram_align: guest RAM mapped at $range, 2 MiB aligned"
+			else
+				fail "ram_align: guest RAM mapped at $range, not 2 MiB aligned"
+			fi
+			break
+		done < <(cat "$d/ram_align.maps" 2>/dev/null)
+		[ -n "$found" ] || fail "ram_align: no 256 MiB mapping in icevmm's /proc/PID/maps"
+	fi
+	# SIGTERM ends icevmm within seconds despite a stuck stdout or a frozen disk.
+	for name in stdout_blocked frozen_disk; do
+		wanted "$name" || continue
+		if [ "$name" = frozen_disk ]; then
+			expect "$d" "$name" 143 "exiting without them"
+		else
+			expect "$d" "$name" 143
+		fi
+		ms=$(cat "$d/$name.ms" 2>/dev/null || echo none)
+		case $ms in
+		'' | *[!0-9]*) fail "$name: icevmm had not ended 10 s after SIGTERM ($ms)" ;;
+		*) pass "$name: icevmm ended $ms ms after SIGTERM" ;;
+		esac
+	done
+}
+
 # The assertions every environment shares. $1: directory with the results.
 check_boot_cases() {
 	local d=$1
@@ -126,6 +174,7 @@ check_all_cases() {
 	expect "$d" small_mem 1 "increase --mem"
 	check_blk "$d"
 	check_ice_selftest "$d"
+	check_core_cases "$d"
 	check_dump_dtb "$d"
 }
 
@@ -239,7 +288,7 @@ check_power_cut() {
 	fi
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb"
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {

@@ -3,7 +3,7 @@
  * The ICE engine, keys files, and VIRTIO_BLK_F_ICE requests through virtio-blk.
  *
  * Expected ciphertext comes from the IEEE 1619 vectors and the ESSIV IV in
- * shared/docs/ice-wire-format.md (both checked against OpenSSL), and from an
+ * docs/ICE.md (both checked against OpenSSL), and from an
  * oracle written here on libgcrypt's raw AES primitives (ECB, CBC, XTS,
  * SHA-256): it builds every IV itself, so it shares no code with devices/ice.c.
  * Keys-file errors are read back from stderr and checked for the exact
