@@ -46,6 +46,8 @@ WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -W
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SYS_CFLAGS) -MMD -MP
 LIBS := $(SYS_LDFLAGS) -lfdt -linih $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
+# libseccomp: only icevmm itself links it (vmm/sandbox.c), not the unit tests.
+SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
 
 # Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
@@ -58,7 +60,8 @@ LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c $(ARCH_SRCS)
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c \
+	$(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -92,16 +95,19 @@ $(O)/%.a:
 	$(Q)$(AR) rcs $@ $^
 
 $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
-	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
+	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice
+UNIT_TESTS := image fdt serial cli bus virtio blk ice sandbox
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
 $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
+# the seccomp sandbox, loaded for real in child processes
+$(O)/tests/unit/test_sandbox: $(O)/vmm/sandbox.o $(O)/libconsole.a
+$(O)/tests/unit/test_sandbox: LIBS += $(SECCOMP_LIBS)
 # virtio and blk tests drive the device through a fake guest memory (guest.c)
 BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)

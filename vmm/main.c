@@ -18,6 +18,7 @@
 #include "ice_cmd.h"
 #include "log.h"
 #include "run.h"
+#include "sandbox.h"
 #include "timing.h"
 #include "vm.h"
 
@@ -196,9 +197,12 @@ static int boot(const struct vmm_config *cfg)
 		goto out_vm;
 	}
 
-	/* 6. Run: vCPU threads (vmm/vm.c) + this thread's event loop (vmm/run.c). */
+	/*
+	 * 6. The seccomp sandbox (vmm/sandbox.c), before any guest instruction runs;
+	 * then run: vCPU threads (vmm/vm.c) + this thread's event loop (vmm/run.c).
+	 */
 	console_init();
-	if (vm_start_vcpus(&vm) == 0)
+	if (sandbox_enter(&vm, cfg) == 0 && vm_start_vcpus(&vm) == 0)
 		run_main_loop(&vm, &uart, cfg->timeout_s);
 	vm_join_vcpus(&vm);
 	console_restore();
