@@ -48,12 +48,16 @@ struct allow {
 	{                                                                                          \
 		.arg = (n), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask), .datum_b = (val)          \
 	}
-#define ALLOW(call) { .nr = SCMP_SYS(call), .name = #call }
+#define ALLOW(call)                                                                                \
+	{                                                                                          \
+		.nr = SCMP_SYS(call), .name = #call                                                \
+	}
 /* The kernel reads an ioctl request as 32 bits: compare only those. */
 #define ALLOW_IOCTL(req)                                                                           \
 	{                                                                                          \
-		.nr = SCMP_SYS(ioctl), .name = "ioctl " #req, .nargs = 1,                          \
-		.args = { ARG_MASKED_EQ(1, 0xffffffffu, (req)) }                                   \
+		.nr = SCMP_SYS(ioctl), .name = "ioctl " #req, .nargs = 1, .args = {                \
+			ARG_MASKED_EQ(1, 0xffffffffu, (req))                                       \
+		}                                                                                  \
 	}
 
 #define CLONE_THREAD_FLAGS (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND)

@@ -34,8 +34,7 @@ struct child_result {
 };
 
 /* Run fn in a child with stderr on a pipe; the filter is loaded first (vm may be NULL). */
-static void run_child(void (*fn)(void), const struct vm *vm, bool selftest,
-		      struct child_result *r)
+static void run_child(void (*fn)(void), const struct vm *vm, bool selftest, struct child_result *r)
 {
 	struct vmm_config cfg = { .seccomp_selftest = selftest };
 	int pipefd[2], ws;
