@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -197,6 +198,40 @@ static size_t put_num(char *buf, size_t pos, size_t cap, unsigned long v)
 	return pos;
 }
 
+static size_t put_hex(char *buf, size_t pos, size_t cap, unsigned long v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[16];
+	size_t n = 0;
+
+	do {
+		digits[n++] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	pos = put_str(buf, pos, cap, "0x");
+	while (n && pos < cap)
+		buf[pos++] = digits[--n];
+	return pos;
+}
+
+/* The second argument of the trapped call: for ioctl, the request. */
+static bool trapped_arg1(const void *uc, unsigned long *arg)
+{
+	const ucontext_t *ctx = uc;
+
+#if defined(__aarch64__)
+	*arg = ctx->uc_mcontext.regs[1];
+	return true;
+#elif defined(__x86_64__)
+	*arg = (unsigned long)ctx->uc_mcontext.gregs[REG_RSI];
+	return true;
+#else
+	(void)ctx;
+	(void)arg;
+	return false;
+#endif
+}
+
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 {
 	const pthread_t self = pthread_self();
@@ -204,17 +239,23 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 	char msg[192];
 	size_t n = 0, cap = sizeof(msg) - 1;
 	int nr = si->si_syscall;
+	unsigned long req;
 	unsigned int i;
 
 	(void)sig;
-	(void)uc;
 	console_restore(); /* tcsetattr: async-signal-safe */
 	n = put_str(msg, n, cap, "icevmm: seccomp: forbidden system call ");
 	n = put_str(msg, n, cap,
 		    nr >= 0 && nr < NAMES_MAX && name_off[nr] ? name_pool + name_off[nr] : "?");
 	n = put_str(msg, n, cap, " (");
 	n = put_num(msg, n, cap, (unsigned long)(unsigned int)nr);
-	n = put_str(msg, n, cap, ") in ");
+	n = put_str(msg, n, cap, ") ");
+	if (nr == SCMP_SYS(ioctl) && trapped_arg1(uc, &req)) {
+		n = put_str(msg, n, cap, "request ");
+		n = put_hex(msg, n, cap, (unsigned int)req);
+		n = put_str(msg, n, cap, " ");
+	}
+	n = put_str(msg, n, cap, "in ");
 	if (pthread_equal(self, main_thread)) {
 		n = put_str(msg, n, cap, "the main thread");
 	} else {
@@ -291,7 +332,7 @@ static int load_filter(void)
 		return 0;
 	}
 fail:
-	pr_err("seccomp: %s: %s", what, strerror(-err));
+	pr_err("seccomp: %s: %s (--no-seccomp runs without the sandbox)", what, strerror(-err));
 	seccomp_release(ctx);
 	return -1;
 }
