@@ -50,7 +50,9 @@ WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -W
 	-Wshadow -Wvla -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SYS_CFLAGS) -MMD -MP
-LIBS := $(SYS_LDFLAGS) -lfdt -linih $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
+LIBS := $(SYS_LDFLAGS) -lfdt $(shell $(PKG_CONFIG) --libs libgcrypt 2>/dev/null || echo -lgcrypt -lgpg-error) -lpthread
+# libseccomp: only icevmm itself links it (vmm/sandbox.c), not the unit tests.
+SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
 
 # Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
@@ -64,7 +66,8 @@ LIB_BLK := devices/blk.c devices/disk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c $(ARCH_SRCS)
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c \
+	$(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
 ifeq ($(V),1)
@@ -99,10 +102,10 @@ $(O)/%.a:
 	$(Q)$(AR) rcs $@ $^
 
 $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
-	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS)
+	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
@@ -113,6 +116,9 @@ $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
 $(O)/tests/unit/test_guest_ram: $(O)/libguest_ram.a
 $(O)/tests/unit/test_console: $(O)/libconsole.a
 $(O)/tests/unit/test_guest_ram: LDFLAGS_TEST := -Wl,--wrap=mmap,--wrap=munmap,--wrap=madvise
+# the seccomp sandbox, loaded for real in child processes
+$(O)/tests/unit/test_sandbox: $(O)/vmm/sandbox.o $(O)/libconsole.a
+$(O)/tests/unit/test_sandbox: LIBS += $(SECCOMP_LIBS)
 # virtio and blk tests drive the device through a fake guest memory (guest.c)
 BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
@@ -173,7 +179,7 @@ TSAN_SRCS := tests/unit/guest.c tests/unit/runner.c $(LIB_BLK) $(LIB_ICE) $(LIB_
 build/tsan/test_%: tests/unit/test_%.c $(TSAN_SRCS) $(wildcard devices/*.h virtio/*.h vmm/*.h tests/unit/*.h)
 	@mkdir -p build/tsan
 	@echo "  gcc -fsanitize=thread $@"
-	@gcc $(TSAN_FLAGS) -o $@ $< $(TSAN_SRCS) -lfdt -linih -lgcrypt $(CHECK_LIBS)
+	@gcc $(TSAN_FLAGS) -o $@ $< $(TSAN_SRCS) -lfdt -lgcrypt $(CHECK_LIBS)
 
 tsan: $(foreach t,$(TSAN_TESTS),build/tsan/test_$(t))
 	@set -e; for t in $(TSAN_TESTS); do \
@@ -194,7 +200,7 @@ FUZZ_RUN = build/fuzz/fuzz_blk -max_total_time=$(1) -timeout=10 -max_len=8192 \
 build/fuzz/fuzz_blk: $(FUZZ_SRCS) $(wildcard devices/*.h virtio/*.h vmm/*.h)
 	@mkdir -p build/fuzz/corpus
 	@echo "  clang $@"
-	@clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lfdt -linih -lgcrypt
+	@clang $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lfdt -lgcrypt
 
 fuzz: deps build/fuzz/fuzz_blk
 	$(call FUZZ_RUN,$(FUZZ_SECONDS))

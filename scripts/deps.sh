@@ -25,7 +25,7 @@ fi
 # Debian arm64 kernel (its .deb ships without one; dpkg's postinst makes it).
 HOST_PKGS=(
 	build-essential pkg-config libfdt-dev libgcrypt20-dev libgpg-error-dev
-	libinih-dev check libsubunit-dev linux-libc-dev
+	libseccomp-dev check libsubunit-dev linux-libc-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm qemu-user-static cpio e2fsprogs kmod
 	python3-cryptography clang clang-format libclang-rt-14-dev valgrind
@@ -37,9 +37,10 @@ HOST_PKGS=(
 # so the -dev .so symlinks resolve; the static link only uses the .a files.
 SYSROOT_PKGS=(
 	libgcrypt20-dev libgcrypt20 libgpg-error-dev libgpg-error0
-	libfdt-dev libfdt1 libinih-dev libinih1 check libsubunit-dev libsubunit0
+	libfdt-dev libfdt1 libseccomp-dev libseccomp2
+	check libsubunit-dev libsubunit0
 )
-SYSROOT_LIBS=(libgcrypt.a libgpg-error.a libfdt.a libcheck.a libsubunit.a libinih.a)
+SYSROOT_LIBS=(libgcrypt.a libgpg-error.a libfdt.a libcheck.a libsubunit.a libseccomp.a)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -31,6 +31,10 @@ static const char usage_text[] =
 	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
 	"      --boot-timer      log icevmm's wall and CPU time when the guest rings the\n"
 	"                        boot-timer doorbell (0x0902_0000)\n"
+	"      --no-seccomp      run without the seccomp sandbox (for debugging)\n"
+	"      --seccomp-selftest\n"
+	"                        test aid: make one forbidden system call (socket) once\n"
+	"                        the sandbox is on; icevmm must then exit with status 1\n"
 	"  -h, --help            show this help and exit\n"
 	"  -V, --version         show the version and exit\n"
 	"\n"
@@ -39,7 +43,13 @@ static const char usage_text[] =
 	"3 guest reset, 4 timeout, 5 guest crash, 64+N guest wrote N to debug-exit,\n"
 	"128+S killed by signal S.\n";
 
-enum { OPT_DUMP_DTB = 256, OPT_ALLOW_INSECURE_KEYS, OPT_BOOT_TIMER };
+enum {
+	OPT_DUMP_DTB = 256,
+	OPT_ALLOW_INSECURE_KEYS,
+	OPT_BOOT_TIMER,
+	OPT_NO_SECCOMP,
+	OPT_SECCOMP_SELFTEST
+};
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -52,6 +62,8 @@ static const struct option long_opts[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "allow-insecure-keys", no_argument, NULL, OPT_ALLOW_INSECURE_KEYS },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "seccomp-selftest", no_argument, NULL, OPT_SECCOMP_SELFTEST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -201,6 +213,12 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 			break;
 		case OPT_BOOT_TIMER:
 			cfg->boot_timer = true;
+			break;
+		case OPT_NO_SECCOMP:
+			cfg->no_seccomp = true;
+			break;
+		case OPT_SECCOMP_SELFTEST:
+			cfg->seccomp_selftest = true;
 			break;
 		case 'h':
 			fputs(usage_text, out);

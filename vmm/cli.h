@@ -37,6 +37,8 @@ struct vmm_config {
 	unsigned int ndisks;
 	bool allow_insecure_keys; /* accept keys files readable by group/others */
 	bool boot_timer;	  /* add the boot-timer doorbell */
+	bool no_seccomp;	  /* --no-seccomp: no sandbox (vmm/sandbox.c) */
+	bool seccomp_selftest;	  /* make one forbidden call once the sandbox is on */
 };
 
 enum cli_result {

@@ -22,6 +22,7 @@
 #include "ice_cmd.h"
 #include "log.h"
 #include "run.h"
+#include "sandbox.h"
 #include "timing.h"
 #include "vm.h"
 
@@ -235,12 +236,17 @@ static int boot(const struct vmm_config *cfg)
 	}
 
 	/*
-	 * 6. Run: vCPU threads (vmm/vm.c) + this thread's event loop, which
-	 * restores the terminal and joins the vCPUs (vmm/run.c). If a vCPU
-	 * cannot start, vm_start_vcpus stops the VM and the loop only joins.
+	 * 6. The seccomp sandbox (vmm/sandbox.c), before any guest instruction
+	 * runs; then run: vCPU threads (vmm/vm.c) + this thread's event loop,
+	 * which restores the terminal and joins the vCPUs (vmm/run.c). If the
+	 * sandbox or a vCPU cannot start, the VM is stopped and the loop only
+	 * joins.
 	 */
 	console_init();
-	vm_start_vcpus(&vm);
+	if (sandbox_enter(&vm, cfg) == 0)
+		vm_start_vcpus(&vm);
+	else
+		vm_stop(&vm, EXIT_VMM_ERROR);
 	run_main_loop(&vm, &uart, cfg->timeout_s);
 	/* The guest's last words (e.g. a test's verdict) reach stdout if anyone reads it. */
 	console_flush(CONSOLE_FLUSH_MS);

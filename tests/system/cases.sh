@@ -229,6 +229,37 @@ for c in "$@"; do
 		umount /mnt/frozen
 		rm -f /tmp/frozen.fs
 		;;
+	seccomp_tasks | seccomp_off)
+		# The sandbox on every thread: once the guest's init has run (it rings
+		# the boot-timer doorbell; hang mode, 2 vCPUs), record the Seccomp:
+		# line of each task of icevmm into CASE.seccomp (2: a filter; 0: none).
+		# seccomp_off runs with --no-seccomp, and with --seccomp-selftest,
+		# whose forbidden call must then go through.
+		opts=
+		[ "$c" = seccomp_tasks ] || opts="--no-seccomp --seccomp-selftest"
+		t0=$(now_ms)
+		# shellcheck disable=SC2086 # opts is a list of options
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 2 --timeout 120 \
+			--cmdline "$base icevmm.mode=hang" --boot-timer $opts </dev/null >"$out/$c.log" 2>&1 &
+		pid=$!
+		i=0 # wait (at most 60 s) for the guest's init, and for both vCPU threads
+		while { ! grep -q 'boot-timer: guest rang' "$out/$c.log" ||
+			[ "$(ls "/proc/$pid/task" 2>/dev/null | wc -l)" -lt 3 ]; } && [ $i -lt 300 ]; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+		for t in "/proc/$pid/task/"*; do
+			echo "${t##*/} $(grep '^Seccomp:' "$t/status")"
+		done >"$out/$c.seccomp"
+		kill -TERM "$pid"
+		wait "$pid"
+		echo $? >"$out/$c.status"
+		echo $(($(now_ms) - t0)) >"$out/$c.ms"
+		;;
+	seccomp_selftest)
+		# A forbidden call (socket) right after the filter is loaded: exit 1, one line.
+		boot seccomp_selftest 1 "" --seccomp-selftest
+		;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac

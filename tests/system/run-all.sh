@@ -175,6 +175,7 @@ check_all_cases() {
 	check_blk "$d"
 	check_ice_selftest "$d"
 	check_core_cases "$d"
+	check_seccomp "$d"
 	check_dump_dtb "$d"
 }
 
@@ -288,7 +289,47 @@ check_power_cut() {
 	fi
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES"
+# The seccomp sandbox (vmm/sandbox.c). Every other case runs with it on, too.
+# seccomp_check_tasks DIR CASE WANT: every task of icevmm showed "Seccomp: WANT",
+# and there were at least 1 + 2 tasks (the main thread and two vCPU threads).
+seccomp_check_tasks() {
+	local d=$1 name=$2 want=$3 f=$1/$2.seccomp n bad
+	n=$(grep -c 'Seccomp:' "$f" 2>/dev/null || echo 0)
+	bad=$(grep -vc "Seccomp:[[:space:]]*$want\$" "$f" 2>/dev/null || true)
+	if [ "$n" -ge 3 ] && [ "${bad:-0}" -eq 0 ]; then
+		pass "$name: all $n tasks of icevmm show 'Seccomp: $want' while the guest runs"
+	else
+		fail "$name: expected >= 3 tasks, all 'Seccomp: $want'; saw $n tasks:"
+		sed 's/^/      | /' "$f" 2>/dev/null
+	fi
+}
+
+SECCOMP_CASES="seccomp_tasks seccomp_off seccomp_selftest"
+check_seccomp() {
+	local d=$1 lines
+	if wanted seccomp_tasks; then
+		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
+		seccomp_check_tasks "$d" seccomp_tasks 2
+	fi
+	if wanted seccomp_off; then
+		expect "$d" seccomp_off 143 "seccomp self-test: socket() was allowed" \
+			"boot-timer: guest rang"
+		seccomp_check_tasks "$d" seccomp_off 0
+	fi
+	wanted seccomp_selftest || return 0
+	# arm64's socket is system call 198 (include/uapi/asm-generic/unistd.h).
+	expect "$d" seccomp_selftest 1 \
+		"icevmm: seccomp: forbidden system call socket (198) in the main thread"
+	lines=$(grep -c '^icevmm: ' "$d/seccomp_selftest.log" || true)
+	if [ "$lines" = 1 ] && ! grep -q ICEVMM-L2 "$d/seccomp_selftest.log"; then
+		pass "seccomp_selftest: one line from icevmm, and the guest never ran"
+	else
+		fail "seccomp_selftest: expected only the seccomp line, saw:"
+		sed 's/^/      | /' "$d/seccomp_selftest.log" | tail -n 10
+	fi
+}
+
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {

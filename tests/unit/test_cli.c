@@ -105,6 +105,32 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+/* The sandbox is on unless --no-seccomp; the self-test hook is off unless asked for. */
+START_TEST(seccomp_options)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("--kernel", "K")), CLI_RUN);
+	ck_assert(!c.no_seccomp);
+	ck_assert(!c.seccomp_selftest);
+	ck_assert_int_eq(parse(&c, ARGS("--kernel", "K", "--no-seccomp")), CLI_RUN);
+	ck_assert(c.no_seccomp);
+	ck_assert(!c.seccomp_selftest);
+	ck_assert_int_eq(parse(&c, ARGS("--seccomp-selftest", "--kernel", "K")), CLI_RUN);
+	ck_assert(!c.no_seccomp);
+	ck_assert(c.seccomp_selftest);
+	ck_assert_int_eq(parse(&c, ARGS("--kernel", "K", "--no-seccomp", "--seccomp-selftest")),
+			 CLI_RUN);
+	ck_assert(c.no_seccomp && c.seccomp_selftest);
+	/* a flag takes no value */
+	expect_error(ARGS("--kernel", "K", "--no-seccomp=1"), "unknown option '--no-seccomp=1'");
+	expect_error(ARGS("--kernel", "K", "--no-seccomp", "1"), "unexpected argument '1'");
+	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(outbuf, "\n      --no-seccomp      run without the seccomp"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "\n      --seccomp-selftest\n"));
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	ck_assert_uint_eq(cli_parse_size("256M"), 256ULL << 20);
@@ -130,6 +156,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, seccomp_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
