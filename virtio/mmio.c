@@ -47,6 +47,8 @@ enum {
 	REG_CONFIG_GENERATION = 0x0fc,
 };
 
+static const atomic_bool never_stopping;
+
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
 		      const atomic_bool *stopping)
@@ -57,7 +59,7 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	t->vdev = vdev;
 	t->mem = mem;
 	t->irq = *irq;
-	t->stopping = stopping;
+	t->stopping = stopping ? stopping : &never_stopping; /* one load per notify */
 	/* Modern only: VERSION_1 is always offered and always required. */
 	t->device_features = vdev->features | (1ULL << VIRTIO_F_VERSION_1);
 	t->num_queues = vdev->num_queues < VIRTIO_MMIO_MAX_QUEUES ? vdev->num_queues
@@ -377,8 +379,6 @@ static inline void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q
 		virtio_mmio_raise_used(t, q, epoch);
 }
 
-static const atomic_bool never_stopping;
-
 /* Keep serving the queue: it was not reset since `epoch`, and the VM is not stopping. */
 static inline bool queue_running(struct virtio_mmio_queue *mq, unsigned int epoch,
 				 const atomic_bool *stopping)
@@ -443,7 +443,7 @@ static inline int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum vi
  */
 static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
-	const atomic_bool *stopping = t->stopping ? t->stopping : &never_stopping;
+	const atomic_bool *stopping = t->stopping;
 	struct virtio_mmio_queue *mq = &t->qs[q];
 	struct virtq *vq = &t->vqs[q];
 	enum virtq_pop_result r;
