@@ -230,8 +230,10 @@ static uint32_t blk_get_id(const struct blk_dev *b, const struct virtq_chain *c)
  * the status byte and returns the used length, or -1 if the chain has no
  * device-writable last byte to put a status in (nothing touched).
  */
-static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, uint64_t features)
+static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_chain *c,
+				uint64_t features)
 {
+	struct blk_dev *b = dev;
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	uint8_t hdr[BLK_ICE_HDR_SIZE], status;
 	uint32_t type, hdr_len = BLK_HDR_SIZE;
@@ -239,6 +241,7 @@ static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, 
 	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
 
+	(void)q; /* one request queue */
 	/* No device-writable last byte: nowhere to put a status, so touch nothing. */
 	if (!last || !last->device_writable)
 		return -1;
@@ -273,13 +276,13 @@ static int64_t blk_handle_chain(struct blk_dev *b, const struct virtq_chain *c, 
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		status = blk_read_write(b, c, sector, hdr_len, cr, false);
-		if (status == VIRTIO_BLK_S_OK)
-			used = c->writable_len; /* data + status */
-		break;
 	case VIRTIO_BLK_T_OUT:
-		status = blk_write_through(b, blk_read_write(b, c, sector, hdr_len, cr, true),
-					   features);
+		/* One call site: the compiler inlines the hot path here. */
+		status = blk_read_write(b, c, sector, hdr_len, cr, type == VIRTIO_BLK_T_OUT);
+		if (type == VIRTIO_BLK_T_OUT)
+			status = blk_write_through(b, status, features);
+		else if (status == VIRTIO_BLK_S_OK)
+			used = c->writable_len; /* data + status */
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Fails for good once an fdatasync (or a write) has failed: disk.c says why. */
@@ -311,13 +314,6 @@ done:
 	return used;
 }
 
-static int64_t blk_virtio_handle(void *dev, unsigned int q, const struct virtq_chain *c,
-				 uint64_t features)
-{
-	(void)q; /* one request queue */
-	return blk_handle_chain(dev, c, features);
-}
-
 /*
  * A malformed chain (virtio/virtq.h) whose last descriptor is device-writable:
  * IOERR in its last byte, used length 1 — the driver reads the status from
@@ -333,7 +329,7 @@ static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_ch
 }
 
 static const struct virtio_device_ops blk_virtio_ops = {
-	.handle = blk_virtio_handle,
+	.handle = blk_handle_chain,
 	.fail = blk_virtio_fail,
 };
 

@@ -107,14 +107,17 @@ static void disk_break_flush(struct disk *d, const char *what)
 	errno = err;
 }
 
-int disk_rw(struct disk *d, struct iovec *iov, int cnt, uint64_t off, bool write)
+/*
+ * What disk_rw() does after its first call returned n: continue a short
+ * transfer, retry EINTR, or fail. Out of line: the first call nearly always
+ * moves everything.
+ */
+static __attribute__((noinline)) int disk_rw_rest(struct disk *d, struct iovec *iov, int cnt,
+						  uint64_t off, bool write, ssize_t n)
 {
-	while (cnt > 0) {
-		ssize_t n = write ? pwritev(d->fd, iov, cnt, (off_t)off)
-				  : preadv(d->fd, iov, cnt, (off_t)off);
-
+	for (;;) {
 		if (n < 0 && errno == EINTR)
-			continue;
+			goto again;
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO; /* end of file inside the range: the image shrank */
@@ -129,12 +132,27 @@ int disk_rw(struct disk *d, struct iovec *iov, int cnt, uint64_t off, bool write
 			iov++;
 			cnt--;
 		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
+		if (cnt == 0)
+			return 0;
+		iov->iov_base = (uint8_t *)iov->iov_base + n;
+		iov->iov_len -= (size_t)n;
+	again:
+		n = write ? pwritev(d->fd, iov, cnt, (off_t)off)
+			  : preadv(d->fd, iov, cnt, (off_t)off);
 	}
-	return 0;
+}
+
+int disk_rw(struct disk *d, struct iovec *iov, int cnt, uint64_t off, bool write)
+{
+	ssize_t n;
+
+	if (cnt <= 0)
+		return 0;
+	n = write ? pwritev(d->fd, iov, cnt, (off_t)off) : preadv(d->fd, iov, cnt, (off_t)off);
+	/* The usual case: one buffer (a page of the guest's), moved in one call. */
+	if (cnt == 1 && n > 0 && (size_t)n == iov->iov_len)
+		return 0;
+	return disk_rw_rest(d, iov, cnt, off, write, n);
 }
 
 int disk_pio(struct disk *d, void *buf, size_t len, uint64_t off, bool write)

@@ -106,11 +106,10 @@ static inline void chain_copy(const struct virtq_chain *c, bool writable, uint64
 static inline int chain_iov(const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
 			    struct iovec *iov)
 {
-	unsigned int i;
-	int n = 0;
+	const struct virtq_buf *b = c->bufs, *end = c->bufs + c->nbufs;
+	struct iovec *v = iov;
 
-	for (i = 0; i < c->nbufs && len; i++) {
-		const struct virtq_buf *b = &c->bufs[i];
+	for (; b < end && len; b++) {
 		uint64_t take;
 
 		if (b->device_writable != writable)
@@ -120,13 +119,13 @@ static inline int chain_iov(const struct virtq_chain *c, bool writable, uint64_t
 			continue;
 		}
 		take = b->len - off < len ? b->len - off : len;
-		iov[n].iov_base = b->host + off;
-		iov[n].iov_len = take;
-		n++;
+		v->iov_base = b->host + off;
+		v->iov_len = take;
+		v++;
 		len -= take;
 		off = 0;
 	}
-	return n;
+	return (int)(v - iov);
 }
 
 #endif

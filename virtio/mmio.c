@@ -47,6 +47,8 @@ enum {
 	REG_CONFIG_GENERATION = 0x0fc,
 };
 
+static const atomic_bool never_stopping;
+
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
 		      const atomic_bool *stopping)
@@ -57,7 +59,7 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	t->vdev = vdev;
 	t->mem = mem;
 	t->irq = *irq;
-	t->stopping = stopping;
+	t->stopping = stopping ? stopping : &never_stopping; /* one load per notify */
 	/* Modern only: VERSION_1 is always offered and always required. */
 	t->device_features = vdev->features | (1ULL << VIRTIO_F_VERSION_1);
 	t->num_queues = vdev->num_queues < VIRTIO_MMIO_MAX_QUEUES ? vdev->num_queues
@@ -237,38 +239,25 @@ static void queue_ready_write(struct virtio_mmio *t, struct virtio_mmio_queue *q
 			 t->queue_sel);
 }
 
-/* Returns the queue to notify, or -1. Called with the lock held. */
-static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
+/* The selected queue's set-up, if the driver may still change it: not while live. */
+static struct virtq *writable_queue(struct virtio_mmio *t)
 {
 	struct virtio_mmio_queue *q = selected_queue(t);
-	struct virtq *vq = q ? &q->setup : NULL;
-	bool queue_writable = vq && !vq->ready; /* ring setup is frozen while live */
-	bool features_open = !(t->status & VIRTIO_STATUS_FEATURES_OK);
+
+	return q && !q->setup.ready ? &q->setup : NULL;
+}
+
+/*
+ * Returns the queue to notify, or -1. Called with the lock held. Each case
+ * looks up only what it needs: QueueNotify and InterruptACK come with every
+ * request.
+ */
+static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
+{
+	struct virtio_mmio_queue *q;
+	struct virtq *vq;
 
 	switch (off) {
-	case REG_DEVICE_FEATURES_SEL:
-		t->device_features_sel = v;
-		break;
-	case REG_DRIVER_FEATURES:
-		if (features_open && t->driver_features_sel == 0)
-			set_low(&t->driver_features, v);
-		else if (features_open && t->driver_features_sel == 1)
-			set_high(&t->driver_features, v);
-		break;
-	case REG_DRIVER_FEATURES_SEL:
-		t->driver_features_sel = v;
-		break;
-	case REG_QUEUE_SEL:
-		t->queue_sel = v;
-		break;
-	case REG_QUEUE_NUM:
-		if (queue_writable)
-			vq->num = v <= t->queue_num_max ? (uint16_t)v : 0;
-		break;
-	case REG_QUEUE_READY:
-		if (q)
-			queue_ready_write(t, q, v);
-		break;
 	case REG_QUEUE_NOTIFY:
 		/* 4.2.3.3: the value is the queue index */
 		if (v < t->num_queues && (t->status & VIRTIO_STATUS_DRIVER_OK))
@@ -279,31 +268,56 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		if (!t->interrupt_status)
 			irq_line_set(&t->irq, 0);
 		break;
+	case REG_DEVICE_FEATURES_SEL:
+		t->device_features_sel = v;
+		break;
+	case REG_DRIVER_FEATURES:
+		if (t->status & VIRTIO_STATUS_FEATURES_OK)
+			break; /* frozen once negotiated */
+		if (t->driver_features_sel == 0)
+			set_low(&t->driver_features, v);
+		else if (t->driver_features_sel == 1)
+			set_high(&t->driver_features, v);
+		break;
+	case REG_DRIVER_FEATURES_SEL:
+		t->driver_features_sel = v;
+		break;
+	case REG_QUEUE_SEL:
+		t->queue_sel = v;
+		break;
+	case REG_QUEUE_NUM:
+		if ((vq = writable_queue(t)))
+			vq->num = v <= t->queue_num_max ? (uint16_t)v : 0;
+		break;
+	case REG_QUEUE_READY:
+		if ((q = selected_queue(t)))
+			queue_ready_write(t, q, v);
+		break;
 	case REG_STATUS:
 		status_write(t, v);
 		break;
 	case REG_QUEUE_DESC_LOW:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_low(&vq->desc_gpa, v);
 		break;
 	case REG_QUEUE_DESC_HIGH:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_high(&vq->desc_gpa, v);
 		break;
 	case REG_QUEUE_DRIVER_LOW:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_low(&vq->avail_gpa, v);
 		break;
 	case REG_QUEUE_DRIVER_HIGH:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_high(&vq->avail_gpa, v);
 		break;
 	case REG_QUEUE_DEVICE_LOW:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_low(&vq->used_gpa, v);
 		break;
 	case REG_QUEUE_DEVICE_HIGH:
-		if (queue_writable)
+		if ((vq = writable_queue(t)))
 			set_high(&vq->used_gpa, v);
 		break;
 	}
@@ -326,11 +340,29 @@ static void virtio_mmio_needs_reset(struct virtio_mmio *t, unsigned int q, unsig
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Under queue_lock: after completions, a used-buffer interrupt if the driver wants one. */
-static void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+/* The cold ends of the request loop: out of line, so the loop stays small. */
+static __attribute__((noinline, cold)) void queue_broken(struct virtio_mmio *t, unsigned int q,
+							 unsigned int epoch)
 {
-	if (!virtq_need_interrupt(&t->vqs[q]))
-		return;
+	pr_guest("virtio-mmio: queue %u: the guest corrupted the available ring; queue stopped "
+		 "until the device is reset",
+		 q);
+	virtio_mmio_needs_reset(t, q, epoch);
+}
+
+static __attribute__((noinline, cold)) void chain_unfailable(struct virtio_mmio *t, unsigned int q,
+							     unsigned int epoch)
+{
+	/* No status byte to fail it with: the driver must hear of it. */
+	pr_guest("virtio-mmio: queue %u: malformed request (chain %u) without a status buffer; "
+		 "device needs reset",
+		 q, t->chain.head);
+	virtio_mmio_needs_reset(t, q, epoch);
+}
+
+/* Under queue_lock: raise a used-buffer interrupt unless the queue was reset since `epoch`. */
+static void virtio_mmio_raise_used(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
+{
 	pthread_mutex_lock(&t->lock);
 	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
 		t->interrupt_status |= VIRTIO_MMIO_INT_VRING;
@@ -339,18 +371,24 @@ static void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q, unsig
 	pthread_mutex_unlock(&t->lock);
 }
 
-static const atomic_bool never_stopping;
+/* Under queue_lock: after completions, a used-buffer interrupt if the driver wants one. */
+static inline void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q,
+					   unsigned int epoch)
+{
+	if (virtq_need_interrupt(&t->vqs[q]))
+		virtio_mmio_raise_used(t, q, epoch);
+}
 
 /* Keep serving the queue: it was not reset since `epoch`, and the VM is not stopping. */
-static bool queue_running(struct virtio_mmio_queue *mq, unsigned int epoch,
-			  const atomic_bool *stopping)
+static inline bool queue_running(struct virtio_mmio_queue *mq, unsigned int epoch,
+				 const atomic_bool *stopping)
 {
 	return atomic_load_explicit(&mq->epoch, memory_order_acquire) == epoch &&
 	       !atomic_load_explicit(stopping, memory_order_relaxed);
 }
 
 /* Around every write to the used ring; false: the queue was reset, do not write. */
-static bool ring_enter(struct virtio_mmio_queue *mq, unsigned int epoch)
+static inline bool ring_enter(struct virtio_mmio_queue *mq, unsigned int epoch)
 {
 	atomic_store(&mq->in_ring, true);
 	if (atomic_load(&mq->epoch) == epoch)
@@ -359,17 +397,35 @@ static bool ring_enter(struct virtio_mmio_queue *mq, unsigned int epoch)
 	return false;
 }
 
-static void ring_exit(struct virtio_mmio_queue *mq)
+static inline void ring_exit(struct virtio_mmio_queue *mq)
 {
 	atomic_store_explicit(&mq->in_ring, false, memory_order_release);
+}
+
+/*
+ * Under queue_lock: queue q was set up again since the processor last ran;
+ * take the new rings (lock order: queue_lock, then lock). False if it was
+ * reset again meanwhile.
+ */
+static __attribute__((noinline)) bool queue_take_setup(struct virtio_mmio *t, unsigned int q,
+						       unsigned int epoch)
+{
+	pthread_mutex_lock(&t->lock);
+	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
+		t->vqs[q] = t->qs[q].setup;
+		t->vq_epoch[q] = epoch;
+		t->vq_features[q] = t->features;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return t->vq_epoch[q] == epoch;
 }
 
 /*
  * One chain popped from queue q: let the device serve it; returns the used
  * length, or -1 if it could not even fail it (no status buffer).
  */
-static int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum virtq_pop_result r,
-			   uint64_t features)
+static inline int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum virtq_pop_result r,
+				  uint64_t features)
 {
 	const struct virtio_device *d = t->vdev;
 
@@ -387,7 +443,7 @@ static int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum virtq_pop
  */
 static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
-	const atomic_bool *stopping = t->stopping ? t->stopping : &never_stopping;
+	const atomic_bool *stopping = t->stopping;
 	struct virtio_mmio_queue *mq = &t->qs[q];
 	struct virtq *vq = &t->vqs[q];
 	enum virtq_pop_result r;
@@ -396,56 +452,49 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	int64_t len;
 
 	pthread_mutex_lock(&t->queue_lock);
-	if (t->vq_epoch[q] != epoch) {
-		/* Set up again since we last ran: take the new rings (lock order: queue_lock, lock). */
-		pthread_mutex_lock(&t->lock);
-		if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
-			*vq = t->qs[q].setup;
-			t->vq_epoch[q] = epoch;
-			t->vq_features[q] = t->features;
-		}
-		pthread_mutex_unlock(&t->lock);
-		if (t->vq_epoch[q] != epoch)
-			goto out; /* reset again meanwhile */
-	}
+	if (t->vq_epoch[q] != epoch && !queue_take_setup(t, q, epoch))
+		goto out;
 	/* Fixed while the queue lives: changing the features takes a reset (a new epoch). */
 	features = t->vq_features[q];
 	budget = vq->num;
-	do {
-		while (queue_running(mq, epoch, stopping) &&
-		       (r = virtq_pop(vq, &t->chain)) != VIRTQ_EMPTY) {
-			if (r == VIRTQ_BROKEN) {
-				pr_guest("virtio-mmio: queue %u: the guest corrupted the available "
-					 "ring; queue stopped until the device is reset",
-					 q);
-				virtio_mmio_needs_reset(t, q, epoch);
-				goto signal;
-			}
-			len = serve_chain(t, q, r, features);
-			if (!ring_enter(mq, epoch))
-				goto out;
-			virtq_push(vq, t->chain.head, len < 0 ? 0 : (uint32_t)len);
+	for (;;) {
+		r = virtq_pop(vq, &t->chain); /* reads guest memory only */
+		if (r == VIRTQ_EMPTY) {
+			/* Before going idle, arm the notification (ring_enter checks the epoch). */
+			if (atomic_load_explicit(stopping, memory_order_relaxed) ||
+			    !ring_enter(mq, epoch))
+				break;
+			r = virtq_arm_notify(vq) ? VIRTQ_CHAIN : VIRTQ_EMPTY;
 			ring_exit(mq);
-			if (len < 0) {
-				/* No status byte to fail it with: the driver must hear of it. */
-				pr_guest("virtio-mmio: queue %u: malformed request (chain %u) "
-					 "without a status buffer; device needs reset",
-					 q, t->chain.head);
-				virtio_mmio_needs_reset(t, q, epoch);
-			}
-			/* A full ring's worth: interrupt now, not after the last request. */
-			if (!--budget) {
-				virtio_mmio_signal_used(t, q, epoch);
-				budget = vq->num;
-			}
+			if (r == VIRTQ_EMPTY)
+				break;
+			continue; /* requests that raced with our last look */
 		}
-		/* ring_enter checks the epoch */
-		if (atomic_load_explicit(stopping, memory_order_relaxed) || !ring_enter(mq, epoch))
+		/*
+		 * The check between requests, once per request, right before its
+		 * I/O: nothing is served for a queue reset since, or a VM that is
+		 * stopping. (A chain popped but not served is never completed:
+		 * the reset queue's rings are set up afresh, the stopping VM ends.)
+		 */
+		if (!queue_running(mq, epoch, stopping))
 			break;
-		r = virtq_arm_notify(vq) ? VIRTQ_CHAIN : VIRTQ_EMPTY;
+		if (r == VIRTQ_BROKEN) {
+			queue_broken(t, q, epoch);
+			break;
+		}
+		len = serve_chain(t, q, r, features);
+		if (!ring_enter(mq, epoch))
+			goto out;
+		virtq_push(vq, t->chain.head, len < 0 ? 0 : (uint32_t)len);
 		ring_exit(mq);
-	} while (r != VIRTQ_EMPTY); /* requests that raced with our last look */
-signal:
+		if (len < 0)
+			chain_unfailable(t, q, epoch);
+		/* A full ring's worth: interrupt now, not after the last request. */
+		if (!--budget) {
+			virtio_mmio_signal_used(t, q, epoch);
+			budget = vq->num;
+		}
+	}
 	virtio_mmio_signal_used(t, q, epoch);
 out:
 	pthread_mutex_unlock(&t->queue_lock);

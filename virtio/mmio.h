@@ -22,7 +22,8 @@
  *               QueueReady = 0 and QueueReady = 1. The request processor
  *               captures it when it starts, copies qs[q].setup into vqs[q]
  *               when the queue was set up again since its last run, and
- *               checks it between requests: a reset only bumps epochs and
+ *               checks it between requests (once per request, right
+ *               before the device serves it): a reset only bumps epochs and
  *               returns, and the processor stops at its next check.
  *   in_ring     per queue, atomic: set by the processor around each write to
  *               the used ring (a push, avail_event). A reset (under lock)

@@ -11,8 +11,6 @@
 
 #include "virtq.h"
 
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-
 struct virtq_desc {
 	uint64_t addr;
 	uint32_t len;
@@ -62,49 +60,38 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, bool event_idx, 
 	return 0;
 }
 
-static uint16_t ring_load16(const uint8_t *p)
-{
-	/* Pairs with the driver's write barrier before it publishes idx. */
-	return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
-}
-
-static uint16_t le16_at(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void le16_put(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
+/*
+ * Where a chain walk is (both passes below): descriptor idx of the current
+ * table, which may still contribute `left` descriptors — direct ones at most
+ * the queue size, a table's at most its length, and all of them at most
+ * VIRTQ_MAX_CHAIN (2.7.5.3.2). Counting down bounds every walk: it ends loops.
+ */
+struct virtq_walker {
+	const uint8_t *table;
+	uint32_t table_len, left, idx;
+	bool indirect;
+};
 
 /*
- * The descriptor-table walk both passes below share: from descriptor *idx of
- * the current table, an indirect descriptor switches to its table. Returns
- * false if the structure is broken (2.7.5.3.1: no nesting, no
- * INDIRECT|NEXT, whole descriptors only, a table in guest RAM). *limit is how
- * many descriptors the current table may still contribute: direct ones at
- * most the queue size, a table's at most its length, and all of them at most
- * VIRTQ_MAX_CHAIN (2.7.5.3.2).
+ * An indirect descriptor d: switch to its table. False if the structure is
+ * broken (2.7.5.3.1: no nesting, no INDIRECT|NEXT, whole descriptors only, a
+ * table in guest RAM). Inlined, so the walker stays in registers.
  */
-static bool virtq_enter_table(struct virtq *vq, const struct virtq_desc *d, bool *indirect,
-			      const uint8_t **table, uint32_t *table_len, uint32_t *limit,
-			      uint32_t *count, uint32_t *idx)
+static inline __attribute__((always_inline)) bool
+virtq_enter_table(const struct virtq *vq, const struct virtq_desc *d, struct virtq_walker *w)
 {
-	if (*indirect || (d->flags & VIRTQ_DESC_F_NEXT) || d->len == 0 || d->len % 16 ||
+	uint32_t direct = vq->num - w->left; /* descriptors so far: all direct (no nesting) */
+
+	if (w->indirect || (d->flags & VIRTQ_DESC_F_NEXT) || d->len == 0 || d->len % 16 ||
 	    d->len / 16 > VIRTQ_MAX_CHAIN)
 		return false;
-	*table = gmem_ptr(vq->mem, d->addr, d->len);
-	if (!*table)
+	w->table = gmem_ptr(vq->mem, d->addr, d->len);
+	if (!w->table)
 		return false;
-	*table_len = d->len / 16;
-	*limit = VIRTQ_MAX_CHAIN - *count < *table_len ? VIRTQ_MAX_CHAIN - *count : *table_len;
-	*count = 0;
-	*idx = 0;
-	*indirect = true;
+	w->table_len = d->len / 16;
+	w->left = VIRTQ_MAX_CHAIN - direct < w->table_len ? VIRTQ_MAX_CHAIN - direct : w->table_len;
+	w->idx = 0;
+	w->indirect = true;
 	return true;
 }
 
@@ -116,35 +103,26 @@ static bool virtq_enter_table(struct virtq *vq, const struct virtq_desc *d, bool
  */
 static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 {
-	const uint8_t *table = vq->desc;
-	uint32_t table_len = vq->num, limit = vq->num, idx = head, count = 0;
+	struct virtq_walker w = { vq->desc, vq->num, vq->num, head, false };
+	const struct guest_mem *mem = vq->mem;
+	struct virtq_buf *b = c->bufs;
 	uint64_t rd = 0, wr = 0;
-	bool indirect = false;
 
-	c->head = head;
-	c->nbufs = 0;
 	for (;;) {
 		struct virtq_desc d;
-		uint8_t *host;
 
 		/* Copy once: the guest may rewrite the descriptor behind our back. */
-		memcpy(&d, table + 16ULL * idx, sizeof(d));
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-			if (!virtq_enter_table(vq, &d, &indirect, &table, &table_len, &limit,
-					       &count, &idx))
+		memcpy(&d, w.table + 16ULL * w.idx, sizeof(d));
+		if (__builtin_expect(d.flags & VIRTQ_DESC_F_INDIRECT, 0)) {
+			if (!virtq_enter_table(vq, &d, &w))
 				return -EINVAL;
 			/* Only with the feature (2.7.5.3.1); the table may still show the end. */
 			if (!vq->indirect)
 				return -EBADMSG;
 			continue;
 		}
-		/* Direct descriptors at most num, table entries at most its length: ends loops. */
-		if (++count > limit)
+		if (!w.left--)
 			return -ELOOP;
-		/* A zero-length buffer carries no bytes: nothing to translate. */
-		host = d.len ? gmem_ptr(vq->mem, d.addr, d.len) : NULL;
-		if (d.len && !host)
-			return -EBADMSG;
 		if (d.flags & VIRTQ_DESC_F_WRITE) {
 			wr += d.len;
 		} else {
@@ -153,21 +131,25 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 				return -EBADMSG;
 			rd += d.len;
 		}
+		/* A zero-length buffer carries no bytes: nothing to translate or keep. */
 		if (d.len) {
-			c->bufs[c->nbufs++] = (struct virtq_buf){
-				.host = host,
-				.len = d.len,
-				.device_writable = d.flags & VIRTQ_DESC_F_WRITE,
-			};
+			b->host = gmem_ptr(mem, d.addr, d.len);
+			if (!b->host)
+				return -EBADMSG;
+			b->len = d.len;
+			b->device_writable = d.flags & VIRTQ_DESC_F_WRITE;
+			b++;
 		}
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
-		idx = d.next;
-		if (idx >= table_len)
+		w.idx = d.next;
+		if (w.idx >= w.table_len)
 			return -EINVAL;
 	}
-	if (rd > UINT32_MAX || wr > UINT32_MAX)
+	if ((rd | wr) > UINT32_MAX)
 		return -EBADMSG;
+	c->head = head;
+	c->nbufs = (unsigned int)(b - c->bufs);
 	c->readable_len = (uint32_t)rd;
 	c->writable_len = (uint32_t)wr;
 	return 0;
@@ -178,26 +160,24 @@ static int virtq_walk(struct virtq *vq, uint16_t head, struct virtq_chain *c)
  * only, to find its last descriptor. 0 and *last, or -EINVAL if it has no
  * end within the limits.
  */
-static int virtq_chain_end(struct virtq *vq, uint16_t head, struct virtq_desc *last)
+static __attribute__((noinline, cold)) int virtq_chain_end(struct virtq *vq, uint16_t head,
+							   struct virtq_desc *last)
 {
-	const uint8_t *table = vq->desc;
-	uint32_t table_len = vq->num, limit = vq->num, idx = head, count = 0;
-	bool indirect = false;
+	struct virtq_walker w = { vq->desc, vq->num, vq->num, head, false };
 
 	for (;;) {
-		memcpy(last, table + 16ULL * idx, sizeof(*last));
+		memcpy(last, w.table + 16ULL * w.idx, sizeof(*last));
 		if (last->flags & VIRTQ_DESC_F_INDIRECT) {
-			if (!virtq_enter_table(vq, last, &indirect, &table, &table_len, &limit,
-					       &count, &idx))
+			if (!virtq_enter_table(vq, last, &w))
 				return -EINVAL;
 			continue;
 		}
-		if (++count > limit)
+		if (!w.left--)
 			return -ELOOP;
 		if (!(last->flags & VIRTQ_DESC_F_NEXT))
 			return 0;
-		idx = last->next;
-		if (idx >= table_len)
+		w.idx = last->next;
+		if (w.idx >= w.table_len)
 			return -EINVAL;
 	}
 }
@@ -206,8 +186,9 @@ static int virtq_chain_end(struct virtq *vq, uint16_t head, struct virtq_desc *l
  * A malformed chain: keep only its last descriptor, and only if it is a
  * device-writable buffer in guest RAM, where the device can put an error status.
  */
-static void virtq_bad_chain(struct virtq *vq, struct virtq_chain *c, uint16_t head,
-			    const struct virtq_desc *last)
+static __attribute__((noinline, cold)) void virtq_bad_chain(struct virtq *vq, struct virtq_chain *c,
+							    uint16_t head,
+							    const struct virtq_desc *last)
 {
 	uint8_t *host = last && last->len && (last->flags & VIRTQ_DESC_F_WRITE)
 				? gmem_ptr(vq->mem, last->addr, last->len)
@@ -225,23 +206,20 @@ static void virtq_bad_chain(struct virtq *vq, struct virtq_chain *c, uint16_t he
 	}
 }
 
-enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
+/* virtq_pop() found avail_idx != last_avail: take that chain. */
+enum virtq_pop_result virtq_pop_chain(struct virtq *vq, struct virtq_chain *chain,
+				      uint16_t avail_idx)
 {
 	struct virtq_desc last;
-	uint16_t avail_idx, head;
+	uint16_t head;
 	int err;
 
-	if (!vq->ready || vq->broken)
-		return VIRTQ_EMPTY;
-	avail_idx = ring_load16(vq->avail + 2);
-	if (avail_idx == vq->last_avail)
-		return VIRTQ_EMPTY;
 	/* The driver can be at most a full ring ahead of us (2.7.13.3). */
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
 		vq->broken = true;
 		return VIRTQ_BROKEN;
 	}
-	head = le16_at(vq->avail + 4 + 2 * (vq->last_avail % vq->num));
+	head = virtq_le16_at(vq->avail + 4 + 2 * (vq->last_avail % vq->num));
 	vq->last_avail++;
 	if (head >= vq->num) {
 		/* Not even an id we could hand back: the ring is garbage. */
@@ -256,45 +234,4 @@ enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 		return VIRTQ_BAD_CHAIN;
 	}
 	return VIRTQ_CHAIN;
-}
-
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
-{
-	uint8_t *elem = vq->used + 4 + 8 * (vq->used_idx % vq->num);
-	uint32_t id = head;
-
-	memcpy(elem, &id, 4);
-	memcpy(elem + 4, &len, 4);
-	vq->used_idx++;
-	/* The element must be visible before the index that publishes it. */
-	__atomic_store_n((uint16_t *)(vq->used + 2), vq->used_idx, __ATOMIC_RELEASE);
-}
-
-bool virtq_need_interrupt(struct virtq *vq)
-{
-	uint16_t old = vq->signalled, now = vq->used_idx;
-
-	if (old == now)
-		return false;
-	vq->signalled = now;
-	/* Our used->idx store must be ordered before reading the driver's hints. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vq->event_idx) {
-		uint16_t used_event = le16_at(vq->avail + 4 + 2 * vq->num);
-
-		/* 2.7.10: interrupt iff used_event lies in (old, now] */
-		return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
-	}
-	return !(le16_at(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
-}
-
-bool virtq_arm_notify(struct virtq *vq)
-{
-	if (!vq->ready || vq->broken)
-		return false;
-	if (vq->event_idx)
-		le16_put(vq->used + 4 + 8 * vq->num, vq->last_avail);
-	/* Publish avail_event before re-reading avail->idx, or a notify could be lost. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return ring_load16(vq->avail + 2) != vq->last_avail;
 }

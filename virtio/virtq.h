@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../vmm/guest_mem.h"
 
@@ -80,20 +81,97 @@ enum virtq_pop_result {
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem, bool event_idx, bool indirect);
 void virtq_reset(struct virtq *vq);
 
+/*
+ * The per-request ring operations below are static inline: they run for
+ * every request and every notification, and a call each would cost more than
+ * most of them do (docs/PERFORMANCE.md counts the instructions).
+ */
+
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+static inline uint16_t virtq_load16_acquire(const uint8_t *p)
+{
+	/* Pairs with the driver's write barrier before it publishes idx. */
+	return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint16_t virtq_le16_at(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Walks and validates the chain at the next available slot (virtq.c). */
+enum virtq_pop_result virtq_pop_chain(struct virtq *vq, struct virtq_chain *chain,
+				      uint16_t avail_idx);
+
 /* Take the next available chain. */
-enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain);
+static inline enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_chain *chain)
+{
+	uint16_t avail_idx;
+
+	if (!vq->ready || vq->broken)
+		return VIRTQ_EMPTY;
+	avail_idx = virtq_load16_acquire(vq->avail + 2);
+	if (avail_idx == vq->last_avail)
+		return VIRTQ_EMPTY;
+	return virtq_pop_chain(vq, chain, avail_idx);
+}
+
 /* Return a chain to the driver with `len` bytes written into it. */
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
+static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	uint8_t *elem = vq->used + 4 + 8 * (vq->used_idx % vq->num);
+	uint32_t id = head;
+
+	memcpy(elem, &id, 4);
+	memcpy(elem + 4, &len, 4);
+	vq->used_idx++;
+	/* The element must be visible before the index that publishes it. */
+	__atomic_store_n((uint16_t *)(vq->used + 2), vq->used_idx, __ATOMIC_RELEASE);
+}
+
 /*
  * After a batch of pushes: does the driver want an interrupt (used_event with
  * event idx, else the NO_INTERRUPT flag)? Reads the driver's hints only.
  */
-bool virtq_need_interrupt(struct virtq *vq);
+static inline bool virtq_need_interrupt(struct virtq *vq)
+{
+	uint16_t old = vq->signalled, now = vq->used_idx;
+
+	if (old == now)
+		return false;
+	vq->signalled = now;
+	/* Our used->idx store must be ordered before reading the driver's hints. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->event_idx) {
+		uint16_t used_event = virtq_le16_at(vq->avail + 4 + 2 * vq->num);
+
+		/* 2.7.10: interrupt iff used_event lies in (old, now] */
+		return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
+	}
+	return !(virtq_le16_at(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
 /*
  * Before going idle: with event idx, publish avail_event (which available
  * index to notify us at); true if more work arrived meanwhile. Writes the
  * used ring.
  */
-bool virtq_arm_notify(struct virtq *vq);
+static inline bool virtq_arm_notify(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	if (vq->event_idx) {
+		uint16_t v = vq->last_avail;
+
+		memcpy(vq->used + 4 + 8 * vq->num, &v, sizeof(v));
+	}
+	/* Publish avail_event before re-reading avail->idx, or a notify could be lost. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return virtq_load16_acquire(vq->avail + 2) != vq->last_avail;
+}
 
 #endif
