@@ -107,8 +107,7 @@ static const struct allow allow_list[] = {
 	ALLOW(clock_nanosleep),
 	ALLOW(nanosleep),
 	/* stopping: kick vCPUs with pthread_kill, join them (vmm/vm.c) */
-	ALLOW(tgkill),
-	ALLOW(tkill),
+	/* tgkill: only to icevmm's own threads, a rule of its own in load_filter() */
 	ALLOW(getpid),
 	ALLOW(gettid),
 	ALLOW(futex),
@@ -314,6 +313,12 @@ static int load_filter(void)
 	if (!err) {
 		what = "clone3";
 		err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	}
+	/* pthread_kill (the vCPU kicks) and raise: signals to our own threads only */
+	if (!err) {
+		what = "tgkill";
+		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	}
 	for (i = 0; !err && i < sizeof(allow_list) / sizeof(allow_list[0]); i++) {
 		const struct allow *a = &allow_list[i];

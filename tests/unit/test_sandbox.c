@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,14 @@ static void open_file(void)
 	open("/etc/passwd", O_RDONLY);
 }
 
+/* A signal to another process (the test's own; signal 0 sends nothing if allowed). */
+static pid_t other_pid;
+
+static void signal_other_process(void)
+{
+	syscall(SYS_tgkill, other_pid, other_pid, 0);
+}
+
 START_TEST(arguments_are_checked)
 {
 	static const struct {
@@ -234,8 +243,10 @@ START_TEST(arguments_are_checked)
 		{ do_fork, SCMP_SYS(clone), "clone" },
 		{ create_vm, SCMP_SYS(ioctl), "ioctl" }, /* the request is named: below */
 		{ open_file, SCMP_SYS(openat), "openat" },
+		{ signal_other_process, SCMP_SYS(tgkill), "tgkill" },
 	};
 
+	other_pid = getpid(); /* the children's parent */
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char want[128];
 		struct child_result r;
