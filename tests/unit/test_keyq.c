@@ -574,6 +574,9 @@ START_TEST(test_chain_malformed)
 		{ { { 80, false }, { 1, true }, { 1, true } }, 3, "2 writable buffers" },
 		{ { { 1, true } }, 1, "no readable bytes" },
 		{ { { 1, true }, { 80, false }, { 1, true } }, 3, "a writable buffer first" },
+		{ { { 1, true }, { 79, false }, { 1, true } },
+		  3,
+		  "a writable byte first, 80 in all" },
 		{ { { 80, false }, { 4096 - 100, true } }, 2, "a large writable buffer" },
 	};
 	uint8_t cmd[ICE_KEYQ_CMD_SIZE], buf[ICE_KEYQ_CMD_SIZE], *status;
