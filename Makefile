@@ -127,8 +127,9 @@ BLK_LIBS_A := $(O)/libblk.a $(O)/libice.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_virtio: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_ice: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
-# keyq: the command library alone; libice to check its caps against the store's
-$(O)/tests/unit/test_keyq: $(O)/libice_keyq.a $(O)/libice.a
+# keyq: the command library, on hand-made chains and on chains the virtqueue
+# pops from the fake guest; libice to check its caps against the store's
+$(O)/tests/unit/test_keyq: $(O)/tests/unit/guest.o $(O)/libice_keyq.a $(BLK_LIBS_A)
 # The disk test fakes the image's I/O calls (faults, short counts). On 64-bit
 # glibc these are the plain symbols (no preadv64 redirection): check with
 # `nm -u $(O)/devices/disk.o` if that ever changes.

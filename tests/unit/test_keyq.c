@@ -7,11 +7,13 @@
  * reading a command writes no guest byte.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../../devices/ice.h"
 #include "../../devices/ice_keyq.h"
+#include "guest.h"
 #include "unit.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -653,6 +655,115 @@ START_TEST(test_chain_refused_key_wiped)
 }
 END_TEST
 
+/*
+ * Chains as the virtqueue really pops them from a (fake) guest's rings:
+ * direct descriptors at odd guest addresses, an indirect table of 81
+ * one-byte buffers, and a writable buffer before readable ones, which the
+ * virtqueue itself already refuses (2.7.4.2) and which then has no status.
+ */
+static struct test_guest g;
+static struct virtq vq;
+static struct virtq_chain popped;
+
+static void ring_setup(void)
+{
+	tg_init(&g);
+	memset(&vq, 0, sizeof(vq));
+	g.num = vq.num = 16;
+	g.desc = vq.desc_gpa = tg_alloc(&g, 16 * 16, 16);
+	g.avail = vq.avail_gpa = tg_alloc(&g, 6 + 2 * 16, 2);
+	g.used = vq.used_gpa = tg_alloc(&g, 6 + 8 * 16, 4);
+	ck_assert_int_eq(virtq_enable(&vq, &g.mem, false, true), 0);
+}
+
+static void ring_teardown(void)
+{
+	tg_fini(&g);
+}
+
+/* Put the command at gpa (len bytes of it, from offset from). */
+static void guest_put(uint64_t gpa, const uint8_t *cmd, size_t from, size_t len)
+{
+	memcpy(tg_ptr(&g, gpa), cmd + from, len);
+}
+
+START_TEST(test_ring_direct)
+{
+	uint8_t cmd[ICE_KEYQ_CMD_SIZE], buf[ICE_KEYQ_CMD_SIZE], *status, *snap;
+	uint64_t base = tg_alloc(&g, 4096, 4096);
+	struct tg_buf bufs[] = {
+		{ base + 1, 5, false },
+		{ base + 101, 30, false },
+		{ base + 301, 45, false },
+		{ base + 999, 1, true },
+	};
+	unsigned int i;
+	size_t off = 0;
+
+	program_cmd(cmd);
+	for (i = 0; i < 3; off += bufs[i].len, i++)
+		guest_put(bufs[i].gpa, cmd, off, bufs[i].len);
+	tg_add(&g, bufs, ARRAY_SIZE(bufs));
+	ck_assert_int_eq(virtq_pop(&vq, &popped), VIRTQ_CHAIN);
+	snap = tg_snapshot(&g);
+	ck_assert_int_eq(ice_keyq_read(&popped, buf, &status), ICE_KEYQ_CHAIN_OK);
+	ck_assert_uint_eq(tg_snapshot_diff(&g, snap), 0);
+	free(snap);
+	ck_assert_mem_eq(buf, cmd, sizeof(cmd));
+	ck_assert_ptr_eq(status, tg_ptr(&g, base + 999));
+}
+END_TEST
+
+START_TEST(test_ring_indirect)
+{
+	uint8_t cmd[ICE_KEYQ_CMD_SIZE], buf[ICE_KEYQ_CMD_SIZE], *status;
+	uint64_t table = tg_alloc(&g, 16 * 81, 16), data = tg_alloc(&g, 2 * 81, 1);
+	unsigned int i;
+
+	program_cmd(cmd);
+	for (i = 0; i < 81; i++) {
+		bool w = i == 80;
+
+		if (!w)
+			guest_put(data + 2 * i, cmd, i, 1);
+		tg_desc(&g, table, (uint16_t)i, data + 2 * i, 1,
+			(w ? VIRTQ_DESC_F_WRITE : 0) | (w ? 0 : VIRTQ_DESC_F_NEXT),
+			(uint16_t)(i + 1));
+	}
+	tg_desc(&g, 0, 0, table, 16 * 81, VIRTQ_DESC_F_INDIRECT, 0);
+	tg_publish(&g, 0);
+	ck_assert_int_eq(virtq_pop(&vq, &popped), VIRTQ_CHAIN);
+	ck_assert_uint_eq(popped.nbufs, 81);
+	ck_assert_int_eq(ice_keyq_read(&popped, buf, &status), ICE_KEYQ_CHAIN_OK);
+	ck_assert_mem_eq(buf, cmd, sizeof(cmd));
+	ck_assert_ptr_eq(status, tg_ptr(&g, data + 160));
+}
+END_TEST
+
+START_TEST(test_ring_writable_first)
+{
+	uint8_t buf[ICE_KEYQ_CMD_SIZE], *status;
+	uint64_t base = tg_alloc(&g, 4096, 4096);
+	const struct tg_buf wr_first[] = { { base, 1, true }, { base + 16, 80, false } };
+	const struct tg_buf wr_both[] = { { base, 1, true },
+					  { base + 16, 80, false },
+					  { base + 200, 1, true } };
+
+	/* The virtqueue refuses it; its last descriptor is readable: no status. */
+	tg_add(&g, wr_first, ARRAY_SIZE(wr_first));
+	ck_assert_int_eq(virtq_pop(&vq, &popped), VIRTQ_BAD_CHAIN);
+	ck_assert_uint_eq(popped.nbufs, 0);
+	ck_assert_int_eq(ice_keyq_read(&popped, buf, &status), ICE_KEYQ_CHAIN_NO_STATUS);
+	/* With a writable last byte, the bad chain keeps it, and it is malformed for us too. */
+	tg_add(&g, wr_both, ARRAY_SIZE(wr_both));
+	ck_assert_int_eq(virtq_pop(&vq, &popped), VIRTQ_BAD_CHAIN);
+	ck_assert_uint_eq(popped.nbufs, 1);
+	ck_assert_int_eq(ice_keyq_read(&popped, buf, &status), ICE_KEYQ_CHAIN_MALFORMED);
+	ck_assert_ptr_eq(status, tg_ptr(&g, base + 200));
+	ck_assert_mem_eq(buf, zero80, sizeof(zero80));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("keyq");
@@ -677,6 +788,13 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_chain_malformed);
 	tcase_add_test(tc, test_chain_no_status);
 	tcase_add_test(tc, test_chain_refused_key_wiped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ring");
+	tcase_add_checked_fixture(tc, ring_setup, ring_teardown);
+	tcase_add_test(tc, test_ring_direct);
+	tcase_add_test(tc, test_ring_indirect);
+	tcase_add_test(tc, test_ring_writable_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
