@@ -173,12 +173,13 @@ unit-run: unit-build
 		CK_VERBOSITY=normal $(TEST_RUNNER) $(O)/tests/unit/test_$$t; \
 	done
 
-# ThreadSanitizer: the device unit tests (virtio-mmio, virtio-blk) built with
-# -fsanitize=thread into build/tsan/ and run; the concurrent-driver tests run
-# a notify and a reset on two threads. Any report fails the run. CK_FORK=no:
+# ThreadSanitizer: the device unit tests (virtio-mmio, virtio-blk, ICE) built
+# with -fsanitize=thread into build/tsan/ and run; the concurrent-driver tests
+# run a notify and a reset on two threads, and ICE's race programs and evicts
+# a slot while requests use it. Any report fails the run. CK_FORK=no:
 # in check's forked children TSan missed a race it finds in one process. (The
 # -Wtsan note about fences is known: virtq's fences pair with the guest.)
-TSAN_TESTS := virtio blk
+TSAN_TESTS := virtio blk ice
 TSAN_FLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-tsan -g -O1 -fsanitize=thread
 TSAN_SRCS := tests/unit/guest.c tests/unit/runner.c $(LIB_BLK) $(LIB_ICE) $(LIB_VIRTIO) $(LIB_BUS)
 

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <gcrypt.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -91,6 +93,15 @@ static int gcry_aes(unsigned int bytes)
 			     : GCRY_CIPHER_AES256;
 }
 
+struct ice_key {
+	atomic_uint refs; /* the slot's reference + one per pin (ice.h) */
+	enum ice_alg alg;
+	uint32_t du_size;
+	pthread_mutex_t lock;	    /* use of the handles */
+	gcry_cipher_hd_t cipher;    /* XTS, CBC or ECB, keyed once at load */
+	gcry_cipher_hd_t iv_cipher; /* ESSIV / BitLocker: AES-ECB that makes each IV */
+};
+
 int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_size,
 		   uint8_t du_mask, unsigned int max_slots, unsigned int slot_offset)
 {
@@ -107,6 +118,7 @@ int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_
 	s->max_slots = (uint8_t)max_slots;
 	s->slot_offset = (uint8_t)slot_offset;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->key_lock, NULL);
 	return 0;
 }
 
@@ -115,31 +127,82 @@ size_t ice_key_len(const struct ice_store *s)
 	return key_size_bytes(s->key_size) * (s->alg == ICE_ALG_AES_XTS ? 2 : 1);
 }
 
-static void slot_clear(struct ice_slot *sl)
+static void key_free(struct ice_key *k)
 {
 	/* Closing a handle opened with GCRY_CIPHER_SECURE wipes its key schedule. */
-	if (sl->cipher)
-		gcry_cipher_close(sl->cipher);
-	if (sl->iv_cipher)
-		gcry_cipher_close(sl->iv_cipher);
-	memset(sl, 0, sizeof(*sl));
+	if (k->cipher)
+		gcry_cipher_close(k->cipher);
+	if (k->iv_cipher)
+		gcry_cipher_close(k->iv_cipher);
+	pthread_mutex_destroy(&k->lock);
+	free(k); /* no key bytes in it: those were in the handles */
+}
+
+struct ice_key *ice_key_pin(struct ice_store *s, unsigned int slot)
+{
+	struct ice_key *k;
+
+	if (slot >= s->max_slots)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	k = s->slots[slot];
+	/* Relaxed: the slot's reference keeps k alive while we hold the lock. */
+	if (k)
+		atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&s->lock);
+	return k;
+}
+
+void ice_key_unpin(struct ice_key *k)
+{
+	/* Release our use of the handles; the last one acquires all of them before freeing. */
+	if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
+		key_free(k);
+}
+
+/* Put k (NULL: empty) into the slot; drops the slot's reference to the old key. */
+static void slot_swap(struct ice_store *s, unsigned int slot, struct ice_key *k)
+{
+	struct ice_key *old;
+
+	pthread_mutex_lock(&s->lock);
+	old = s->slots[slot];
+	s->slots[slot] = k;
+	pthread_mutex_unlock(&s->lock);
+	ice_key_unpin(old);
 }
 
 void ice_slot_evict(struct ice_store *s, unsigned int slot)
 {
 	if (slot >= s->max_slots)
 		return;
-	pthread_mutex_lock(&s->lock);
-	slot_clear(&s->slots[slot]);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->key_lock);
+	slot_swap(s, slot, NULL);
+	pthread_mutex_unlock(&s->key_lock);
+}
+
+void ice_store_evict_all(struct ice_store *s)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&s->key_lock);
+	for (i = 0; i < s->max_slots; i++)
+		slot_swap(s, i, NULL);
+	pthread_mutex_unlock(&s->key_lock);
 }
 
 void ice_store_free(struct ice_store *s)
 {
-	unsigned int i;
+	ice_store_evict_all(s);
+}
 
-	for (i = 0; i < s->max_slots; i++)
-		ice_slot_evict(s, i);
+uint32_t ice_slot_du(struct ice_store *s, unsigned int slot)
+{
+	struct ice_key *k = ice_key_pin(s, slot);
+	uint32_t du = k ? k->du_size : 0;
+
+	ice_key_unpin(k);
+	return du;
 }
 
 static gcry_cipher_hd_t open_keyed(int algo, int mode, const void *key, size_t len)
@@ -155,34 +218,34 @@ static gcry_cipher_hd_t open_keyed(int algo, int mode, const void *key, size_t l
 	return h;
 }
 
-/* Build the slot's handles from key; the caller holds no lock, nothing is shared yet. */
-static int slot_make(const struct ice_store *s, struct ice_slot *sl, const uint8_t *key,
-		     size_t key_len)
+/* Build the key's handles; nothing is shared yet. */
+static int key_make(const struct ice_store *s, struct ice_key *k, const uint8_t *key,
+		    size_t key_len)
 {
 	unsigned int kb = key_size_bytes(s->key_size);
 	uint8_t *digest;
 
 	switch (s->alg) {
 	case ICE_ALG_AES_XTS:
-		sl->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_XTS, key, key_len);
-		return sl->cipher ? 0 : -EIO;
+		k->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_XTS, key, key_len);
+		return k->cipher ? 0 : -EIO;
 	case ICE_ALG_AES_ECB:
-		sl->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_ECB, key, key_len);
-		return sl->cipher ? 0 : -EIO;
+		k->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_ECB, key, key_len);
+		return k->cipher ? 0 : -EIO;
 	case ICE_ALG_BITLOCKER_AES_CBC:
-		sl->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_CBC, key, key_len);
-		sl->iv_cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_ECB, key, key_len);
-		return sl->cipher && sl->iv_cipher ? 0 : -EIO;
+		k->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_CBC, key, key_len);
+		k->iv_cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_ECB, key, key_len);
+		return k->cipher && k->iv_cipher ? 0 : -EIO;
 	case ICE_ALG_ESSIV_AES_CBC:
 		/* The salt key SHA-256(K) lives in secure memory too. */
 		digest = gcry_malloc_secure(32);
 		if (!digest)
 			return -ENOMEM;
 		gcry_md_hash_buffer(GCRY_MD_SHA256, digest, key, key_len);
-		sl->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_CBC, key, key_len);
-		sl->iv_cipher = open_keyed(GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_ECB, digest, 32);
+		k->cipher = open_keyed(gcry_aes(kb), GCRY_CIPHER_MODE_CBC, key, key_len);
+		k->iv_cipher = open_keyed(GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_ECB, digest, 32);
 		gcry_free(digest); /* secure memory is wiped when freed */
-		return sl->cipher && sl->iv_cipher ? 0 : -EIO;
+		return k->cipher && k->iv_cipher ? 0 : -EIO;
 	}
 	return -EINVAL;
 }
@@ -190,7 +253,7 @@ static int slot_make(const struct ice_store *s, struct ice_slot *sl, const uint8
 int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		  uint32_t du_size, const char **why)
 {
-	struct ice_slot fresh = { .loaded = true, .du_size = du_size };
+	struct ice_key *k;
 
 	if (slot >= s->max_slots) {
 		*why = "slot number is not below max_slots";
@@ -207,35 +270,66 @@ int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, si
 		*why = "data unit size is not one of the store's data_unit_sizes";
 		return -EINVAL;
 	}
-	if (slot_make(s, &fresh, key, key_len)) {
-		slot_clear(&fresh);
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	atomic_init(&k->refs, 1); /* the slot's */
+	k->alg = s->alg;
+	k->du_size = du_size;
+	pthread_mutex_init(&k->lock, NULL);
+	/* Built under key_lock: one key in flight per store (ice_secmem_keys()). */
+	pthread_mutex_lock(&s->key_lock);
+	if (key_make(s, k, key, key_len)) {
+		pthread_mutex_unlock(&s->key_lock);
+		key_free(k);
 		*why = "libgcrypt refused the key, or its locked pool is full (size it with "
 		       "ice_global_init() for every slot)";
 		return -EIO;
 	}
-	pthread_mutex_lock(&s->lock);
-	slot_clear(&s->slots[slot]);
-	s->slots[slot] = fresh;
-	pthread_mutex_unlock(&s->lock);
+	slot_swap(s, slot, k);
+	pthread_mutex_unlock(&s->key_lock);
 	return 0;
 }
 
-uint32_t ice_check(struct ice_store *s, unsigned int slot, uint64_t dun, uint64_t len)
+int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+		     uint32_t du_size)
 {
-	uint32_t du;
+	const char *why;
+	uint8_t diff = 0;
+	size_t i;
+
+	/* IEEE 1619-2018 5.1: the two halves must differ (compared in constant time). */
+	if (s->alg == ICE_ALG_AES_XTS && key_len == ice_key_len(s)) {
+		for (i = 0; i < key_len / 2; i++)
+			diff |= key[i] ^ key[key_len / 2 + i];
+		if (!diff)
+			return -EINVAL;
+	}
+	return ice_slot_load(s, slot, key, key_len, du_size, &why);
+}
+
+uint32_t ice_key_check(const struct ice_key *k, uint64_t dun, uint64_t len)
+{
+	uint32_t du = k->du_size;
 	uint64_t units;
 
-	if (slot >= s->max_slots)
-		return 0;
-	pthread_mutex_lock(&s->lock);
-	du = s->slots[slot].loaded ? s->slots[slot].du_size : 0;
-	pthread_mutex_unlock(&s->lock);
-	if (!du || len == 0 || len % du)
+	if (len == 0 || len % du)
 		return 0;
 	units = len / du;
 	/* The last unit's DUN, dun + units - 1, must fit in 64 bits. */
 	if (units - 1 > UINT64_MAX - dun)
 		return 0;
+	return du;
+}
+
+uint32_t ice_check(struct ice_store *s, unsigned int slot, uint64_t dun, uint64_t len)
+{
+	struct ice_key *k = ice_key_pin(s, slot);
+	uint32_t du = k ? ice_key_check(k, dun, len) : 0;
+
+	ice_key_unpin(k);
 	return du;
 }
 
@@ -256,55 +350,59 @@ int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf
 int ice_crypt_to(struct ice_store *s, unsigned int slot, uint64_t dun, const uint8_t *in,
 		 uint8_t *out, size_t len, bool encrypt)
 {
+	struct ice_key *k = ice_key_pin(s, slot);
+	int err = k ? ice_key_crypt_to(k, dun, in, out, len, encrypt) : -EIO;
+
+	ice_key_unpin(k);
+	return err;
+}
+
+int ice_key_crypt_to(struct ice_key *k, uint64_t dun, const uint8_t *in, uint8_t *out, size_t len,
+		     bool encrypt)
+{
 	gcry_error_t (*op)(gcry_cipher_hd_t, void *, size_t, const void *, size_t) =
 		encrypt ? gcry_cipher_encrypt : gcry_cipher_decrypt;
-	struct ice_slot *sl;
+	uint32_t du = k->du_size;
 	uint8_t iv[16];
 	int err = 0;
 	size_t off;
 
-	if (slot >= s->max_slots)
+	if (len % du)
 		return -EIO;
-	pthread_mutex_lock(&s->lock);
-	sl = &s->slots[slot];
-	if (!sl->loaded || len % sl->du_size) {
-		err = -EIO;
-		goto out;
-	}
 	if (in == out) /* libgcrypt's in-place form */
 		in = NULL;
-	if (s->alg == ICE_ALG_AES_ECB) { /* no IV: all units in one call */
-		err = op(sl->cipher, out, len, in, in ? len : 0) ? -EIO : 0;
+	pthread_mutex_lock(&k->lock);
+	if (k->alg == ICE_ALG_AES_ECB) { /* no IV: all units in one call */
+		err = op(k->cipher, out, len, in, in ? len : 0) ? -EIO : 0;
 		goto out;
 	}
-	for (off = 0; off < len && !err; off += sl->du_size, dun++) {
-		switch (s->alg) {
+	for (off = 0; off < len && !err; off += du, dun++) {
+		switch (k->alg) {
 		case ICE_ALG_AES_XTS:
 			put_le128(iv, dun, 0);
 			break;
 		case ICE_ALG_BITLOCKER_AES_CBC: {
 			/* DUN x DU size as a 128-bit number: DU size is 2^k, 9 <= k <= 16. */
-			unsigned int k = (unsigned int)__builtin_ctz(sl->du_size);
+			unsigned int sh = (unsigned int)__builtin_ctz(du);
 
-			put_le128(iv, dun << k, dun >> (64 - k));
-			err = gcry_cipher_encrypt(sl->iv_cipher, iv, 16, NULL, 0) ? -EIO : 0;
+			put_le128(iv, dun << sh, dun >> (64 - sh));
+			err = gcry_cipher_encrypt(k->iv_cipher, iv, 16, NULL, 0) ? -EIO : 0;
 			break;
 		}
 		case ICE_ALG_ESSIV_AES_CBC:
 			put_le128(iv, dun, 0);
-			err = gcry_cipher_encrypt(sl->iv_cipher, iv, 16, NULL, 0) ? -EIO : 0;
+			err = gcry_cipher_encrypt(k->iv_cipher, iv, 16, NULL, 0) ? -EIO : 0;
 			break;
 		default:
 			err = -EIO;
 			break;
 		}
-		if (!err && (gcry_cipher_setiv(sl->cipher, iv, 16) ||
-			     op(sl->cipher, out + off, sl->du_size, in ? in + off : NULL,
-				in ? sl->du_size : 0)))
+		if (!err && (gcry_cipher_setiv(k->cipher, iv, 16) ||
+			     op(k->cipher, out + off, du, in ? in + off : NULL, in ? du : 0)))
 			err = -EIO;
 	}
 out:
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&k->lock);
 	return err;
 }
 

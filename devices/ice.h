@@ -7,8 +7,8 @@
  * docs/ICE.md (from the VIRTIO_BLK_F_ICE draft).
  *
  * Keys live only in libgcrypt's locked secure memory (inside the cipher
- * handles), are wiped when a slot is evicted or the store freed, and are
- * never printed.
+ * handles), are wiped when a slot is evicted, replaced or the store freed
+ * (once no request pins them), and are never printed.
  */
 #ifndef ICEVMM_ICE_H
 #define ICEVMM_ICE_H
@@ -34,12 +34,35 @@ enum ice_key_size { ICE_KEY_128 = 1, ICE_KEY_192 = 2, ICE_KEY_256 = 3 };
 #define ICE_MAX_DU 65536
 #define ICE_MAX_KEY 64 /* AES-256-XTS: two 32-byte keys */
 
-struct ice_slot {
-	bool loaded;
-	uint32_t du_size;
-	void *cipher;	 /* gcry_cipher_hd_t: XTS, CBC or ECB, keyed once at load */
-	void *iv_cipher; /* ESSIV / BitLocker: AES-ECB that makes each IV */
-};
+/*
+ * Keys change while the VM runs (a guest programs its own, docs/ICE.md), so
+ * a request pins the key it starts with. Locking model:
+ *
+ *   struct ice_key  one loaded key: its cipher handles (in secure memory) and
+ *               data unit size, fixed once built. Reference counted (refs,
+ *               atomic): the slot that holds it is one reference, each
+ *               request that pinned it another. The last ice_key_unpin()
+ *               closes the handles (which wipes the key schedules) and frees
+ *               it, on whichever thread drops it. A replaced or evicted key
+ *               thus lives on until the request that pinned it completes:
+ *               PROGRAM and EVICT never wait for request I/O (nor does a
+ *               reset, which runs under the transport's register lock).
+ *   key->lock   serialises use of the key's handles: libgcrypt handles are
+ *               not thread-safe (setiv then en/decrypt), and two requests
+ *               on different vCPUs may pin the same key. Held for one
+ *               en/decrypt call (a run of data units), never across I/O.
+ *   s->lock     the pin lock: guards slots[] (each pointer and the slot's
+ *               reference). Held for a pointer load and a reference
+ *               increment (pin), or a pointer swap (program, evict); never
+ *               while building, closing or using a key.
+ *   s->key_lock serialises programming and eviction of the store, so at most
+ *               one key is being built (or dropped) at a time: the secure
+ *               pool's worst case is ice_secmem_keys(). Held for one key
+ *               schedule at most; never waits for I/O.
+ *
+ * Lock order: key_lock, then lock; key->lock is never held with either.
+ */
+struct ice_key;
 
 struct ice_store {
 	enum ice_alg alg;
@@ -47,12 +70,9 @@ struct ice_store {
 	uint8_t du_mask; /* bit j: data units of 512 << j bytes */
 	uint8_t max_slots;
 	uint8_t slot_offset;
-	/*
-	 * Held while a slot is used, loaded or evicted: cipher handles are not
-	 * thread-safe, and slots must stay loadable at run time.
-	 */
-	pthread_mutex_t lock;
-	struct ice_slot slots[ICE_MAX_SLOTS];
+	pthread_mutex_t lock;		      /* the pin lock: slots[] */
+	pthread_mutex_t key_lock;	      /* one program or evict at a time */
+	struct ice_key *slots[ICE_MAX_SLOTS]; /* NULL: empty */
 };
 
 /*
@@ -62,8 +82,20 @@ struct ice_store {
  * Later calls are no-ops. Returns 0 or prints why.
  */
 int ice_global_init(size_t secmem_bytes);
-/* Secure memory for nslots slots of any algorithm, and parsing. */
+/* Secure memory for nslots keys of any algorithm, and parsing. */
 size_t ice_secmem_size(unsigned int nslots);
+/*
+ * Keys a store whose keys change at run time can hold at once, worst case
+ * (pass the sum over stores to ice_secmem_size()): every slot, one key being
+ * built by a program (key_lock), and one replaced or evicted key per request
+ * that still pins it (pinners: requests a disk serves at once; the
+ * virtio-mmio transport serves one at a time). A store loaded once from a
+ * keys file needs only its slots.
+ */
+static inline unsigned int ice_secmem_keys(unsigned int max_slots, unsigned int pinners)
+{
+	return max_slots + 1 + pinners;
+}
 
 /* An empty store with this capability; -EINVAL if the wire format forbids it. */
 int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_size,
@@ -74,15 +106,52 @@ void ice_store_free(struct ice_store *s); /* evicts (wipes) every slot */
 size_t ice_key_len(const struct ice_store *s);
 
 /*
- * Program a slot: checks the key length, XTS halves, data unit size; sets
- * the key once. Returns 0, or -EINVAL with *why set (no key bytes in it).
+ * Load a slot: checks the key length and data unit size; sets the key once
+ * (the key bytes go straight into libgcrypt's secure memory; key is not
+ * kept). Replaces the slot's key atomically for requests: one that pinned
+ * the old key finishes with it. Safe while other threads do I/O. Returns 0,
+ * or -EINVAL / -EIO with *why set (no key bytes in it); on failure the slot
+ * keeps what it held. Equal XTS halves are taken (the IEEE 1619 vectors use
+ * them): keys files refuse them (ice_config.c), guests through
+ * ice_slot_program().
  */
 int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		  uint32_t du_size, const char **why);
+/*
+ * A guest's PROGRAM: ice_slot_load() that also refuses equal XTS halves
+ * (IEEE 1619-2018, 5.1). Returns 0, -EINVAL (slot, length, data unit size,
+ * equal halves) or -EIO (libgcrypt refused the key); a refused program
+ * changes nothing: the slot keeps its previous key, or stays empty.
+ * Nothing is printed.
+ */
+int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+		     uint32_t du_size);
+/*
+ * Empty one slot (out of range or empty: nothing happens) or every slot. The
+ * key is wiped now, or when the request that pinned it completes; neither
+ * call waits for I/O (ice_store_evict_all() is what a device reset calls).
+ */
 void ice_slot_evict(struct ice_store *s, unsigned int slot);
+void ice_store_evict_all(struct ice_store *s);
+/* The data unit size of the slot's key, 0 if the slot is empty or out of range. */
+uint32_t ice_slot_du(struct ice_store *s, unsigned int slot);
 
 /*
- * Check that a request (slot, first DUN, length) is one the engine can do:
+ * Pin the slot's current key for one request: NULL if the slot is empty or
+ * out of range. The key stays usable (its handles open, its data unit size
+ * fixed) until ice_key_unpin(), whatever programs or evictions happen
+ * meanwhile. Cheap: the pin lock and an atomic increment.
+ */
+struct ice_key *ice_key_pin(struct ice_store *s, unsigned int slot);
+void ice_key_unpin(struct ice_key *k); /* NULL is fine */
+/* ice_check() and ice_crypt_to() on a pinned key. */
+uint32_t ice_key_check(const struct ice_key *k, uint64_t dun, uint64_t len);
+int ice_key_crypt_to(struct ice_key *k, uint64_t dun, const uint8_t *in, uint8_t *out, size_t len,
+		     bool encrypt);
+
+/*
+ * One-shot forms that pin the slot's key for the call (the offline command,
+ * tests). Check that a request (slot, first DUN, length) is one the engine can do:
  * slot in range and loaded, len a positive multiple of its data unit size,
  * last DUN <= 2^64 - 1. Returns the slot's data unit size, or 0.
  */

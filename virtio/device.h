@@ -34,6 +34,15 @@ struct virtio_device_ops {
 	 * length. NULL: such chains complete with used length 0.
 	 */
 	uint32_t (*fail)(void *dev, unsigned int q, const struct virtq_chain *c);
+	/*
+	 * The driver reset the device (Status = 0, 2.4.1): drop what a reset
+	 * clears in the device itself (ICE: guest-programmed keys). Called
+	 * under the transport's register lock, maybe while a request that began
+	 * before the reset is still being served on another thread: it must
+	 * not wait for I/O or for request processing (virtio/mmio.h). NULL:
+	 * nothing to clear.
+	 */
+	void (*reset)(void *dev);
 };
 
 struct virtio_device {

@@ -103,6 +103,8 @@ static void virtio_mmio_reset(struct virtio_mmio *t)
 		queue_new_epoch(&t->qs[i]);
 		virtq_reset(&t->qs[i].setup);
 	}
+	if (t->vdev->ops->reset) /* after the epochs: no new request starts on the old state */
+		t->vdev->ops->reset(t->vdev->dev);
 	t->status = 0;
 	t->driver_features = t->features = 0;
 	t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;

@@ -124,12 +124,12 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 			pr_err("ice: the data unit numbers would pass 2^64 - 1");
 		else if (slot >= s->max_slots)
 			pr_err("ice: slot %u is not below max_slots (%u)", slot, s->max_slots);
-		else if (!s->slots[slot].loaded)
+		else if (!ice_slot_du(s, slot))
 			pr_err("ice: slot %u has no key in the keys file", slot);
-		else if ((uint64_t)n % s->slots[slot].du_size)
+		else if ((uint64_t)n % ice_slot_du(s, slot))
 			pr_err("ice: %s is not a whole number of slot %u's %u-byte data units "
 			       "(%llu bytes)",
-			       in_name, slot, s->slots[slot].du_size,
+			       in_name, slot, ice_slot_du(s, slot),
 			       (unsigned long long)(total + (uint64_t)n));
 		else
 			pr_err("ice: the data unit numbers would pass 2^64 - 1");

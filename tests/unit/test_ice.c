@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <gcrypt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -670,6 +672,141 @@ START_TEST(evict_makes_slot_unusable)
 	load(&st, 2, key, sizeof(key), 512);
 	crypt_ok(&st, 2, 0, buf, sizeof(buf), true);
 	ck_assert_mem_ne(buf, orig, sizeof(buf));
+}
+END_TEST
+
+/* --- keys that change at run time (ice_slot_program, pinning) --- */
+
+/* buf = plain under (key, du, dun) by the oracle. */
+static void xts_want(const uint8_t *key, uint32_t du, uint64_t dun, const uint8_t *plain,
+		     uint8_t *buf, size_t len)
+{
+	size_t off;
+
+	memcpy(buf, plain, len);
+	for (off = 0; off < len; off += du)
+		oracle_unit(ICE_ALG_AES_XTS, key, 64, du, dun + off / du, buf + off);
+}
+
+START_TEST(program_evict_reprogram)
+{
+	uint8_t a[64], b[64], plain[8192], buf[8192], want[8192];
+	unsigned int i;
+
+	fill(a, sizeof(a), 40);
+	fill(b, sizeof(b), 41);
+	fill(plain, sizeof(plain), 42);
+	ck_assert_int_eq(ice_store_init(&st, ICE_ALG_AES_XTS, ICE_KEY_256, 0x09, 4, 0), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 2), 0);
+	ck_assert_int_eq(ice_slot_program(&st, 2, a, 64, 512), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 2), 512);
+	memcpy(buf, plain, sizeof(buf));
+	crypt_ok(&st, 2, 7, buf, sizeof(buf), true);
+	xts_want(a, 512, 7, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	/* reprogram: new key and data unit size, in place of the old */
+	ck_assert_int_eq(ice_slot_program(&st, 2, b, 64, 4096), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 2), 4096);
+	ck_assert_uint_eq(ice_check(&st, 2, 0, 512), 0);
+	memcpy(buf, plain, sizeof(buf));
+	crypt_ok(&st, 2, 7, buf, sizeof(buf), true);
+	xts_want(b, 4096, 7, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	/* evict: the slot refuses work, the others keep theirs */
+	ck_assert_int_eq(ice_slot_program(&st, 3, a, 64, 512), 0);
+	ice_slot_evict(&st, 2);
+	ck_assert_uint_eq(ice_slot_du(&st, 2), 0);
+	ck_assert_uint_eq(ice_check(&st, 2, 0, 4096), 0);
+	memcpy(buf, plain, sizeof(buf));
+	ck_assert_int_eq(ice_crypt(&st, 2, 0, buf, 4096, true), -EIO);
+	ck_assert_mem_eq(buf, plain, sizeof(buf));
+	ck_assert_uint_eq(ice_slot_du(&st, 3), 512);
+	/* evict all: every slot empty, and each can be programmed again */
+	ck_assert_int_eq(ice_slot_program(&st, 0, b, 64, 512), 0);
+	ice_store_evict_all(&st);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(ice_slot_du(&st, i), 0);
+	ice_store_evict_all(&st); /* twice is harmless */
+	ck_assert_int_eq(ice_slot_program(&st, 2, a, 64, 4096), 0);
+	memcpy(buf, plain, sizeof(buf));
+	crypt_ok(&st, 2, 7, buf, sizeof(buf), true);
+	xts_want(a, 4096, 7, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+}
+END_TEST
+
+/* A refused program changes nothing: the slot keeps its key, or stays empty. */
+START_TEST(program_refusals_change_nothing)
+{
+	uint8_t a[64], same[64], plain[4096], buf[4096], want[4096];
+	char err[256];
+
+	fill(a, sizeof(a), 43);
+	fill(same, 32, 44);
+	memcpy(same + 32, same, 32);
+	fill(plain, sizeof(plain), 45);
+	ck_assert_int_eq(ice_store_init(&st, ICE_ALG_AES_XTS, ICE_KEY_256, 0x09, 4, 0), 0);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 64, 4096), 0);
+	capture_begin();
+	/* equal XTS halves (IEEE 1619), on a loaded slot and an empty one */
+	ck_assert_int_eq(ice_slot_program(&st, 1, same, 64, 4096), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 0, same, 64, 4096), -EINVAL);
+	/* halves differing in their last byte only are fine (a different slot) */
+	same[63] ^= 1;
+	ck_assert_int_eq(ice_slot_program(&st, 2, same, 64, 512), 0);
+	/* wrong key length, data unit sizes outside the capability, slot out of range */
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 32, 4096), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 63, 4096), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 64, 1024), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 64, 8192), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 64, 4095), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, a, 64, 0), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 0, a, 64, 1024), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 4, a, 64, 4096), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 255, a, 64, 4096), -EINVAL);
+	capture_end(err, sizeof(err));
+	ck_assert_str_eq(err, ""); /* a guest's refused program prints nothing */
+	ck_assert_uint_eq(ice_slot_du(&st, 0), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 1), 4096);
+	memcpy(buf, plain, sizeof(buf));
+	crypt_ok(&st, 1, 3, buf, sizeof(buf), true);
+	xts_want(a, 4096, 3, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+}
+END_TEST
+
+/* A pinned key outlives a reprogram and an evict of its slot, unchanged. */
+START_TEST(pinned_key_survives_program_and_evict)
+{
+	uint8_t a[64], b[64], plain[4096], buf[4096], want[4096];
+	struct ice_key *k, *k2;
+
+	fill(a, sizeof(a), 46);
+	fill(b, sizeof(b), 47);
+	fill(plain, sizeof(plain), 48);
+	ck_assert_int_eq(ice_store_init(&st, ICE_ALG_AES_XTS, ICE_KEY_256, 0x09, 2, 0), 0);
+	ck_assert_ptr_null(ice_key_pin(&st, 0));
+	ck_assert_ptr_null(ice_key_pin(&st, 2));
+	ck_assert_int_eq(ice_slot_program(&st, 0, a, 64, 512), 0);
+	k = ice_key_pin(&st, 0);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(ice_slot_program(&st, 0, b, 64, 4096), 0);
+	k2 = ice_key_pin(&st, 0); /* the new key */
+	ice_slot_evict(&st, 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 0), 0);
+	/* k is still key a with 512-byte units; k2 key b with 4096 */
+	ck_assert_uint_eq(ice_key_check(k, 0, 1024), 512);
+	ck_assert_uint_eq(ice_key_check(k2, 0, 1024), 0);
+	ck_assert_int_eq(ice_key_crypt_to(k, 5, plain, buf, sizeof(buf), true), 0);
+	xts_want(a, 512, 5, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	ck_assert_int_eq(ice_key_crypt_to(k2, 5, plain, buf, sizeof(buf), true), 0);
+	xts_want(b, 4096, 5, plain, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	ice_key_unpin(k); /* the last references: both keys freed (ASan/valgrind: no leak) */
+	ice_key_unpin(k2);
+	ice_key_unpin(NULL);
+	ck_assert_ptr_null(ice_key_pin(&st, 0));
 }
 END_TEST
 
@@ -2243,6 +2380,197 @@ START_TEST(blk_flush_with_activate)
 }
 END_TEST
 
+/* A slot evicted and reprogrammed while the disk runs. */
+START_TEST(blk_evicted_slot_ioerr_then_reprogram)
+{
+	static uint8_t data[8192];
+	uint8_t b[64];
+
+	fill(data, sizeof(data), 50);
+	fill(b, sizeof(b), 51);
+	ice_slot_evict(&st, 1);
+	ioerr((struct ireq){
+		.type = VIRTIO_BLK_T_IN, .sector = 8, .slot = 1, .activate = 1, .in_len = 4096 });
+	ioerr((struct ireq){ .type = VIRTIO_BLK_T_OUT,
+			     .sector = 8,
+			     .slot = 1,
+			     .activate = 1,
+			     .out = data,
+			     .out_len = 4096 });
+	ck_assert_int_eq(ice_slot_program(&st, 1, b, 64, 4096), 0);
+	write_enc((struct ireq){ .type = VIRTIO_BLK_T_OUT,
+				 .sector = 8,
+				 .slot = 1,
+				 .activate = 1,
+				 .dun = 3,
+				 .out = data,
+				 .out_len = sizeof(data) });
+	read_dec((struct ireq){ .type = VIRTIO_BLK_T_IN,
+				.sector = 8,
+				.slot = 1,
+				.activate = 1,
+				.dun = 3,
+				.in_len = sizeof(data) });
+	ck_assert_mem_eq(in_data, data, sizeof(data));
+	ice_store_evict_all(&st);
+	ioerr((struct ireq){
+		.type = VIRTIO_BLK_T_IN, .sector = 0, .slot = 0, .activate = 1, .in_len = 512 });
+	ioerr((struct ireq){
+		.type = VIRTIO_BLK_T_IN, .sector = 8, .slot = 5, .activate = 1, .in_len = 4096 });
+}
+END_TEST
+
+/*
+ * The issue's race: one thread programs slot 1 with key A, then B, then
+ * evicts it, in a loop; this one writes and reads through slot 1, each
+ * request split over 8 descriptors (so the engine runs 8 times per request).
+ * Every completed request is entirely under A or entirely under B; a request
+ * on the empty slot gets IOERR and touches nothing. Run under TSan by make tsan.
+ */
+#define RACE_LEN (64 * 1024)
+#define RACE_SECTOR 64
+#define RACE_DUN 1000
+
+static uint8_t race_a[64], race_b[64];
+static atomic_bool race_stop;
+static atomic_uint race_programs;
+
+static void *race_programmer(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&race_stop)) {
+		if (ice_slot_program(&st, 1, race_a, 64, 4096) ||
+		    ice_slot_program(&st, 1, race_b, 64, 4096))
+			return (void *)1;
+		ice_slot_evict(&st, 1);
+		atomic_fetch_add(&race_programs, 1);
+	}
+	return NULL;
+}
+
+/* The image's bytes at the race range. */
+static void race_image(uint8_t *buf)
+{
+	int fd = open(img, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, buf, RACE_LEN, RACE_SECTOR * 512), RACE_LEN);
+	close(fd);
+}
+
+/* out = in under key (slot 0 of st2: A, slot 1: B), 4096-byte units from RACE_DUN. */
+static void race_engine(unsigned int key, const uint8_t *in, uint8_t *out, bool encrypt)
+{
+	memcpy(out, in, RACE_LEN);
+	ck_assert_int_eq(ice_crypt(&st2, key, RACE_DUN, out, RACE_LEN, encrypt), 0);
+}
+
+/*
+ * One request of the race through slot 1 at RACE_SECTOR/RACE_DUN, its data
+ * in 8 descriptors (8 engine calls); buffers at fixed guest addresses
+ * (lean: no snapshot). Returns the status; a read's data is in data.
+ */
+static uint8_t race_req(bool write, uint64_t base, uint8_t *data)
+{
+	struct tg_buf bufs[10];
+	uint8_t *hdr = tg_ptr(&g, base), *status = tg_ptr(&g, base + 64);
+	uint32_t type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, id, len;
+	uint64_t sector = RACE_SECTOR, dun = RACE_DUN, gpa = base + 128;
+	unsigned int i;
+
+	memset(hdr, 0, 32);
+	memcpy(hdr, &type, 4);
+	memcpy(hdr + 8, &sector, 8);
+	hdr[16] = 1; /* slot */
+	hdr[17] = 1; /* activate */
+	memcpy(hdr + 24, &dun, 8);
+	*status = POISON;
+	bufs[0] = (struct tg_buf){ .gpa = base, .len = 32 };
+	for (i = 0; i < 8; i++, gpa += RACE_LEN / 8) {
+		bufs[1 + i] =
+			(struct tg_buf){ .gpa = gpa, .len = RACE_LEN / 8, .writable = !write };
+		if (write)
+			memcpy(tg_ptr(&g, gpa), data + i * (RACE_LEN / 8), RACE_LEN / 8);
+		else
+			memset(tg_ptr(&g, gpa), POISON, RACE_LEN / 8);
+	}
+	bufs[9] = (struct tg_buf){ .gpa = base + 64, .len = 1, .writable = true };
+	tg_add(&g, bufs, 10);
+	tg_kick(&transport);
+	ck_assert_msg(tg_get_used(&g, &id, &len), "the request was not completed");
+	if (!write)
+		memcpy(data, tg_ptr(&g, base + 128), RACE_LEN);
+	return *status;
+}
+
+START_TEST(blk_program_evict_race)
+{
+	static uint8_t plain[RACE_LEN], ct[2][RACE_LEN], other[2][RACE_LEN], cur[RACE_LEN],
+		got[RACE_LEN], poison[RACE_LEN];
+	unsigned int i, seen[3] = { 0 }, which, cur_key;
+	uint64_t base = tg_alloc(&g, RACE_LEN + 128, 64);
+	uint8_t status;
+	pthread_t t;
+	void *ret;
+
+	fill(race_a, 64, 52);
+	fill(race_b, 64, 53);
+	fill(plain, RACE_LEN, 54);
+	memset(poison, POISON, RACE_LEN);
+	ck_assert_int_eq(ice_store_init(&st2, ICE_ALG_AES_XTS, ICE_KEY_256, 0x08, 2, 0), 0);
+	load(&st2, 0, race_a, 64, 4096);
+	load(&st2, 1, race_b, 64, 4096);
+	race_engine(0, plain, ct[0], true);
+	race_engine(1, plain, ct[1], true);
+	/* what a read returns of A's ciphertext under B, and of B's under A */
+	race_engine(1, ct[0], other[0], false);
+	race_engine(0, ct[1], other[1], false);
+
+	/* the range starts as plain under A */
+	ck_assert_int_eq(ice_slot_program(&st, 1, race_a, 64, 4096), 0);
+	ck_assert_uint_eq(race_req(true, base, plain), VIRTIO_BLK_S_OK);
+	race_image(cur);
+	ck_assert_mem_eq(cur, ct[0], RACE_LEN);
+	cur_key = 0;
+	atomic_store(&race_stop, false);
+	atomic_store(&race_programs, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, race_programmer, NULL), 0);
+	for (i = 0; i < 5000 || (i < 20000 && (!seen[0] || !seen[1] || !seen[2])); i++) {
+		status = race_req(true, base, plain);
+		race_image(cur);
+		if (status == VIRTIO_BLK_S_OK) {
+			which = !memcmp(cur, ct[0], RACE_LEN)	? 0
+				: !memcmp(cur, ct[1], RACE_LEN) ? 1
+								: 2;
+			ck_assert_msg(which < 2, "write %u: the image is neither all A nor all B",
+				      i);
+			cur_key = which;
+			seen[which]++;
+		} else {
+			ck_assert_uint_eq(status, VIRTIO_BLK_S_IOERR);
+			ck_assert_mem_eq(cur, ct[cur_key], RACE_LEN); /* untouched */
+			seen[2]++;
+		}
+		status = race_req(false, base, got);
+		if (status == VIRTIO_BLK_S_OK) {
+			/* under the key it was written with: plain; under the other: other[] */
+			ck_assert_msg(!memcmp(got, plain, RACE_LEN) ||
+					      !memcmp(got, other[cur_key], RACE_LEN),
+				      "read %u: neither all A nor all B", i);
+		} else {
+			ck_assert_uint_eq(status, VIRTIO_BLK_S_IOERR);
+			ck_assert_mem_eq(got, poison, RACE_LEN); /* no data written */
+		}
+	}
+	atomic_store(&race_stop, true);
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_ptr_null(ret);
+	fprintf(stderr, "race: %u requests; writes under A %u, B %u, IOERR %u; %u cycles\n", 2 * i,
+		seen[0], seen[1], seen[2], atomic_load(&race_programs));
+	ck_assert_uint_gt(seen[0] + seen[1], 0);
+}
+END_TEST
+
 START_TEST(blk_not_negotiated_is_plain)
 {
 	static uint8_t data[4096];
@@ -2319,6 +2647,9 @@ Suite *unit_suite(void)
 	tcase_add_test(rules, failed_load_keeps_old_key);
 	tcase_add_test(rules, reload_replaces_key_and_size);
 	tcase_add_test(rules, evict_makes_slot_unusable);
+	tcase_add_test(rules, program_evict_reprogram);
+	tcase_add_test(rules, program_refusals_change_nothing);
+	tcase_add_test(rules, pinned_key_survives_program_and_evict);
 	tcase_add_test(rules, full_store_255_xts256_slots);
 
 	tcase_add_loop_test(keys, keys_file_errors, 0, (int)ARRAY_SIZE(keys_errors));
@@ -2354,5 +2685,7 @@ Suite *unit_suite(void)
 	tcase_add_test(blk, blk_rejects_16_byte_header);
 	tcase_add_test(blk, blk_flush_with_activate);
 	tcase_add_test(blk, blk_not_negotiated_is_plain);
+	tcase_add_test(blk, blk_evicted_slot_ioerr_then_reprogram);
+	tcase_add_test(blk, blk_program_evict_race);
 	return s;
 }

@@ -708,7 +708,15 @@ static int64_t fake_handle(void *d, unsigned int q, const struct virtq_chain *c,
 	return fake_hook ? fake_hook(c) : 0;
 }
 
-static const struct virtio_device_ops fake_ops = { .handle = fake_handle };
+static unsigned int fake_resets;
+
+static void fake_reset(void *d)
+{
+	(void)d;
+	fake_resets++;
+}
+
+static const struct virtio_device_ops fake_ops = { .handle = fake_handle, .reset = fake_reset };
 static const struct virtio_device fake_dev = {
 	.device_id = 42,
 	.ops = &fake_ops,
@@ -721,7 +729,7 @@ static struct virtio_mmio fake;
 static void fake_init(void)
 {
 	virtio_mmio_init(&fake, &fake_dev, &g.mem, &g.irq, &g.stopping);
-	fake_calls = 0;
+	fake_calls = fake_resets = 0;
 	fake_last_q = 99;
 	fake_hook = NULL;
 }
@@ -736,6 +744,27 @@ static void fake_read(uint64_t off, uint32_t len, const uint8_t *want)
 		      (unsigned long long)off);
 	ck_assert_uint_eq(b[len], 0xff); /* and not a byte more */
 }
+
+/* Status = 0 (and only that) calls the device's reset hook, once per reset. */
+START_TEST(status_zero_calls_device_reset)
+{
+	fake_init();
+	ck_assert_uint_eq(fake_resets, 0);
+	tg_write32(&fake, MMIO_STATUS, 1);
+	tg_write32(&fake, MMIO_STATUS, 1 | 2);
+	ck_assert_uint_eq(fake_resets, 0);
+	tg_write32(&fake, MMIO_STATUS, 0);
+	ck_assert_uint_eq(fake_resets, 1);
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), 0);
+	tg_write32(&fake, MMIO_STATUS, 0); /* a reset of a reset device: still a reset */
+	ck_assert_uint_eq(fake_resets, 2);
+	/* a driver bringing the device up resets it first (tg_driver_init) */
+	ck_assert_uint_eq(tg_driver_init(&g, &fake, V1, 8), S_LIVE);
+	ck_assert_uint_eq(fake_resets, 3);
+	tg_write32(&fake, MMIO_STATUS, S_LIVE | 64); /* setting bits is no reset */
+	ck_assert_uint_eq(fake_resets, 3);
+}
+END_TEST
 
 START_TEST(config_read_straddling_end)
 {
@@ -1877,6 +1906,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(config, config_reads_any_width);
 	tcase_add_test(config, config_writes_ignored);
+	tcase_add_test(config, status_zero_calls_device_reset);
 	tcase_add_test(config, config_read_straddling_end);
 
 	tcase_add_test(irq, notify_before_driver_ok_ignored);
