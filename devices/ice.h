@@ -70,6 +70,13 @@ struct ice_store {
 	uint8_t du_mask; /* bit j: data units of 512 << j bytes */
 	uint8_t max_slots;
 	uint8_t slot_offset;
+	/*
+	 * Guest-programmed (docs/ICE.md "Two kinds of ICE disk"): the store
+	 * starts empty and the guest loads keys through the key queue
+	 * (VIRTIO_BLK_F_ICE_KEYQ). False: host-provisioned from a keys file,
+	 * or guest_keys = no; the device offers no key queue.
+	 */
+	bool guest_keys;
 	pthread_mutex_t lock;		      /* the pin lock: slots[] */
 	pthread_mutex_t key_lock;	      /* one program or evict at a time */
 	struct ice_key *slots[ICE_MAX_SLOTS]; /* NULL: empty */
