@@ -43,6 +43,13 @@ struct virtio_device_ops {
 	 * nothing to clear.
 	 */
 	void (*reset)(void *dev);
+	/*
+	 * The driver sets FEATURES_OK with these features, all of them
+	 * offered (3.1.1): false refuses the combination (FEATURES_OK stays
+	 * clear), for features that depend on each other. Under the register
+	 * lock. NULL: any subset of the offered features.
+	 */
+	bool (*features_ok)(void *dev, uint64_t features);
 };
 
 struct virtio_device {
@@ -58,6 +65,20 @@ struct virtio_device {
 static inline bool virtio_has_feature(uint64_t features, unsigned int bit)
 {
 	return (features >> bit) & 1;
+}
+
+/*
+ * Has the chain's queue been reset (or disabled) since the transport took
+ * the chain? Then its completion will never reach the driver, and whatever
+ * it would change in the device must not outlive the reset. A device
+ * checks this under the lock its reset hook also takes, right before it
+ * commits: the transport moves the generation on before it calls reset(),
+ * so either the device sees the new generation here or reset() runs after
+ * the commit and clears it.
+ */
+static inline bool virtio_chain_current(const struct virtq_chain *c)
+{
+	return !c->gen_now || atomic_load(c->gen_now) == c->gen;
 }
 
 #endif

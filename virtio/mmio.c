@@ -53,9 +53,15 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
 		      const atomic_bool *stopping)
 {
+	unsigned int i;
+
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_mutex_init(&t->queue_lock, NULL);
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+		pthread_mutex_init(&t->proc[i].lock, NULL);
+		/* What a device checks before it commits (virtio_chain_current()). */
+		t->proc[i].chain.gen_now = &t->qs[i].epoch;
+	}
 	t->vdev = vdev;
 	t->mem = mem;
 	t->irq = *irq;
@@ -65,6 +71,15 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	t->num_queues = vdev->num_queues < VIRTIO_MMIO_MAX_QUEUES ? vdev->num_queues
 								  : VIRTIO_MMIO_MAX_QUEUES;
 	t->queue_num_max = VIRTQ_MAX_SIZE;
+}
+
+void virtio_mmio_destroy(struct virtio_mmio *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		pthread_mutex_destroy(&t->proc[i].lock);
+	pthread_mutex_destroy(&t->lock);
 }
 
 bool virtio_mmio_has_feature(struct virtio_mmio *t, unsigned int bit)
@@ -94,7 +109,7 @@ static void queue_new_epoch(struct virtio_mmio_queue *q)
 		sched_yield();
 }
 
-/* Called with the lock held; never waits for queue_lock (see mmio.h). */
+/* Called with the lock held; never waits for a proc lock (see mmio.h). */
 static void virtio_mmio_reset(struct virtio_mmio *t)
 {
 	unsigned int i;
@@ -206,7 +221,9 @@ static void status_write(struct virtio_mmio *t, uint32_t v)
 	if (newly & VIRTIO_STATUS_FEATURES_OK) {
 		/* Refuse (leave FEATURES_OK clear) anything we did not offer, and legacy. */
 		if ((t->driver_features & ~t->device_features) ||
-		    !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
+		    !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1)) ||
+		    (t->vdev->ops->features_ok &&
+		     !t->vdev->ops->features_ok(t->vdev->dev, t->driver_features)))
 			v &= ~VIRTIO_STATUS_FEATURES_OK;
 		else
 			t->features = t->driver_features;
@@ -358,11 +375,11 @@ static __attribute__((noinline, cold)) void chain_unfailable(struct virtio_mmio 
 	/* No status byte to fail it with: the driver must hear of it. */
 	pr_guest("virtio-mmio: queue %u: malformed request (chain %u) without a status buffer; "
 		 "device needs reset",
-		 q, t->chain.head);
+		 q, t->proc[q].chain.head);
 	virtio_mmio_needs_reset(t, q, epoch);
 }
 
-/* Under queue_lock: raise a used-buffer interrupt unless the queue was reset since `epoch`. */
+/* Under proc[q].lock: raise a used-buffer interrupt unless the queue was reset since `epoch`. */
 static void virtio_mmio_raise_used(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
 	pthread_mutex_lock(&t->lock);
@@ -373,11 +390,11 @@ static void virtio_mmio_raise_used(struct virtio_mmio *t, unsigned int q, unsign
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Under queue_lock: after completions, a used-buffer interrupt if the driver wants one. */
+/* Under proc[q].lock: after completions, a used-buffer interrupt if the driver wants one. */
 static inline void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned int q,
 					   unsigned int epoch)
 {
-	if (virtq_need_interrupt(&t->vqs[q]))
+	if (virtq_need_interrupt(&t->proc[q].vq))
 		virtio_mmio_raise_used(t, q, epoch);
 }
 
@@ -405,21 +422,24 @@ static inline void ring_exit(struct virtio_mmio_queue *mq)
 }
 
 /*
- * Under queue_lock: queue q was set up again since the processor last ran;
- * take the new rings (lock order: queue_lock, then lock). False if it was
+ * Under proc[q].lock: queue q was set up again since the processor last ran;
+ * take the new rings (lock order: proc lock, then lock). False if it was
  * reset again meanwhile.
  */
 static __attribute__((noinline)) bool queue_take_setup(struct virtio_mmio *t, unsigned int q,
 						       unsigned int epoch)
 {
+	struct virtio_mmio_proc *p = &t->proc[q];
+
 	pthread_mutex_lock(&t->lock);
 	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
-		t->vqs[q] = t->qs[q].setup;
-		t->vq_epoch[q] = epoch;
-		t->vq_features[q] = t->features;
+		p->vq = t->qs[q].setup;
+		p->epoch = epoch;
+		p->features = t->features;
+		p->chain.gen = epoch;
 	}
 	pthread_mutex_unlock(&t->lock);
-	return t->vq_epoch[q] == epoch;
+	return p->epoch == epoch;
 }
 
 /*
@@ -430,37 +450,39 @@ static inline int64_t serve_chain(struct virtio_mmio *t, unsigned int q, enum vi
 				  uint64_t features)
 {
 	const struct virtio_device *d = t->vdev;
+	const struct virtq_chain *c = &t->proc[q].chain;
 
 	if (r == VIRTQ_CHAIN)
-		return d->ops->handle(d->dev, q, &t->chain, features);
+		return d->ops->handle(d->dev, q, c, features);
 	/* A malformed chain fails loudly: an error status where its status would be. */
-	if (t->chain.nbufs && d->ops->fail)
-		return d->ops->fail(d->dev, q, &t->chain);
+	if (c->nbufs && d->ops->fail)
+		return d->ops->fail(d->dev, q, c);
 	return -1;
 }
 
 /*
  * The driver notified queue q (under `epoch`): serve it on this thread until
- * the ring is empty, the queue is reset, or the VM stops. Takes queue_lock.
+ * the ring is empty, the queue is reset, or the VM stops. Takes proc[q].lock.
  */
 static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
 	const atomic_bool *stopping = t->stopping;
 	struct virtio_mmio_queue *mq = &t->qs[q];
-	struct virtq *vq = &t->vqs[q];
+	struct virtio_mmio_proc *p = &t->proc[q];
+	struct virtq *vq = &p->vq;
 	enum virtq_pop_result r;
 	unsigned int budget;
 	uint64_t features;
 	int64_t len;
 
-	pthread_mutex_lock(&t->queue_lock);
-	if (t->vq_epoch[q] != epoch && !queue_take_setup(t, q, epoch))
+	pthread_mutex_lock(&p->lock);
+	if (p->epoch != epoch && !queue_take_setup(t, q, epoch))
 		goto out;
 	/* Fixed while the queue lives: changing the features takes a reset (a new epoch). */
-	features = t->vq_features[q];
+	features = p->features;
 	budget = vq->num;
 	for (;;) {
-		r = virtq_pop(vq, &t->chain); /* reads guest memory only */
+		r = virtq_pop(vq, &p->chain); /* reads guest memory only */
 		if (r == VIRTQ_EMPTY) {
 			/* Before going idle, arm the notification (ring_enter checks the epoch). */
 			if (atomic_load_explicit(stopping, memory_order_relaxed) ||
@@ -487,7 +509,7 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 		len = serve_chain(t, q, r, features);
 		if (!ring_enter(mq, epoch))
 			goto out;
-		virtq_push(vq, t->chain.head, len < 0 ? 0 : (uint32_t)len);
+		virtq_push(vq, p->chain.head, len < 0 ? 0 : (uint32_t)len);
 		ring_exit(mq);
 		if (len < 0)
 			chain_unfailable(t, q, epoch);
@@ -499,7 +521,7 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	}
 	virtio_mmio_signal_used(t, q, epoch);
 out:
-	pthread_mutex_unlock(&t->queue_lock);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)

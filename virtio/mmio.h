@@ -10,13 +10,17 @@
  *               features, selectors, status, interrupt_status, the queue
  *               set-up in qs[].setup, and writes of qs[].epoch. Held only
  *               for register decoding and a few memory writes; no thread
- *               waits for queue_lock, or for any I/O, while holding it.
- *   queue_lock  serialises request processing: the working copy of each
- *               queue (vqs[]: ring pointers, last_avail, used_idx, ...),
- *               vq_epoch[] and the chain scratch. Held for the whole of a
- *               notification's work, I/O included. Lock order: queue_lock,
+ *               waits for a proc lock, or for any I/O, while holding it.
+ *   proc[q].lock  one per queue: serialises request processing on queue q,
+ *               and guards its working copy (proc[q]: ring pointers,
+ *               last_avail, used_idx, ..., the epoch and features it was
+ *               taken under, the chain scratch). Held for the whole of a
+ *               notification's work, I/O included. Queues do not wait for
+ *               each other: a control queue (ICE keys) is served while a
+ *               request queue is busy with I/O. Lock order: proc[q].lock,
  *               then lock (briefly: to signal, to flag NEEDS_RESET, to copy
- *               a new queue set-up); never queue_lock while holding lock.
+ *               a new queue set-up); never a proc lock while holding lock,
+ *               never two proc locks.
  *   epoch       per queue, written under lock with atomic stores, read
  *               without it with atomic loads: bumped by every reset,
  *               QueueReady = 0 and QueueReady = 1. The request processor
@@ -68,7 +72,7 @@
 #define VIRTIO_MMIO_INT_VRING 1
 #define VIRTIO_MMIO_INT_CONFIG 2
 
-#define VIRTIO_MMIO_MAX_QUEUES 4
+#define VIRTIO_MMIO_MAX_QUEUES 2 /* virtio-blk: requests, ICE keys */
 #define VIRTIO_MMIO_CONFIG_OFFSET 0x100
 
 /* A queue as the driver set it up through the registers. */
@@ -78,9 +82,17 @@ struct virtio_mmio_queue {
 	atomic_bool in_ring;
 };
 
+/* The same queue as its request processor works on it: under its own lock. */
+struct virtio_mmio_proc {
+	pthread_mutex_t lock;
+	struct virtq vq;	  /* working copy of the queue's setup */
+	unsigned int epoch;	  /* the epoch it was copied at */
+	uint64_t features;	  /* the features negotiated then */
+	struct virtq_chain chain; /* the request being served */
+};
+
 struct virtio_mmio {
 	pthread_mutex_t lock;
-	pthread_mutex_t queue_lock;
 	const struct virtio_device *vdev;
 	const struct guest_mem *mem;
 	struct irq_line irq;
@@ -98,17 +110,15 @@ struct virtio_mmio {
 	uint16_t queue_num_max;
 	struct virtio_mmio_queue qs[VIRTIO_MMIO_MAX_QUEUES];
 
-	/* Under queue_lock */
-	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];      /* working copies of qs[].setup */
-	unsigned int vq_epoch[VIRTIO_MMIO_MAX_QUEUES]; /* the epoch each was copied at */
-	uint64_t vq_features[VIRTIO_MMIO_MAX_QUEUES];  /* the features negotiated then */
-	struct virtq_chain chain;
+	/* Each under its own lock */
+	struct virtio_mmio_proc proc[VIRTIO_MMIO_MAX_QUEUES];
 };
 
 /* stopping may be NULL (never stops); vdev must outlive the transport. */
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
 		      const atomic_bool *stopping);
+void virtio_mmio_destroy(struct virtio_mmio *t); /* its locks; the device is the caller's */
 void virtio_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len);
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len);
 /* Was this feature negotiated? (Takes the register lock.) */

@@ -18,6 +18,7 @@
 #ifndef ICEVMM_VIRTQ_H
 #define ICEVMM_VIRTQ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +51,14 @@ struct virtq_chain {
 	unsigned int nbufs;
 	uint32_t readable_len; /* sum of device-readable buffer lengths */
 	uint32_t writable_len; /* sum of device-writable buffer lengths */
+	/*
+	 * Set by the transport, not by virtq_pop(): the queue's generation
+	 * when the chain was taken, and where the live one is (NULL: it never
+	 * changes). A reset moves it on. A device that keeps state a reset
+	 * clears checks it before committing: virtio_chain_current(), device.h.
+	 */
+	const atomic_uint *gen_now;
+	unsigned int gen;
 	struct virtq_buf bufs[VIRTQ_MAX_CHAIN];
 };
 

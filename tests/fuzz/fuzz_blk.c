@@ -210,7 +210,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	wr32(0x050, 0);
 	blk_close(&dev);
-	pthread_mutex_destroy(&transport.lock);
-	pthread_mutex_destroy(&transport.queue_lock);
+	virtio_mmio_destroy(&transport);
 	return 0;
 }

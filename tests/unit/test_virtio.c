@@ -333,7 +333,7 @@ START_TEST(queue_num_max_and_queue_sel_range)
 		ck_assert_uint_eq(rd(MMIO_QUEUE_READY), 0);
 	}
 	for (q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
-		ck_assert_msg(!memcmp(&t->vqs[q], &zero, sizeof(zero)), "queue %u changed", q);
+		ck_assert_msg(!memcmp(&t->proc[q].vq, &zero, sizeof(zero)), "queue %u changed", q);
 	wr(MMIO_QUEUE_SEL, 0);
 	ck_assert_uint_eq(rd(MMIO_QUEUE_NUM_MAX), 256);
 	ck_assert_uint_eq(rd(MMIO_QUEUE_READY), 0);
