@@ -62,10 +62,9 @@ LIB_SERIAL := devices/serial.c
 LIB_DOORBELL := devices/doorbell.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
-LIB_BLK := devices/blk.c devices/disk.c
+LIB_BLK := devices/blk.c devices/blk_keyq.c devices/ice_keyq.c devices/disk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 # The key-queue command (issue 9): not wired into the device yet.
-LIB_ICE_KEYQ := devices/ice_keyq.c
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
 VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c \
@@ -99,7 +98,6 @@ $(O)/libconsole.a: $(call obj,$(LIB_CONSOLE))
 $(O)/libvirtio.a: $(call obj,$(LIB_VIRTIO))
 $(O)/libblk.a: $(call obj,$(LIB_BLK))
 $(O)/libice.a: $(call obj,$(LIB_ICE))
-$(O)/libice_keyq.a: $(call obj,$(LIB_ICE_KEYQ))
 $(O)/%.a:
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
@@ -108,7 +106,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
@@ -129,7 +127,8 @@ $(O)/tests/unit/test_blk: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_ice: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 # keyq: the command library, on hand-made chains and on chains the virtqueue
 # pops from the fake guest; libice to check its caps against the store's
-$(O)/tests/unit/test_keyq: $(O)/tests/unit/guest.o $(O)/libice_keyq.a $(BLK_LIBS_A)
+$(O)/tests/unit/test_keyq: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+$(O)/tests/unit/test_blk_keyq: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 # The disk test fakes the image's I/O calls (faults, short counts). On 64-bit
 # glibc these are the plain symbols (no preadv64 redirection): check with
 # `nm -u $(O)/devices/disk.o` if that ever changes.
@@ -179,7 +178,7 @@ unit-run: unit-build
 # a slot while requests use it. Any report fails the run. CK_FORK=no:
 # in check's forked children TSan missed a race it finds in one process. (The
 # -Wtsan note about fences is known: virtq's fences pair with the guest.)
-TSAN_TESTS := virtio blk ice
+TSAN_TESTS := virtio blk ice blk_keyq
 TSAN_FLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-tsan -g -O1 -fsanitize=thread
 TSAN_SRCS := tests/unit/guest.c tests/unit/runner.c $(LIB_BLK) $(LIB_ICE) $(LIB_VIRTIO) $(LIB_BUS)
 

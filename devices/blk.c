@@ -254,7 +254,8 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
 
-	(void)q; /* one request queue */
+	if (q == BLK_KEY_QUEUE) /* only a guest-programmed disk has it (blk_open) */
+		return blk_keyq_handle(b, c, features);
 	/* No device-writable last byte: nowhere to put a status, so touch nothing. */
 	if (!last || !last->device_writable)
 		return -1;
@@ -341,14 +342,47 @@ static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_ch
 	return 1;
 }
 
+/* Device reset (Status = 0): a guest-programmed disk forgets every key (docs/ICE.md). */
+static void blk_reset(void *dev)
+{
+	struct blk_dev *b = dev;
+
+	/* Never waits for I/O: a request that pinned a key finishes with it (ice.h). */
+	if (b->keyq)
+		ice_store_evict_all(b->ice);
+}
+
+/* The key queue programs the engine VIRTIO_BLK_F_ICE describes: not one without the other. */
+static bool blk_features_ok(void *dev, uint64_t features)
+{
+	(void)dev;
+	return !virtio_has_feature(features, VIRTIO_BLK_F_ICE_KEYQ) ||
+	       virtio_has_feature(features, VIRTIO_BLK_F_ICE);
+}
+
 static const struct virtio_device_ops blk_virtio_ops = {
 	.handle = blk_handle_chain,
 	.fail = blk_virtio_fail,
+	.reset = blk_reset,
+	.features_ok = blk_features_ok,
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
+}
+
+/*
+ * The logical block size: 512, or on an ICE disk its largest data unit.
+ * Linux splits requests only at logical-block boundaries, so a block at least
+ * as large as a data unit is what guarantees that no request reaching the
+ * device holds part of one (docs/ICE.md, "Logical block size").
+ */
+static uint32_t blk_block_size(const struct blk_dev *b)
+{
+	if (!b->ice)
+		return VIRTIO_BLK_SECTOR;
+	return VIRTIO_BLK_SECTOR << (31 - __builtin_clz(b->ice->du_mask));
 }
 
 /* struct virtio_blk_config (5.2.4), little-endian, and the ICE crypto fields. */
@@ -361,7 +395,7 @@ static void blk_fill_config(struct blk_dev *b)
 	memcpy(c + 0x00, &b->capacity, 8);	       /* capacity */
 	put_le32(c + 0x08, BLK_SIZE_MAX);	       /* size_max */
 	put_le32(c + 0x0c, BLK_SEG_MAX);	       /* seg_max */
-	put_le32(c + 0x14, VIRTIO_BLK_SECTOR);	       /* blk_size */
+	put_le32(c + 0x14, blk_block_size(b));	       /* blk_size */
 	put_le32(c + 0x24, BLK_MAX_DISCARD_SECTORS);   /* max_discard_sectors */
 	put_le32(c + 0x28, BLK_MAX_DISCARD_SEG);       /* max_discard_seg */
 	put_le32(c + 0x2c, BLK_DISCARD_ALIGN_SECTORS); /* discard_sector_alignment */
@@ -399,6 +433,16 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 			o->path, (unsigned long long)(b->disk.size % VIRTIO_BLK_SECTOR));
 	if (o->ice) /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
+	if (o->ice && o->ice->guest_keys) { /* guest-programmed: the key queue */
+		if (blk_keyq_open(b) < 0)
+			goto fail;
+		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
+	}
+	if (blk_block_size(b) > VIRTIO_BLK_SECTOR && b->disk.size % blk_block_size(b))
+		pr_info("disk %s: size is not a multiple of its %u-byte logical block (the largest "
+			"ICE data unit); the guest may not see the last %llu bytes",
+			o->path, blk_block_size(b),
+			(unsigned long long)(b->disk.size % blk_block_size(b)));
 	if (o->ro)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
@@ -409,7 +453,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 		.ops = &blk_virtio_ops,
 		.dev = b,
 		.features = features,
-		.num_queues = 1,
+		.num_queues = b->keyq ? 2 : 1, /* BLK_REQUEST_QUEUE, BLK_KEY_QUEUE */
 		.config = b->config,
 		.config_size = o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE,
 	};
@@ -421,5 +465,6 @@ fail:
 
 void blk_close(struct blk_dev *b)
 {
+	blk_keyq_close(b);
 	disk_close(&b->disk); /* also drops the flock; safe if never opened */
 }

@@ -16,6 +16,7 @@
 #include "../virtio/virtq.h"
 #include "disk.h"
 #include "ice.h"
+#include "ice_keyq.h"
 
 #define VIRTIO_ID_BLOCK 2
 
@@ -41,6 +42,11 @@
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 #define VIRTIO_BLK_F_ICE 22 /* inline encryption, docs/ICE.md */
+/* VIRTIO_BLK_F_ICE_KEYQ (63), the guest programs its keys: devices/ice_keyq.h */
+
+/* Queues: one request queue (no VIRTIO_BLK_F_MQ), then the ICE key queue. */
+#define BLK_REQUEST_QUEUE 0
+#define BLK_KEY_QUEUE 1
 
 #define VIRTIO_BLK_SECTOR 512
 #define VIRTIO_BLK_ID_BYTES 20
@@ -74,12 +80,26 @@ struct blk_opts {
 	struct ice_store *ice; /* keyslots: offer VIRTIO_BLK_F_ICE; NULL: a plain disk */
 };
 
+/*
+ * The ICE key queue of a guest-programmed disk (devices/blk_keyq.c). Served
+ * on its own queue, under the transport's lock for that queue: a command
+ * never waits for request I/O, and the store's own locks (devices/ice.h)
+ * make a change atomic for the requests in flight.
+ */
+struct blk_keyq {
+	struct ice_keyq_caps caps; /* from the config-space words */
+	uint8_t *cmd;		   /* ICE_KEYQ_CMD_SIZE bytes in locked memory */
+	atomic_ulong programs;	   /* commands that changed a slot: for tests and the summary */
+	atomic_ulong evicts;
+};
+
 struct blk_dev {
 	/* The image, and its sticky flush error: a device reset never touches it. */
 	struct disk disk;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;
+	struct blk_keyq *keyq; /* guest-programmed ICE disks only, else NULL */
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_device vdev; /* what a transport needs: features, config, ops */
 	/* Scratch for the request being processed (the transport serves one at a time) */
@@ -92,5 +112,10 @@ struct blk_dev {
  */
 int blk_open(struct blk_dev *b, const struct blk_opts *o);
 void blk_close(struct blk_dev *b);
+
+/* Between blk.c and blk_keyq.c */
+int blk_keyq_open(struct blk_dev *b); /* 0, or -1 printed */
+void blk_keyq_close(struct blk_dev *b);
+int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
 
 #endif

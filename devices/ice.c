@@ -250,10 +250,15 @@ static int key_make(const struct ice_store *s, struct ice_key *k, const uint8_t 
 	return -EINVAL;
 }
 
-int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
-		  uint32_t du_size, const char **why)
+/*
+ * Load a slot; with gen, only while *gen == seen, checked under key_lock
+ * (ice_slot_program_current()).
+ */
+static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+		     uint32_t du_size, const char **why, const atomic_uint *gen, unsigned int seen)
 {
 	struct ice_key *k;
+	int err = 0;
 
 	if (slot >= s->max_slots) {
 		*why = "slot number is not below max_slots";
@@ -282,19 +287,30 @@ int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, si
 	/* Built under key_lock: one key in flight per store (ice_secmem_keys()). */
 	pthread_mutex_lock(&s->key_lock);
 	if (key_make(s, k, key, key_len)) {
-		pthread_mutex_unlock(&s->key_lock);
-		key_free(k);
 		*why = "libgcrypt refused the key, or its locked pool is full (size it with "
 		       "ice_global_init() for every slot)";
-		return -EIO;
+		err = -EIO;
+	} else if (gen && atomic_load(gen) != seen) {
+		*why = "the device was reset meanwhile";
+		err = -ECANCELED;
 	}
-	slot_swap(s, slot, k);
+	if (!err)
+		slot_swap(s, slot, k);
 	pthread_mutex_unlock(&s->key_lock);
-	return 0;
+	if (err)
+		key_free(k); /* wipes what key_make() built */
+	return err;
 }
 
-int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
-		     uint32_t du_size)
+int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+		  uint32_t du_size, const char **why)
+{
+	return slot_load(s, slot, key, key_len, du_size, why, NULL, 0);
+}
+
+int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8_t *key,
+			     size_t key_len, uint32_t du_size, const atomic_uint *gen,
+			     unsigned int seen)
 {
 	const char *why;
 	uint8_t diff = 0;
@@ -307,7 +323,23 @@ int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key,
 		if (!diff)
 			return -EINVAL;
 	}
-	return ice_slot_load(s, slot, key, key_len, du_size, &why);
+	return slot_load(s, slot, key, key_len, du_size, &why, gen, seen);
+}
+
+int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+		     uint32_t du_size)
+{
+	return ice_slot_program_current(s, slot, key, key_len, du_size, NULL, 0);
+}
+
+void *ice_secure_alloc(size_t bytes)
+{
+	return gcry_calloc_secure(1, bytes);
+}
+
+void ice_secure_free(void *p)
+{
+	gcry_free(p); /* libgcrypt wipes secure memory when it frees it */
 }
 
 uint32_t ice_key_check(const struct ice_key *k, uint64_t dun, uint64_t len)

@@ -14,6 +14,7 @@
 #define ICEVMM_ICE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +135,18 @@ int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, si
 int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		     uint32_t du_size);
 /*
+ * The same, committed only if *gen still equals seen when the slot is
+ * about to change (checked under key_lock): else -ECANCELED, and nothing
+ * changed. A device passes its queue's reset generation
+ * (virtio_chain_current(), virtio/device.h) and evicts every slot under
+ * key_lock on reset, after the generation moved on: so a PROGRAM that
+ * raced with a reset either lands before the reset (and is wiped by it)
+ * or not at all, never in the fresh device.
+ */
+int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8_t *key,
+			     size_t key_len, uint32_t du_size, const atomic_uint *gen,
+			     unsigned int seen);
+/*
  * Empty one slot (out of range or empty: nothing happens) or every slot. The
  * key is wiped now, or when the request that pinned it completes; neither
  * call waits for I/O (ice_store_evict_all() is what a device reset calls).
@@ -173,6 +186,14 @@ int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf
 /* The same from in to out (distinct, non-overlapping buffers, or in == out). */
 int ice_crypt_to(struct ice_store *s, unsigned int slot, uint64_t dun, const uint8_t *in,
 		 uint8_t *out, size_t len, bool encrypt);
+
+/*
+ * Zeroed bytes in libgcrypt's locked pool (after ice_global_init()), e.g. a
+ * key-queue command buffer; NULL if the pool is full. Freed with
+ * ice_secure_free(), which wipes them (NULL is fine).
+ */
+void *ice_secure_alloc(size_t bytes);
+void ice_secure_free(void *p);
 
 /* Config-space words (docs/ICE.md): slot_info and capability. */
 uint16_t ice_slot_info(const struct ice_store *s);

@@ -48,8 +48,11 @@ void tg_fini(struct test_guest *g)
 
 uint64_t tg_alloc(struct test_guest *g, uint64_t size, uint64_t align)
 {
-	uint64_t gpa = (g->next_free + align - 1) & ~(align - 1);
+	uint64_t gpa;
 
+	if (g->parent) /* one allocator per guest */
+		return tg_alloc(g->parent, size, align);
+	gpa = (g->next_free + align - 1) & ~(align - 1);
 	if (gpa + size > TG_BASE + TG_SIZE)
 		abort();
 	g->next_free = gpa + size;
@@ -107,6 +110,29 @@ uint32_t tg_driver_init(struct test_guest *g, struct virtio_mmio *t, uint64_t fe
 	return tg_read32(t, 0x070);
 }
 
+uint32_t tg_queue_attach(struct test_guest *kq, struct test_guest *g, struct virtio_mmio *t,
+			 unsigned int q, uint16_t num)
+{
+	*kq = *g;
+	kq->parent = g;
+	kq->qidx = q;
+	kq->num = num;
+	kq->desc = tg_alloc(g, 16ULL * num, 16);
+	kq->avail = tg_alloc(g, 6 + 2ULL * num, 2);
+	kq->used = tg_alloc(g, 6 + 8ULL * num, 4);
+	kq->avail_idx = kq->used_seen = kq->next_desc = 0;
+	tg_write32(t, 0x030, q);   /* QueueSel */
+	tg_write32(t, 0x038, num); /* QueueNum */
+	tg_write32(t, 0x080, (uint32_t)kq->desc);
+	tg_write32(t, 0x084, (uint32_t)(kq->desc >> 32));
+	tg_write32(t, 0x090, (uint32_t)kq->avail);
+	tg_write32(t, 0x094, (uint32_t)(kq->avail >> 32));
+	tg_write32(t, 0x0a0, (uint32_t)kq->used);
+	tg_write32(t, 0x0a4, (uint32_t)(kq->used >> 32));
+	tg_write32(t, 0x044, 1); /* QueueReady */
+	return tg_read32(t, 0x044);
+}
+
 void tg_desc(struct test_guest *g, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
 	     uint16_t flags, uint16_t next)
 {
@@ -137,7 +163,7 @@ uint16_t tg_submit(struct test_guest *g, struct virtio_mmio *t, const struct tg_
 {
 	uint16_t head = tg_add(g, bufs, n);
 
-	tg_kick(t);
+	tg_write32(t, 0x050, g->qidx); /* QueueNotify */
 	return head;
 }
 

@@ -36,6 +36,9 @@ struct test_guest {
 	uint16_t used_seen;   /* used entries consumed by tg_get_used() */
 	uint16_t next_desc;   /* next free descriptor (tg_submit allocates linearly) */
 	atomic_bool stopping; /* the "VM is stopping" flag the transport is given */
+	/* A view of another queue (tg_queue_attach): its index, and the guest it shares */
+	unsigned int qidx;
+	struct test_guest *parent;
 };
 
 struct blk_dev;
@@ -60,6 +63,15 @@ void tg_write32(struct virtio_mmio *t, uint64_t off, uint32_t v);
 uint32_t tg_driver_init(struct test_guest *g, struct virtio_mmio *t, uint64_t features,
 			uint16_t num);
 
+/*
+ * Drive a second queue of the same device: kq becomes a view of g (same
+ * memory, irq line and allocator) whose ring helpers (tg_submit, tg_add,
+ * tg_get_used, ...) work on queue q of size num, set up now through the
+ * registers of t (after tg_driver_init). Returns QueueReady read back (1: live).
+ */
+uint32_t tg_queue_attach(struct test_guest *kq, struct test_guest *g, struct virtio_mmio *t,
+			 unsigned int q, uint16_t num);
+
 /* Write descriptor idx of the main table (or of `table` if nonzero). */
 void tg_desc(struct test_guest *g, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
 	     uint16_t flags, uint16_t next);
@@ -67,7 +79,7 @@ void tg_desc(struct test_guest *g, uint64_t table, uint16_t idx, uint64_t addr, 
 void tg_publish(struct test_guest *g, uint16_t head);
 /* QueueNotify for queue 0. */
 void tg_kick(struct virtio_mmio *t);
-/* Chain bufs[0..n) with NEXT, publish, kick. Returns the head. */
+/* Chain bufs[0..n) with NEXT, publish, notify this view's queue. Returns the head. */
 uint16_t tg_submit(struct test_guest *g, struct virtio_mmio *t, const struct tg_buf *bufs,
 		   unsigned int n);
 /* Pop the next used element; false if the device has not completed one. */

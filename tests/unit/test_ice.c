@@ -1892,9 +1892,9 @@ START_TEST(blk_config_space)
 	ck_assert_uint_eq(cfg(0xfc, 4), 0);
 	ck_assert_uint_eq(cfg(0x66, 4), 0x0009);
 	ck_assert_uint_eq(cfg(0x64, 8), 0x00090300);
-	/* the upstream fields are still there */
+	/* the upstream fields are still there; blk_size is the largest data unit (mask 0x09) */
 	ck_assert_uint_eq(cfg(0x00, 8), IMG_SECTORS);
-	ck_assert_uint_eq(cfg(0x14, 4), 512);
+	ck_assert_uint_eq(cfg(0x14, 4), 4096);
 }
 END_TEST
 
@@ -1916,6 +1916,7 @@ START_TEST(blk_config_space_other_capability)
 	ck_assert_uint_eq(cfg(0x67, 1), 0x03);
 	ck_assert_uint_eq(cfg(0x61, 1), 0xff);
 	ck_assert_uint_eq(cfg(0x60, 1), 0x00);
+	ck_assert_uint_eq(cfg(0x14, 4), 65536); /* mask 0x81: 512 and 65536 */
 }
 END_TEST
 
@@ -1930,6 +1931,7 @@ START_TEST(blk_plain_disk_has_no_crypto_config)
 	ck_assert_uint_eq(cfg(0x60, 2), 0);
 	ck_assert_uint_eq(cfg(0x64, 4), 0);
 	ck_assert_uint_eq(cfg(0x5c, 8), 0);
+	ck_assert_uint_eq(cfg(0x14, 4), 512);
 	/* and a driver cannot negotiate the bit */
 	ck_assert_uint_ne(tg_driver_init(&g, &transport,
 					 BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_BLK_F_ICE), QSIZE),
