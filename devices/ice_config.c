@@ -86,10 +86,10 @@ struct ice_keys {
 	struct pending_slot slots[ICE_MAX_SLOTS];
 	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
 	unsigned int nslots;
-	unsigned int first_slot_line; /* of the first [slot N] header; 0: none */
-	char key_path[PATH_MAX];      /* of a key_file: a key pasted there stays off the stack */
-	char why[PATH_MAX + 160];     /* the first error; never holds key material */
-	unsigned int why_line;	      /* its line; 0: the file as a whole */
+	unsigned int first_slot, first_slot_line; /* the first [slot N] header; line 0: none */
+	char key_path[PATH_MAX];  /* of a key_file: a key pasted there stays off the stack */
+	char why[PATH_MAX + 160]; /* the first error; never holds key material */
+	unsigned int why_line;	  /* its line; 0: the file as a whole */
 };
 
 /*
@@ -254,16 +254,11 @@ static int check_ice(struct ice_keys *p)
 			       "%s does not come with key_bits %u (AES-192 is for aes-ecb only)",
 			       alg_names[p->alg], p->key_bits);
 	ice_store_free(&engine); /* empty: nothing to wipe */
-	if (p->nslots && p->guest_keys == 1) {
-		unsigned int first = 0;
-
-		while (p->slots[first].header_line != p->first_slot_line)
-			first++;
+	if (p->nslots && p->guest_keys == 1)
 		return fail_at(p, p->guest_keys_line,
 			       "guest_keys = yes, but line %u has [slot %u]: a disk's keys come "
 			       "from the keys file or from the guest, never both",
-			       p->first_slot_line, first);
-	}
+			       p->first_slot_line, p->first_slot);
 	p->guest = !p->nslots && p->guest_keys != 0;
 	return 1;
 }
@@ -421,8 +416,10 @@ static const char *lex_section(struct ice_keys *p, char *t, unsigned int line, i
 	if (p->slots[slot].header_line)
 		return "this [slot N] appears twice";
 	p->slots[slot].header_line = line;
-	if (!p->nslots++)
+	if (!p->nslots++) {
+		p->first_slot = (unsigned int)slot;
 		p->first_slot_line = line;
+	}
 	*section = (int)slot;
 	return NULL;
 }
