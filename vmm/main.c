@@ -137,7 +137,7 @@ static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 	 * one key being built and one replaced key still pinned by the request in
 	 * flight), and never grows. A guest-programmed disk's device also
 	 * takes its 80-byte key-queue command buffer from the pool
-	 * (gcry_malloc_secure): the pool's fixed 32 KiB on top of the keys
+	 * (libgcrypt's secure allocator): the fixed 32 KiB on top of the keys
 	 * (ICE_SECMEM_BASE, devices/ice.c) holds eight of them many times over.
 	 */
 	for (i = 0; i < cfg->ndisks; i++) {
