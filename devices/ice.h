@@ -200,21 +200,56 @@ uint16_t ice_slot_info(const struct ice_store *s);
 uint32_t ice_capability(const struct ice_store *s);
 
 /*
+ * Configuration: the two kinds of ICE disk (docs/ICE.md "Two kinds of ICE
+ * disk"). A host-provisioned disk's keys come from a keys file's [slot N]
+ * sections, loaded once at start-up; the device offers no key queue. A
+ * guest-programmed disk (guest_keys) starts with every slot empty and its
+ * guest loads keys through the key queue: `--disk PATH,ice` (the default
+ * engine below), or a keys file without [slot N] sections, which describes
+ * the engine. Never both: `guest_keys = yes` with [slot N] sections is an
+ * error; `guest_keys = no` turns the key queue off.
+ */
+#define ICE_DEFAULT_ALG ICE_ALG_AES_XTS
+#define ICE_DEFAULT_KEY_SIZE ICE_KEY_256
+#define ICE_DEFAULT_DU_MASK 0x0f /* 512, 1024, 2048, 4096 */
+#define ICE_DEFAULT_MAX_SLOTS 32 /* also a keys file's default max_slots */
+#define ICE_DEFAULT_SLOT_OFFSET 0
+
+/* The default engine of `--disk PATH,ice`: every slot empty, guest_keys. */
+int ice_store_init_default(struct ice_store *s);
+
+/*
+ * This process holds key material from now on, or may at any time (a guest
+ * programs keys whenever it likes): no core dump (it would carry the AES key
+ * schedules), no ptrace by the user's other processes (PR_SET_DUMPABLE 0).
+ * Call it before the first key exists; calling it again does nothing new.
+ * vmm/main.c calls it for every ICE disk before any keys file is read and
+ * before any vCPU runs; ice_keys_read() for whoever else reads a keys file
+ * (the offline command).
+ */
+void ice_no_dump(void);
+
+/*
  * Keys files (INI, see docs/ICE.md). Errors are printed as "FILE:LINE: reason"
  * (never with key material). A file readable by group or others is refused
  * unless allow_insecure. Each file is read once:
  *
- * ice_keys_read() reads it into locked memory and checks its syntax and
- * sections: NULL if it is refused (printed). ice_keys_nslots() is how many
- * [slot N] sections it has (to size ice_global_init). ice_store_load_keys()
- * checks the values and loads them into s, once: 0, or -1 (printed; s is left
- * empty); either way it wipes the text and the decoded keys from k.
- * ice_keys_free() wipes and frees k (NULL is fine). ice_store_load_file() does
- * all of it.
+ * ice_keys_read() reads it into locked memory, checks its syntax, its
+ * sections and the values of [ice] (so the engine, and whether the guest
+ * programs it, is known): NULL if it is refused (printed).
+ * ice_keys_nslots() is how many [slot N] sections it has.
+ * ice_keys_pool_keys() is how many keys its store may hold at once, worst
+ * case: what libgcrypt's secure pool needs for the disk (sum it over the ICE
+ * disks and pass the sum to ice_secmem_size(); k NULL: the default engine).
+ * ice_store_load_keys() checks the slots' values and loads them into s, once:
+ * 0, or -1 (printed; s is left empty); either way it wipes the text and the
+ * decoded keys from k. ice_keys_free() wipes and frees k (NULL is fine).
+ * ice_store_load_file() does all of it.
  */
 struct ice_keys;
 struct ice_keys *ice_keys_read(const char *path, bool allow_insecure);
 unsigned int ice_keys_nslots(const struct ice_keys *k);
+unsigned int ice_keys_pool_keys(const struct ice_keys *k);
 int ice_store_load_keys(struct ice_store *s, struct ice_keys *k);
 void ice_keys_free(struct ice_keys *k);
 int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure);

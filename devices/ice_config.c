@@ -9,6 +9,7 @@
  *   data_unit_sizes = 512, 4096
  *   max_slots = 32             ; 1..255 (default 32)
  *   slot_offset = 0            ; 0..255 (default 0)
+ *   guest_keys = no            ; yes | no; default: yes without [slot N], else no
  *   [slot 3]
  *   key = 0001...3f            ; or key_file = PATH (raw bytes, relative to this file)
  *   data_unit_size = 4096      ; may be left out if one size is listed
@@ -20,11 +21,13 @@
  * Decoded keys live in libgcrypt's locked secure memory until they are set
  * into their cipher handles.
  *
- * Two steps over the one read: ice_keys_read() checks the syntax and the
- * sections and counts the slots (the count sizes libgcrypt's secure pool,
- * which must exist before the first key is decoded into it);
- * ice_store_load_keys() then checks the values and loads the slots. The
- * lexer numbers the lines, so every error names its own.
+ * Two steps over the one read: ice_keys_read() checks the syntax, the
+ * sections and [ice], and so knows the kind of disk (host-provisioned:
+ * [slot N] sections; guest-programmed: none, unless guest_keys = no) and
+ * what its store may hold, which sizes libgcrypt's secure pool; the pool must
+ * exist before the first key is decoded into it. ice_store_load_keys() then
+ * checks the slots' values and loads them. The lexer numbers the lines, so
+ * every error names its own.
  */
 #include <gcrypt.h>
 #include <limits.h>
@@ -69,17 +72,21 @@ struct ice_keys {
 	struct keys_entry *entries;
 	unsigned int nentries;
 	unsigned int line; /* of the entry being checked */
-	/* [ice] */
+	/* [ice], checked by ice_keys_read() */
 	unsigned int ice_line;
 	int alg; /* -1: not given */
 	unsigned int key_bits, max_slots, slot_offset;
 	uint8_t du_mask;
+	int guest_keys; /* as given: -1 not given, 0 no, 1 yes */
+	unsigned int guest_keys_line;
+	bool guest;		    /* the outcome: a guest-programmed disk */
 	unsigned int seen_ice_keys; /* bit per key: duplicates are errors */
 	bool store_ready;
 	/* [slot N] */
 	struct pending_slot slots[ICE_MAX_SLOTS];
 	unsigned int seen_slot_keys[ICE_MAX_SLOTS];
 	unsigned int nslots;
+	unsigned int first_slot, first_slot_line; /* the first [slot N] header; line 0: none */
 	char key_path[PATH_MAX];  /* of a key_file: a key pasted there stays off the stack */
 	char why[PATH_MAX + 160]; /* the first error; never holds key material */
 	unsigned int why_line;	  /* its line; 0: the file as a whole */
@@ -161,8 +168,8 @@ static int parse_du_list(struct ice_keys *p, char *v)
 
 static int ice_key(struct ice_keys *p, const char *name, char *v)
 {
-	static const char *const keys[] = { "algorithm", "key_bits", "data_unit_sizes", "max_slots",
-					    "slot_offset" };
+	static const char *const keys[] = { "algorithm", "key_bits",	"data_unit_sizes",
+					    "max_slots", "slot_offset", "guest_keys" };
 	unsigned int i, k = 0;
 	long n;
 
@@ -199,34 +206,71 @@ static int ice_key(struct ice_keys *p, const char *name, char *v)
 			return fail(p, "max_slots '%s': expected 1 to 255", shown(v));
 		p->max_slots = (unsigned int)n;
 		return 1;
-	default:
+	case 16:
 		n = strict_decimal(v, 0, 255);
 		if (n < 0)
 			return fail(p, "slot_offset '%s': expected 0 to 255", shown(v));
 		p->slot_offset = (unsigned int)n;
 		return 1;
+	default:
+		/* Exactly yes or no: a typo must not pick a kind of disk. */
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return fail(p, "guest_keys '%s': expected yes or no", shown(v));
+		p->guest_keys = !strcmp(v, "yes");
+		p->guest_keys_line = p->line;
+		return 1;
 	}
 }
 
-/* [ice] is complete once the first slot key arrives (or at the end). */
-static int finish_ice(struct ice_keys *p)
+static enum ice_key_size key_size_id(unsigned int key_bits)
 {
-	static const enum ice_key_size ids[] = { [128 / 64] = ICE_KEY_128,
-						 [192 / 64] = ICE_KEY_192,
-						 [256 / 64] = ICE_KEY_256 };
+	return key_bits == 128 ? ICE_KEY_128 : key_bits == 192 ? ICE_KEY_192 : ICE_KEY_256;
+}
 
-	if (p->store_ready)
-		return 1;
+/* Initialise s with the engine [ice] describes: 0, or -EINVAL if the wire format forbids it. */
+static int init_engine(const struct ice_keys *p, struct ice_store *s)
+{
+	return ice_store_init(s, (enum ice_alg)p->alg, key_size_id(p->key_bits), p->du_mask,
+			      p->max_slots, p->slot_offset);
+}
+
+/*
+ * [ice] as a whole, once its lines are parsed: the engine, and the kind of
+ * disk. guest_keys = yes with [slot N] sections is reported at the
+ * guest_keys line, the one to delete or change (the message names the first
+ * slot's line too): the user asked for both kinds of disk at once.
+ */
+static int check_ice(struct ice_keys *p)
+{
+	struct ice_store engine;
+
 	if (!p->ice_line)
 		return fail_at(p, 0, "no [ice] section");
 	if (p->alg < 0 || !p->key_bits || !p->du_mask)
 		return fail_at(p, p->ice_line,
 			       "[ice] needs algorithm, key_bits and data_unit_sizes");
-	if (ice_store_init(p->store, (enum ice_alg)p->alg, ids[p->key_bits / 64], p->du_mask,
-			   p->max_slots, p->slot_offset))
+	if (init_engine(p, &engine))
 		return fail_at(p, p->ice_line,
 			       "%s does not come with key_bits %u (AES-192 is for aes-ecb only)",
 			       alg_names[p->alg], p->key_bits);
+	ice_store_free(&engine); /* empty: nothing to wipe */
+	if (p->nslots && p->guest_keys == 1)
+		return fail_at(p, p->guest_keys_line,
+			       "guest_keys = yes, but line %u has [slot %u]: a disk's keys come "
+			       "from the keys file or from the guest, never both",
+			       p->first_slot_line, p->first_slot);
+	p->guest = !p->nslots && p->guest_keys != 0;
+	return 1;
+}
+
+/* The store, before its first slot is loaded (check_ice() passed). */
+static int finish_ice(struct ice_keys *p)
+{
+	if (p->store_ready)
+		return 1;
+	if (init_engine(p, p->store))
+		return fail_at(p, p->ice_line, "cannot set up the engine"); /* checked before */
+	p->store->guest_keys = p->guest;
 	p->store_ready = true;
 	return 1;
 }
@@ -372,7 +416,10 @@ static const char *lex_section(struct ice_keys *p, char *t, unsigned int line, i
 	if (p->slots[slot].header_line)
 		return "this [slot N] appears twice";
 	p->slots[slot].header_line = line;
-	p->nslots++;
+	if (!p->nslots++) {
+		p->first_slot = (unsigned int)slot;
+		p->first_slot_line = line;
+	}
 	*section = (int)slot;
 	return NULL;
 }
@@ -492,16 +539,44 @@ void ice_keys_free(struct ice_keys *p)
 	free(p);
 }
 
+void ice_no_dump(void)
+{
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+int ice_store_init_default(struct ice_store *s)
+{
+	int rc = ice_store_init(s, ICE_DEFAULT_ALG, ICE_DEFAULT_KEY_SIZE, ICE_DEFAULT_DU_MASK,
+				ICE_DEFAULT_MAX_SLOTS, ICE_DEFAULT_SLOT_OFFSET);
+
+	s->guest_keys = !rc;
+	return rc;
+}
+
+/* The [ice] lines, checked once the file is lexed; prints the first error. */
+static int keys_check_ice(struct ice_keys *p)
+{
+	for (unsigned int i = 0; i < p->nentries && !p->why[0]; i++) {
+		const struct keys_entry *e = &p->entries[i];
+
+		p->line = e->line;
+		if (e->section == ICE_SECTION)
+			ice_key(p, e->name, e->value);
+	}
+	if (p->why[0] || !check_ice(p)) {
+		report(p->path, p->why_line, p->why);
+		return -1;
+	}
+	return 0;
+}
+
 struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
 {
 	struct ice_keys *p = calloc(1, sizeof(*p));
 	const char *why;
 
-	/*
-	 * From here on this process holds key material: no core dumps (the AES
-	 * key schedules would be in them), no ptrace by other processes.
-	 */
-	prctl(PR_SET_DUMPABLE, 0);
+	/* A keys file is key material, whatever it is read for. */
+	ice_no_dump();
 
 	if (!p || !(p->path = strdup(path))) {
 		free(p);
@@ -510,13 +585,14 @@ struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
 	}
 	p->allow_insecure = allow_insecure;
 	p->alg = -1;
-	p->max_slots = 32;
+	p->max_slots = ICE_DEFAULT_MAX_SLOTS;
+	p->guest_keys = -1;
 	if (ice_keys_text_read(path, allow_insecure, &p->text, &why)) {
 		report(path, 0, why);
 		ice_keys_free(p);
 		return NULL;
 	}
-	if (keys_lex(p)) {
+	if (keys_lex(p) || keys_check_ice(p)) {
 		ice_keys_free(p);
 		return NULL;
 	}
@@ -525,6 +601,23 @@ struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
 
 unsigned int ice_keys_nslots(const struct ice_keys *p)
 {
+	return p->nslots;
+}
+
+/*
+ * Requests one disk serves at once, each of which may pin a key its slot no
+ * longer holds: the virtio-mmio transport serves one at a time (virtio/mmio.h).
+ */
+#define ICE_DISK_PINNERS 1
+
+unsigned int ice_keys_pool_keys(const struct ice_keys *p)
+{
+	/* The default engine, and a keys file for guest programming: see ice_secmem_keys(). */
+	if (!p)
+		return ice_secmem_keys(ICE_DEFAULT_MAX_SLOTS, ICE_DISK_PINNERS);
+	if (p->guest)
+		return ice_secmem_keys(p->max_slots, ICE_DISK_PINNERS);
+	/* Host-provisioned: loaded once, never replaced; guest_keys = no without slots: none. */
 	return p->nslots;
 }
 
@@ -576,25 +669,24 @@ int ice_store_load_keys(struct ice_store *s, struct ice_keys *p)
 	if (!p->text.buf)
 		return -1; /* loaded once already: the text is gone */
 	p->store = s;
-	/* First use in this process: size the locked pool for these slots. */
-	if (ice_global_init(ice_secmem_size(p->nslots)))
+	/* First use in this process (not vmm/main.c): size the locked pool for this store. */
+	if (ice_global_init(ice_secmem_size(ice_keys_pool_keys(p))))
 		goto out;
+	/* [ice] was checked by ice_keys_read(); the [slot N] lines come after it. */
 	for (i = 0; i < p->nentries && !p->why[0]; i++) {
 		const struct keys_entry *e = &p->entries[i];
 
 		p->line = e->line;
-		if (e->section == ICE_SECTION)
-			ice_key(p, e->name, e->value);
-		else
+		if (e->section != ICE_SECTION)
 			slot_entry(p, (unsigned int)e->section, e->name, e->value);
 	}
 	if (p->why[0] || !finish_ice(p)) {
 		report(p->path, p->why_line, p->why);
 		goto out;
 	}
-	if (!p->nslots)
-		pr_info("keys file %s: no [slot N] sections: the disk offers ICE with no keys "
-			"loaded",
+	if (!p->nslots && !p->guest)
+		pr_info("keys file %s: guest_keys = no and no [slot N] sections: every slot "
+			"stays empty",
 			p->path);
 	rc = keys_load_slots(p);
 out:

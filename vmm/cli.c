@@ -20,11 +20,17 @@ static const char usage_text[] =
 	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
-	"  -d, --disk PATH[,ro][,serial=STR][,ice=KEYS]\n"
+	"  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS]]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
-	"                        serial: up to 20 bytes for GET_ID; ice: inline encryption\n"
-	"                        (VIRTIO_BLK_F_ICE) with the keyslots of keys file KEYS\n"
+	"                        serial: up to 20 bytes for GET_ID; ice: an inline crypto\n"
+	"                        engine (VIRTIO_BLK_F_ICE), of one of two kinds:\n"
+	"                        ice: guest-programmed: the default engine (AES-256-XTS,\n"
+	"                        data units 512 to 4096, 32 slots), every slot empty; the\n"
+	"                        guest loads and evicts keys through the key queue;\n"
+	"                        ice=KEYS: host-provisioned: the [slot N] keys of keys file\n"
+	"                        KEYS, loaded at start-up; no key queue (a keys file with\n"
+	"                        no [slot N] describes an engine for the guest to program)\n"
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
@@ -113,7 +119,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
-		return "expected PATH[,ro][,serial=STR][,ice=KEYS]";
+		return "expected PATH[,ro][,serial=STR][,ice[=KEYS]]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -121,10 +127,17 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 			d->serial = opt + 7;
 			if (strlen(d->serial) > VMM_SERIAL_MAX)
 				return "serial= takes at most 20 bytes";
-		} else if (!strncmp(opt, "ice=", 4) && opt[4]) {
-			d->ice_keys = opt + 4;
+		} else if (!strcmp(opt, "ice") || !strncmp(opt, "ice=", 4)) {
+			/* ice alone: the default engine (no keys file), programmed by the guest */
+			if (d->ice)
+				return "give ice or ice=KEYS once";
+			if (opt[3] && !opt[4])
+				return "ice= needs a keys file (or give ice alone for the default "
+				       "engine)";
+			d->ice = true;
+			d->ice_keys = opt[3] ? opt + 4 : NULL;
 		} else {
-			return "unknown disk option (expected ro, serial=STR or ice=KEYS)";
+			return "unknown disk option (expected ro, serial=STR, ice or ice=KEYS)";
 		}
 	}
 	return NULL;

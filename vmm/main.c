@@ -105,29 +105,64 @@ static int write_dtb(const char *path, const struct boot_blob *dtb)
 	return 0;
 }
 
-/* Keyslot stores of the ICE disks, loaded before any VM work (a bad keys file fails fast). */
+/*
+ * Keyslot stores of the ICE disks, built before any VM work (a bad keys file
+ * fails fast). An ICE disk is one of two kinds (docs/ICE.md "Two kinds of ICE
+ * disk"): host-provisioned (a keys file with [slot N] sections, loaded here,
+ * no key queue) or guest-programmed (the default engine of `--disk PATH,ice`,
+ * or a keys file without slots: every slot empty, guest_keys set, the guest
+ * loads keys through the key queue while the VM runs).
+ */
 static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 {
 	struct ice_keys *keys[VMM_MAX_DISKS] = { 0 };
-	unsigned int i, nslots = 0;
-	int rc = -1;
+	unsigned int i, ice_disks = 0, pool_keys = 0;
+	int rc = -1, err = 0;
 
-	/* Each file read once; libgcrypt's locked pool sized once, for every slot of every disk. */
+	for (i = 0; i < cfg->ndisks; i++)
+		ice_disks += cfg->disks[i].ice;
+	if (!ice_disks)
+		return 0;
+	/*
+	 * The non-dumpable rule: a process with an ICE disk holds keys, or may at
+	 * any moment (a guest programs them whenever it likes). So icevmm is
+	 * non-dumpable from here, before any keys file is read, any store exists
+	 * or any vCPU runs, whenever a disk has ICE.
+	 */
+	ice_no_dump();
+	/*
+	 * Each keys file read once. libgcrypt's locked pool is sized once, here,
+	 * for the worst case of every disk (ice_keys_pool_keys(): a
+	 * host-provisioned disk's slots; a guest-programmed disk's every slot,
+	 * one key being built and one replaced key still pinned by the request in
+	 * flight), and never grows. A guest-programmed disk's device also
+	 * takes its 80-byte key-queue command buffer from the pool
+	 * (libgcrypt's secure allocator): the fixed 32 KiB on top of the keys
+	 * (ICE_SECMEM_BASE, devices/ice.c) holds eight of them many times over.
+	 */
 	for (i = 0; i < cfg->ndisks; i++) {
-		if (!cfg->disks[i].ice_keys)
+		const struct vmm_disk *d = &cfg->disks[i];
+
+		if (!d->ice)
 			continue;
-		keys[i] = ice_keys_read(cfg->disks[i].ice_keys, cfg->allow_insecure_keys);
-		if (!keys[i])
-			goto out;
-		nslots += ice_keys_nslots(keys[i]);
+		if (d->ice_keys) {
+			keys[i] = ice_keys_read(d->ice_keys, cfg->allow_insecure_keys);
+			if (!keys[i])
+				goto out;
+		}
+		pool_keys += ice_keys_pool_keys(keys[i]); /* NULL: the default engine */
 	}
-	if (nslots && ice_global_init(ice_secmem_size(nslots)))
+	if (ice_global_init(ice_secmem_size(pool_keys)))
 		goto out;
 	for (i = 0; i < cfg->ndisks; i++) {
-		if (!keys[i])
+		if (!cfg->disks[i].ice)
 			continue;
 		stores[i] = calloc(1, sizeof(*stores[i]));
-		if (!stores[i] || ice_store_load_keys(stores[i], keys[i]) < 0) {
+		if (stores[i] && keys[i])
+			err = ice_store_load_keys(stores[i], keys[i]);
+		else if (stores[i])
+			err = ice_store_init_default(stores[i]);
+		if (!stores[i] || err) {
 			free(stores[i]);
 			stores[i] = NULL;
 			goto out;

@@ -131,6 +131,53 @@ START_TEST(seccomp_options)
 }
 END_TEST
 
+/* --disk PATH,ice: the default engine (no keys file); ice=KEYS: a keys file */
+START_TEST(disk_ice)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c,
+			       ARGS("-k", "K", "--disk", "a.img", "--disk", "b.img,ice", "--disk",
+				    "c.img,ro,ice=keys.conf,serial=s", "-d", "d.img,ice,serial=x")),
+			 CLI_RUN);
+	ck_assert_uint_eq(c.ndisks, 4);
+	ck_assert_str_eq(c.disks[0].path, "a.img");
+	ck_assert(!c.disks[0].ice);
+	ck_assert_ptr_null(c.disks[0].ice_keys);
+	ck_assert_str_eq(c.disks[1].path, "b.img");
+	ck_assert(c.disks[1].ice);
+	ck_assert_ptr_null(c.disks[1].ice_keys);
+	ck_assert(!c.disks[1].ro);
+	ck_assert_str_eq(c.disks[2].path, "c.img");
+	ck_assert(c.disks[2].ice);
+	ck_assert_str_eq(c.disks[2].ice_keys, "keys.conf");
+	ck_assert(c.disks[2].ro);
+	ck_assert_str_eq(c.disks[2].serial, "s");
+	ck_assert(c.disks[3].ice);
+	ck_assert_ptr_null(c.disks[3].ice_keys);
+	ck_assert_str_eq(c.disks[3].serial, "x");
+	/* the whole message, so its list of options stays right */
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice=")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice=': ice= needs a keys file (or give "
+				 "ice alone for the default engine)\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,ice=k")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,ice=k': give ice or ice=KEYS once\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice=k,ice=l")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice=k,ice=l': give ice or ice=KEYS once\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
+				 "serial=STR, ice or ice=KEYS)\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
+				 "PATH[,ro][,serial=STR][,ice[=KEYS]]\n");
+	/* --help says what each form gives */
+	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS]]\n"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "  ice: guest-programmed: the default engine"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "  ice=KEYS: host-provisioned: the [slot N] keys"));
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	ck_assert_uint_eq(cli_parse_size("256M"), 256ULL << 20);
@@ -157,6 +204,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, seccomp_options);
+	tcase_add_test(tc, disk_ice);
 	suite_add_tcase(s, tc);
 	return s;
 }

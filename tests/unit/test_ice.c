@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1184,6 +1185,25 @@ static const struct keys_error {
 	{ "key pasted as data_unit_sizes",
 	  "[ice]\nalgorithm = aes-xts\nkey_bits = 128\ndata_unit_sizes = " KEY_B KEY_A "\n", 4,
 	  "data_unit_sizes: '(long value not shown)' is not a power of two" },
+	/* guest_keys: yes or no, once; never yes together with [slot N] sections */
+	{ "guest_keys = yes with slots", HDR "guest_keys = yes\n" SLOT0, 6,
+	  "guest_keys = yes, but line 7 has [slot 0]" },
+	{ "guest_keys = yes, slots further down",
+	  HDR "guest_keys = yes  ; the guest's\n\n"
+	      "[slot 5]\nkey = " KEY_A KEY_B "\ndata_unit_size = 512\n" SLOT0,
+	  6, "guest_keys = yes, but line 8 has [slot 5]" },
+	{ "guest_keys = yes with an empty slot", HDR "guest_keys = yes\n[slot 2]\n", 6,
+	  "guest_keys = yes, but line 7 has [slot 2]" },
+	{ "guest_keys = maybe", "[ice]\nalgorithm = aes-xts\nguest_keys = maybe\n", 3,
+	  "guest_keys 'maybe': expected yes or no" },
+	{ "guest_keys = Yes", HDR "guest_keys = Yes\n", 6, "guest_keys 'Yes': expected yes or no" },
+	{ "guest_keys empty", HDR "guest_keys =\n", 6, "guest_keys '': expected yes or no" },
+	{ "guest_keys twice", HDR "guest_keys = no\nguest_keys = no\n", 7,
+	  "'guest_keys' is given twice in [ice]" },
+	{ "guest_keys in a slot", HDR SLOT0 "guest_keys = no\n", 9,
+	  "unknown key 'guest_keys' in a [slot N] section" },
+	{ "key pasted as guest_keys", HDR "guest_keys = " KEY_A KEY_B "\n", 6,
+	  "guest_keys '(long value not shown)': expected yes or no" },
 };
 
 START_TEST(keys_file_errors)
@@ -1618,6 +1638,199 @@ START_TEST(keys_file_failed_load_leaves_no_slot)
 	ck_assert_int_eq(load_text(HDR SLOT0 "[slot 1]\nkey = " KEY_A KEY_B "\n", false), -1);
 	expect_error_at(kpath, 9, "[slot 1] needs data_unit_size", NULL);
 	ck_assert_uint_eq(ice_check(&st, 0, 0, 4096), 0);
+}
+END_TEST
+
+/* --- the two kinds of ICE disk --- */
+
+/* An engine for the guest: 512 to 4096, 8 slots at offset 2, no [slot N] */
+#define GUEST_ICE                                                                                  \
+	"[ice]\n"                                                                                  \
+	"algorithm = aes-xts\n"                                                                    \
+	"key_bits = 256\n"                                                                         \
+	"data_unit_sizes = 512, 1024, 2048, 4096\n"                                                \
+	"max_slots = 8\n"                                                                          \
+	"slot_offset = 2\n"
+
+static void every_slot_empty(unsigned int max_slots)
+{
+	for (unsigned int i = 0; i < ICE_MAX_SLOTS; i++) {
+		ck_assert_msg(ice_slot_du(&st, i) == 0, "slot %u is not empty", i);
+		ck_assert_uint_eq(ice_check(&st, i, 0, 4096), 0);
+	}
+	ck_assert_uint_eq(st.max_slots, max_slots);
+}
+
+/* Program slot with key (hex) and data unit du as the key queue does, then use it. */
+static void guest_programs(unsigned int slot, const char *hex, uint32_t du)
+{
+	uint8_t key[64];
+	size_t klen = unhex(hex, key);
+
+	ck_assert_int_eq(ice_slot_program(&st, slot, key, klen, du), 0);
+	slot_matches(slot, st.alg, hex, du);
+}
+
+START_TEST(keys_file_without_slots_is_guest_programmed)
+{
+	ck_assert_msg(load_text(GUEST_ICE, false) == 0, "refused: %s", kerr);
+	ck_assert_str_eq(kerr, ""); /* the normal case: nothing to say */
+	ck_assert(st.guest_keys);
+	ck_assert_uint_eq(ice_slot_info(&st), 0x0802);
+	ck_assert_uint_eq(ice_capability(&st), 0x000f0300);
+	every_slot_empty(8);
+	guest_programs(7, HEX_00_3F, 2048);
+	ck_assert_int_eq(ice_slot_program(&st, 8, (const uint8_t *)HEX_00_3F, 64, 4096), -EINVAL);
+	ice_store_free(&st);
+
+	/* said explicitly: the same */
+	ck_assert_msg(load_text(GUEST_ICE "guest_keys = yes\n", false) == 0, "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	ck_assert(st.guest_keys);
+	every_slot_empty(8);
+	ice_store_free(&st);
+
+	/* another engine, e.g. ESSIV for Linux's AES-128-CBC-ESSIV; max_slots by default 32 */
+	ck_assert_msg(load_text("[ice]\nalgorithm = essiv-aes-cbc\nkey_bits = 128\n"
+				"data_unit_sizes = 4096\n",
+				false) == 0,
+		      "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	ck_assert(st.guest_keys);
+	ck_assert_uint_eq(ice_slot_info(&st), 0x2000);
+	ck_assert_uint_eq(ice_capability(&st), 0x03080100);
+	every_slot_empty(32);
+	guest_programs(31, KEY_A, 4096);
+}
+END_TEST
+
+START_TEST(keys_file_guest_keys_no)
+{
+	char want[256];
+
+	/* no slots and no key queue: ICE with every slot empty, for good; said once */
+	ck_assert_msg(load_text(GUEST_ICE "guest_keys = no\n", false) == 0, "refused: %s", kerr);
+	snprintf(want, sizeof(want),
+		 "icevmm: keys file %s: guest_keys = no and no [slot N] sections: every slot "
+		 "stays empty\n",
+		 kpath);
+	ck_assert_str_eq(kerr, want);
+	ck_assert(!st.guest_keys);
+	ck_assert_uint_eq(ice_slot_info(&st), 0x0802);
+	ck_assert_uint_eq(ice_capability(&st), 0x000f0300);
+	every_slot_empty(8);
+	ice_store_free(&st);
+
+	/* with slots it says what the slots say already: host-provisioned */
+	ck_assert_msg(load_text(HDR "guest_keys = no\n" SLOT0, false) == 0, "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	ck_assert(!st.guest_keys);
+	slot_matches(0, ICE_ALG_AES_XTS, KEY_A KEY_B, 4096);
+	ice_store_free(&st);
+
+	/* and slots without a guest_keys line: host-provisioned, as ever */
+	ck_assert_msg(load_text(HDR SLOT0, false) == 0, "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	ck_assert(!st.guest_keys);
+	slot_matches(0, ICE_ALG_AES_XTS, KEY_A KEY_B, 4096);
+}
+END_TEST
+
+START_TEST(keys_file_guest_keys_with_slots_exact_message)
+{
+	/* the whole line, byte for byte: it names the guest_keys line and the slot's */
+	static const char text[] = HDR "guest_keys = yes\n\n; the disk's keys\n" SLOT0;
+	char want[512];
+
+	ck_assert_int_eq(load_text(text, false), -1);
+	snprintf(want, sizeof(want),
+		 "icevmm: %s:6: guest_keys = yes, but line 9 has [slot 0]: a disk's keys come "
+		 "from the keys file or from the guest, never both\n",
+		 kpath);
+	ck_assert_str_eq(kerr, want);
+	no_key_material(text);
+	/* refused when the file is read, before any key is decoded */
+	capture_begin();
+	ck_assert_ptr_null(ice_keys_read(kpath, false));
+	capture_end(kerr, sizeof(kerr));
+	ck_assert_str_eq(kerr, want);
+}
+END_TEST
+
+START_TEST(default_engine)
+{
+	ck_assert_int_eq(ice_store_init_default(&st), 0);
+	ck_assert(st.guest_keys);
+	/* AES-256-XTS (algorithm 0, key size id 3), data units 512-4096, 32 slots at 0 */
+	ck_assert_uint_eq(ice_capability(&st), 0x000f0300);
+	ck_assert_uint_eq(ice_slot_info(&st), 0x2000);
+	ck_assert_uint_eq(ice_key_len(&st), 64);
+	every_slot_empty(32);
+	guest_programs(0, HEX_00_3F, 512);
+	guest_programs(31, KEY_A KEY_B KEY_B KEY_A, 4096);
+	ck_assert_int_eq(ice_slot_program(&st, 1, (const uint8_t *)HEX_00_3F, 64, 8192), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 32, (const uint8_t *)HEX_00_3F, 64, 512), -EINVAL);
+	ck_assert_int_eq(ice_slot_program(&st, 1, (const uint8_t *)HEX_00_3F, 32, 512), -EINVAL);
+}
+END_TEST
+
+/* ice_keys_pool_keys() of a keys file text */
+static unsigned int pool_keys_of(const char *text)
+{
+	struct ice_keys *k;
+	unsigned int n;
+
+	write_file(kpath, text, strlen(text), 0600);
+	capture_begin();
+	k = ice_keys_read(kpath, false);
+	capture_end(kerr, sizeof(kerr));
+	ck_assert_msg(k != NULL, "refused: %s", kerr);
+	n = ice_keys_pool_keys(k);
+	ice_keys_free(k);
+	return n;
+}
+
+START_TEST(secure_pool_size_for_a_config)
+{
+	/*
+	 * docs/ICE.md "Two kinds of ICE disk": a host-provisioned disk needs its
+	 * slots; a guest-programmed one every slot, one key being built and one
+	 * replaced key still pinned by the request in flight (max_slots + 2);
+	 * the pool is 32 KiB + 4 KiB per key.
+	 */
+	unsigned int def = ice_keys_pool_keys(NULL);
+	unsigned int host = pool_keys_of(HDR SLOT0 "[slot 3]\nkey = " KEY_B KEY_A "\n"
+						   "data_unit_size = 512\n");
+	unsigned int guest = pool_keys_of(GUEST_ICE);
+	unsigned int essiv = pool_keys_of("[ice]\nalgorithm = essiv-aes-cbc\nkey_bits = 128\n"
+					  "data_unit_sizes = 4096\nmax_slots = 255\n");
+	unsigned int off = pool_keys_of(GUEST_ICE "guest_keys = no\n");
+
+	ck_assert_uint_eq(def, 34);
+	ck_assert_uint_eq(host, 2);
+	ck_assert_uint_eq(guest, 10);
+	ck_assert_uint_eq(essiv, 257);
+	ck_assert_uint_eq(off, 0);
+	ck_assert_uint_eq(ice_secmem_keys(ICE_DEFAULT_MAX_SLOTS, 1), 34);
+	/* --disk a,ice --disk b,ice=host --disk c,ice=guest --disk d,ice=off: 46 keys */
+	ck_assert_uint_eq(ice_secmem_size(def + host + guest + off), 32768 + 46 * 4096);
+	/* eight default disks, the most a VM has: 1120 KiB */
+	ck_assert_uint_eq(ice_secmem_size(8 * def), 1120 * 1024);
+}
+END_TEST
+
+START_TEST(no_dump_for_keys)
+{
+	ck_assert_int_eq(prctl(PR_SET_DUMPABLE, 1), 0);
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 1);
+	ice_no_dump();
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 0);
+	ice_no_dump();
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 0);
+	/* reading a keys file does it too, whatever kind of disk it is for */
+	ck_assert_int_eq(prctl(PR_SET_DUMPABLE, 1), 0);
+	ck_assert_uint_eq(pool_keys_of(GUEST_ICE), 10);
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 0);
 }
 END_TEST
 
@@ -2671,6 +2884,12 @@ Suite *unit_suite(void)
 	tcase_add_test(keys, keys_file_very_long_line);
 	tcase_add_test(keys, keys_file_read_once);
 	tcase_add_test(keys, keys_file_loads_what_was_read);
+	tcase_add_test(keys, keys_file_without_slots_is_guest_programmed);
+	tcase_add_test(keys, keys_file_guest_keys_no);
+	tcase_add_test(keys, keys_file_guest_keys_with_slots_exact_message);
+	tcase_add_test(keys, default_engine);
+	tcase_add_test(keys, secure_pool_size_for_a_config);
+	tcase_add_test(keys, no_dump_for_keys);
 
 	tcase_add_test(blk, blk_config_space);
 	tcase_add_test(blk, blk_config_space_other_capability);
