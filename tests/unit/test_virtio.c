@@ -1901,6 +1901,17 @@ static int64_t pq_handle(void *d, unsigned int q, const struct virtq_chain *c, u
 	return pq_hook[q] ? pq_hook[q](q, c) : 0;
 }
 
+/* Plain values of the counters (for readable assertion messages) */
+static unsigned int pq_call_count(unsigned int q)
+{
+	return atomic_load(&pq_calls[q]);
+}
+
+static unsigned int pq_reset_count(void)
+{
+	return atomic_load(&pq_resets);
+}
+
 static void pq_reset(void *d)
 {
 	(void)d;
@@ -2132,7 +2143,7 @@ START_TEST(queues_do_not_wait_for_each_other)
 	pq_use(0);
 	used0_during = pq_used_idx();
 	buf0_during = *(uint8_t *)tg_ptr(&g, buf0);
-	calls0_during = atomic_load(&pq_calls[0]);
+	calls0_during = pq_call_count(0);
 	q0_running = !atomic_load(&pq_kicked[0]);
 	pq_wr(MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	/* release queue 0 before any assertion: a failure must not leave a vCPU spinning */
@@ -2160,8 +2171,8 @@ START_TEST(queues_do_not_wait_for_each_other)
 	ck_assert_int_eq(g.irq_level, 1);
 	pq_use(1);
 	expect_no_used();
-	ck_assert_uint_eq(atomic_load(&pq_calls[0]), 1);
-	ck_assert_uint_eq(atomic_load(&pq_calls[1]), 1);
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
 	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
 	virtio_mmio_destroy(&pq);
 }
@@ -2218,8 +2229,8 @@ START_TEST(queue_disabled_while_busy_other_queue_serves)
 	ck_assert_uint_eq(pq_used_idx(), used0_before);
 	ck_assert_uint_eq(g.irq_raises, 1);
 	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
-	ck_assert_uint_eq(atomic_load(&pq_calls[0]), 1);
-	ck_assert_uint_eq(atomic_load(&pq_calls[1]), 1);
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
 	virtio_mmio_destroy(&pq);
 }
 END_TEST
@@ -2292,8 +2303,8 @@ START_TEST(features_ok_hook_refuses)
 	pq_use(1);
 	tg_add(&g, (const struct tg_buf[]){ { buf_new(1, POISON), 1, true } }, 1);
 	pq_wr(MMIO_QUEUE_NOTIFY, 1);
-	ck_assert_uint_eq(atomic_load(&pq_calls[0]), 1);
-	ck_assert_uint_eq(atomic_load(&pq_calls[1]), 1);
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
 	ck_assert_uint_eq(pq_handled_features[0], V1 | PQ_A | PQ_B);
 	ck_assert_uint_eq(pq_handled_features[1], V1 | PQ_A | PQ_B);
 	virtio_mmio_destroy(&pq);
@@ -2357,7 +2368,7 @@ START_TEST(chain_current_until_reset)
 
 	/* 1: Status = 0 while the request is in progress */
 	pq_start(V1);
-	resets = atomic_load(&pq_resets);
+	resets = pq_reset_count();
 	entered = pq_gen_begin(&vcpu);
 	before = other_queue = other_status = in_main_after = true;
 	if (entered) {
@@ -2373,20 +2384,20 @@ START_TEST(chain_current_until_reset)
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu, NULL);
 	ck_assert_msg(entered, "the request never reached the device");
-	ck_assert(atomic_load(&pq_current_at_entry));
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
 	ck_assert(before);
 	ck_assert(other_queue);
 	ck_assert(other_status);
-	ck_assert_uint_eq(atomic_load(&pq_resets), resets + 1);
+	ck_assert_uint_eq(pq_reset_count(), resets + 1);
 	ck_assert_int_eq(pq_current_in_reset, 0); /* the epoch moved before reset() */
 	ck_assert(!in_main_after);
-	ck_assert(!atomic_load(&pq_current_after));
+	ck_assert_msg(!atomic_load(&pq_current_after), "still current in the handler");
 	ck_assert_uint_eq(pq_used_idx(), 0); /* and it is never used */
 	ck_assert_uint_eq(g.irq_raises, 0);
 
 	/* 2: QueueReady = 0 of its own queue: stale, and no reset hook call */
 	pq_start(V1);
-	resets = atomic_load(&pq_resets);
+	resets = pq_reset_count();
 	entered = pq_gen_begin(&vcpu);
 	before = in_main_after = true;
 	if (entered) {
@@ -2398,11 +2409,11 @@ START_TEST(chain_current_until_reset)
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu, NULL);
 	ck_assert_msg(entered, "the request never reached the device");
-	ck_assert(atomic_load(&pq_current_at_entry));
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
 	ck_assert(before);
 	ck_assert(!in_main_after);
-	ck_assert(!atomic_load(&pq_current_after));
-	ck_assert_uint_eq(atomic_load(&pq_resets), resets);
+	ck_assert_msg(!atomic_load(&pq_current_after), "still current in the handler");
+	ck_assert_uint_eq(pq_reset_count(), resets);
 	ck_assert_int_eq(pq_current_in_reset, -1);
 	ck_assert_uint_eq(pq_used_idx(), 0);
 	ck_assert_uint_eq(g.irq_raises, 0);
@@ -2418,8 +2429,8 @@ START_TEST(chain_current_until_reset)
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu, NULL);
 	ck_assert_msg(entered, "the request never reached the device");
-	ck_assert(atomic_load(&pq_current_at_entry));
-	ck_assert(atomic_load(&pq_current_after));
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
+	ck_assert_msg(atomic_load(&pq_current_after), "a new chain not current");
 	expect_used(0, 1);
 	ck_assert_uint_eq(g.irq_raises, 1);
 	virtio_mmio_destroy(&pq);
