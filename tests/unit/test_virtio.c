@@ -11,8 +11,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../devices/blk.h"
@@ -1867,6 +1869,590 @@ START_TEST(stop_leaves_the_request_loop)
 }
 END_TEST
 
+/*
+ * --- two queues at once, features_ok, and the chain's generation ---
+ *
+ * A second fake device whose two queues each have their own hook. The
+ * transport serves the queues on different threads at the same time, so
+ * everything the handlers share with the test is atomic or per queue, and
+ * nothing is asserted on a device thread: the handlers record, the test
+ * asserts after joining. Every wait for another thread is for a flag, with
+ * a safety bound far beyond any scheduling delay (PQ_WAIT_NS): a transport
+ * that serialises what it must not fails the test instead of hanging it.
+ */
+#define PQ_WAIT_NS (10LL * 1000000000LL)
+#define PQ_A BIT(1) /* a device feature that needs B */
+#define PQ_B BIT(2)
+#define PQ_C BIT(5) /* independent of both */
+
+static int64_t (*pq_hook[2])(unsigned int q, const struct virtq_chain *c);
+static atomic_uint pq_calls[2];
+static uint64_t pq_handled_features[2]; /* each written only by its queue's handler */
+static atomic_uint pq_resets;
+static void (*pq_reset_hook)(void);
+static unsigned int pq_features_ok_calls;
+static uint64_t pq_features_ok_seen;
+
+static int64_t pq_handle(void *d, unsigned int q, const struct virtq_chain *c, uint64_t f)
+{
+	(void)d;
+	atomic_fetch_add(&pq_calls[q], 1);
+	pq_handled_features[q] = f;
+	return pq_hook[q] ? pq_hook[q](q, c) : 0;
+}
+
+/* Plain values of the counters (for readable assertion messages) */
+static unsigned int pq_call_count(unsigned int q)
+{
+	return atomic_load(&pq_calls[q]);
+}
+
+static unsigned int pq_reset_count(void)
+{
+	return atomic_load(&pq_resets);
+}
+
+static void pq_reset(void *d)
+{
+	(void)d;
+	atomic_fetch_add(&pq_resets, 1);
+	if (pq_reset_hook)
+		pq_reset_hook();
+}
+
+/* Features that depend on each other: A only together with B. */
+static bool pq_features_ok(void *d, uint64_t features)
+{
+	(void)d;
+	pq_features_ok_calls++;
+	pq_features_ok_seen = features;
+	return !(features & PQ_A) || (features & PQ_B);
+}
+
+static const struct virtio_device_ops pq_ops = {
+	.handle = pq_handle,
+	.reset = pq_reset,
+	.features_ok = pq_features_ok,
+};
+static const struct virtio_device pq_dev = {
+	.device_id = 43,
+	.ops = &pq_ops,
+	.features = PQ_A | PQ_B | PQ_C,
+	.num_queues = 2,
+	.config = fake_config,
+	.config_size = 11,
+};
+static struct virtio_mmio pq;
+
+/* g's helpers (tg_add, tg_get_used) drive one queue: each queue's ring state, swapped in. */
+struct pq_ring {
+	uint16_t num;
+	uint64_t desc, avail, used;
+	uint16_t avail_idx, used_seen, next_desc;
+};
+static struct pq_ring pq_rings[2];
+static unsigned int pq_cur;
+
+static void pq_use(unsigned int q)
+{
+	pq_rings[pq_cur] = (struct pq_ring){ g.num,	  g.desc,      g.avail,	   g.used,
+					     g.avail_idx, g.used_seen, g.next_desc };
+	g.num = pq_rings[q].num;
+	g.desc = pq_rings[q].desc;
+	g.avail = pq_rings[q].avail;
+	g.used = pq_rings[q].used;
+	g.avail_idx = pq_rings[q].avail_idx;
+	g.used_seen = pq_rings[q].used_seen;
+	g.next_desc = pq_rings[q].next_desc;
+	pq_cur = q;
+}
+
+static uint32_t pq_rd(uint64_t off)
+{
+	return tg_read32(&pq, off);
+}
+
+static void pq_wr(uint64_t off, uint32_t v)
+{
+	tg_write32(&pq, off, v);
+}
+
+/* Reset, ACKNOWLEDGE, DRIVER, the features, FEATURES_OK: returns Status read back. */
+static uint32_t pq_negotiate(uint64_t features)
+{
+	pq_wr(MMIO_STATUS, 0);
+	pq_wr(MMIO_STATUS, S_ACK);
+	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER);
+	pq_wr(MMIO_DRIVER_FEATURES_SEL, 0);
+	pq_wr(MMIO_DRIVER_FEATURES, (uint32_t)features);
+	pq_wr(MMIO_DRIVER_FEATURES_SEL, 1);
+	pq_wr(MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	return pq_rd(MMIO_STATUS);
+}
+
+/* New rings of size 8 for queue q in g (now the current queue), QueueReady = 1. */
+static void pq_queue_setup(unsigned int q)
+{
+	pq_use(q);
+	alloc_rings(8);
+	pq_wr(MMIO_QUEUE_SEL, q);
+	pq_wr(MMIO_QUEUE_NUM, 8);
+	pq_wr(MMIO_QUEUE_DESC_LOW, (uint32_t)g.desc);
+	pq_wr(MMIO_QUEUE_DESC_HIGH, (uint32_t)(g.desc >> 32));
+	pq_wr(MMIO_QUEUE_DRIVER_LOW, (uint32_t)g.avail);
+	pq_wr(MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(g.avail >> 32));
+	pq_wr(MMIO_QUEUE_DEVICE_LOW, (uint32_t)g.used);
+	pq_wr(MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(g.used >> 32));
+	pq_wr(MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(pq_rd(MMIO_QUEUE_READY), 1);
+}
+
+static void pq_init(void)
+{
+	virtio_mmio_init(&pq, &pq_dev, &g.mem, &g.irq, &g.stopping);
+	memset(pq_hook, 0, sizeof(pq_hook));
+	atomic_store(&pq_calls[0], 0);
+	atomic_store(&pq_calls[1], 0);
+	atomic_store(&pq_resets, 0);
+	pq_reset_hook = NULL;
+	pq_features_ok_calls = 0;
+	pq_features_ok_seen = 0;
+	memset(pq_rings, 0, sizeof(pq_rings));
+	pq_cur = 0;
+}
+
+/* The driver's whole initialisation with both queues (3.1.1); the device must accept it. */
+static void pq_start(uint64_t features)
+{
+	ck_assert_uint_eq(pq_negotiate(features), S_ACK | S_DRIVER | S_FEATURES_OK);
+	pq_queue_setup(1);
+	pq_queue_setup(0);
+	pq_wr(MMIO_STATUS, S_LIVE);
+	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
+}
+
+/* The current queue's used->idx */
+static uint16_t pq_used_idx(void)
+{
+	return used_idx();
+}
+
+/* Wait for flag, at most PQ_WAIT_NS (a safety bound, not a timing check). */
+static bool pq_wait(atomic_bool *flag)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!atomic_load(flag)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) >
+		    PQ_WAIT_NS)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/* A vCPU writing QueueNotify for queue (arg); kicked[q] once the write returned. */
+static atomic_bool pq_kicked[2];
+
+static void *pq_kick(void *arg)
+{
+	unsigned int q = (unsigned int)(uintptr_t)arg;
+
+	tg_write32(&pq, MMIO_QUEUE_NOTIFY, q);
+	atomic_store(&pq_kicked[q], true);
+	return NULL;
+}
+
+static void pq_kick_start(pthread_t *th, unsigned int q)
+{
+	atomic_store(&pq_kicked[q], false);
+	ck_assert_int_eq(pthread_create(th, NULL, pq_kick, (void *)(uintptr_t)q), 0);
+}
+
+/* A request "in I/O" until the test releases it; then it writes 0x10 + q, used length 1. */
+static atomic_bool pq_entered, pq_release;
+
+static int64_t pq_blocking_hook(unsigned int q, const struct virtq_chain *c)
+{
+	atomic_store(&pq_entered, true);
+	while (!atomic_load(&pq_release))
+		sched_yield();
+	c->bufs[0].host[0] = (uint8_t)(0x10 + q);
+	return 1;
+}
+
+static int64_t pq_quick_hook(unsigned int q, const struct virtq_chain *c)
+{
+	c->bufs[0].host[0] = (uint8_t)(0x10 + q);
+	return 1;
+}
+
+/* Queue 0's request reached the device on vcpu; if it never does, fail without a thread left. */
+static void pq_begin_or_fail(pthread_t vcpu)
+{
+	if (pq_wait(&pq_entered))
+		return;
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu, NULL);
+	ck_abort_msg("queue 0's request never reached the device");
+}
+
+/*
+ * Queue 0's request is stuck in I/O on one vCPU; another vCPU notifies
+ * queue 1 (the ICE key queue's situation): its request is served, used and
+ * signalled while queue 0's is still in progress. Then queue 0 completes.
+ * With one processing lock for all queues, the second vCPU would wait for
+ * the first: the bounded wait turns that into a failure.
+ */
+START_TEST(queues_do_not_wait_for_each_other)
+{
+	uint64_t buf0, buf1;
+	uint16_t head0, head1, used0_during;
+	uint32_t id1 = 0, len1 = 0, isr_during;
+	unsigned int raises_during, calls0_during;
+	bool q0_running, q1_done, got1;
+	uint8_t buf0_during, buf1_during;
+	pthread_t vcpu0, vcpu1;
+
+	pq_init();
+	pq_start(V1);
+	pq_hook[0] = pq_blocking_hook;
+	pq_hook[1] = pq_quick_hook;
+	atomic_store(&pq_entered, false);
+	atomic_store(&pq_release, false);
+	buf0 = buf_new(1, POISON);
+	buf1 = buf_new(1, POISON);
+	pq_use(0);
+	head0 = tg_add(&g, (const struct tg_buf[]){ { buf0, 1, true } }, 1);
+	pq_use(1);
+	head1 = tg_add(&g, (const struct tg_buf[]){ { buf1, 1, true } }, 1);
+
+	pq_kick_start(&vcpu0, 0);
+	pq_begin_or_fail(vcpu0);
+	pq_kick_start(&vcpu1, 1);
+	q1_done = pq_wait(&pq_kicked[1]);
+	/* what the driver sees now, while queue 0's request is still in I/O */
+	pq_use(1);
+	got1 = tg_get_used(&g, &id1, &len1);
+	buf1_during = *(uint8_t *)tg_ptr(&g, buf1);
+	isr_during = pq_rd(MMIO_INTERRUPT_STATUS);
+	raises_during = g.irq_raises;
+	pq_use(0);
+	used0_during = pq_used_idx();
+	buf0_during = *(uint8_t *)tg_ptr(&g, buf0);
+	calls0_during = pq_call_count(0);
+	q0_running = !atomic_load(&pq_kicked[0]);
+	pq_wr(MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	/* release queue 0 before any assertion: a failure must not leave a vCPU spinning */
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu0, NULL);
+	pthread_join(vcpu1, NULL);
+	ck_assert_msg(q1_done, "queue 1's notify waited for queue 0's request");
+	ck_assert(q0_running);
+
+	ck_assert(got1);
+	ck_assert_uint_eq(id1, head1);
+	ck_assert_uint_eq(len1, 1);
+	ck_assert_uint_eq(buf1_during, 0x11);
+	ck_assert_uint_eq(isr_during, VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(raises_during, 1);
+	ck_assert_uint_eq(used0_during, 0);
+	ck_assert_uint_eq(buf0_during, POISON);
+	ck_assert_uint_eq(calls0_during, 1);
+	/* and queue 0's request, released, completes on its own ring with its own interrupt */
+	expect_used(head0, 1);
+	expect_no_used();
+	ck_assert_uint_eq(*(uint8_t *)tg_ptr(&g, buf0), 0x10);
+	ck_assert_uint_eq(pq_rd(MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(g.irq_raises, 2);
+	ck_assert_int_eq(g.irq_level, 1);
+	pq_use(1);
+	expect_no_used();
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
+	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
+	virtio_mmio_destroy(&pq);
+}
+END_TEST
+
+/*
+ * While queue 0's request is in I/O, the driver disables queue 0: queue 1
+ * keeps working and signalling (its interrupt depends on its own epoch only),
+ * and the released request of the disabled queue 0 is never used.
+ */
+START_TEST(queue_disabled_while_busy_other_queue_serves)
+{
+	uint64_t buf0, buf1;
+	uint16_t head1, used0_before;
+	uint32_t id1 = 0, len1 = 0, isr_during;
+	bool q0_running, q1_done, got1;
+	pthread_t vcpu0, vcpu1;
+
+	pq_init();
+	pq_start(V1);
+	pq_hook[0] = pq_blocking_hook;
+	pq_hook[1] = pq_quick_hook;
+	atomic_store(&pq_entered, false);
+	atomic_store(&pq_release, false);
+	buf0 = buf_new(1, POISON);
+	buf1 = buf_new(1, POISON);
+	pq_use(0);
+	tg_add(&g, (const struct tg_buf[]){ { buf0, 1, true } }, 1);
+	used0_before = pq_used_idx();
+	pq_use(1);
+	head1 = tg_add(&g, (const struct tg_buf[]){ { buf1, 1, true } }, 1);
+
+	pq_kick_start(&vcpu0, 0);
+	pq_begin_or_fail(vcpu0);
+	pq_wr(MMIO_QUEUE_SEL, 0);
+	pq_wr(MMIO_QUEUE_READY, 0);
+	pq_kick_start(&vcpu1, 1);
+	q1_done = pq_wait(&pq_kicked[1]);
+	pq_use(1);
+	got1 = tg_get_used(&g, &id1, &len1);
+	isr_during = pq_rd(MMIO_INTERRUPT_STATUS);
+	q0_running = !atomic_load(&pq_kicked[0]);
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu0, NULL);
+	pthread_join(vcpu1, NULL);
+	ck_assert_msg(q1_done, "queue 1's notify waited for queue 0's request");
+	ck_assert(q0_running);
+	ck_assert(got1);
+	ck_assert_uint_eq(id1, head1);
+	ck_assert_uint_eq(len1, 1);
+	ck_assert_uint_eq(isr_during, VIRTIO_MMIO_INT_VRING);
+	/* the disabled queue's request: no used entry, no second interrupt, no NEEDS_RESET */
+	pq_use(0);
+	ck_assert_uint_eq(pq_used_idx(), used0_before);
+	ck_assert_uint_eq(g.irq_raises, 1);
+	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
+	virtio_mmio_destroy(&pq);
+}
+END_TEST
+
+/*
+ * features_ok (3.1.1): the device refuses a combination (A without B):
+ * FEATURES_OK stays clear for it and for nothing else; the hook sees exactly
+ * what the driver wrote, only for feature sets the transport itself accepts,
+ * and only when FEATURES_OK is being set.
+ */
+START_TEST(features_ok_hook_refuses)
+{
+	static const uint64_t dev_bits[] = { PQ_A, PQ_B, PQ_C };
+	unsigned int m, i, calls;
+	uint64_t f;
+
+	pq_init();
+	for (m = 0; m < 8; m++) {
+		bool refuse;
+
+		f = V1;
+		for (i = 0; i < 3; i++)
+			if (m & (1u << i))
+				f |= dev_bits[i];
+		refuse = (f & PQ_A) && !(f & PQ_B);
+		calls = pq_features_ok_calls;
+		pq_features_ok_seen = 0;
+		ck_assert_msg(pq_negotiate(f) == (refuse ? S_ACK | S_DRIVER
+							 : S_ACK | S_DRIVER | S_FEATURES_OK),
+			      "features 0x%llx: Status 0x%x", (unsigned long long)f,
+			      pq_rd(MMIO_STATUS));
+		ck_assert_uint_eq(pq_features_ok_calls, calls + 1);
+		ck_assert_uint_eq(pq_features_ok_seen, f);
+		ck_assert_uint_eq(pq.features, refuse ? 0 : f);
+		/*
+		 * DRIVER_OK: once accepted, no further question; after a refusal,
+		 * FEATURES_OK in the same write is asked (and refused) again, and
+		 * DRIVER_OK does not stick either.
+		 */
+		pq_wr(MMIO_STATUS, S_LIVE);
+		ck_assert_uint_eq(pq_rd(MMIO_STATUS), refuse ? S_ACK | S_DRIVER : S_LIVE);
+		ck_assert_uint_eq(pq_features_ok_calls, calls + (refuse ? 2 : 1));
+		ck_assert_uint_eq(pq_features_ok_seen, f);
+	}
+	/* what the transport refuses by itself never reaches the hook */
+	calls = pq_features_ok_calls;
+	ck_assert_uint_eq(pq_negotiate(PQ_A | PQ_B), S_ACK | S_DRIVER); /* no VERSION_1 */
+	ck_assert_uint_eq(pq_negotiate(V1 | PQ_A | PQ_B | BIT(3)),
+			  S_ACK | S_DRIVER); /* not offered */
+	ck_assert_uint_eq(pq_features_ok_calls, calls);
+	/* refused, the driver may try another set without a reset: asked again, accepted */
+	ck_assert_uint_eq(pq_negotiate(V1 | PQ_A), S_ACK | S_DRIVER);
+	pq_wr(MMIO_DRIVER_FEATURES_SEL, 0);
+	pq_wr(MMIO_DRIVER_FEATURES, (uint32_t)(PQ_A | PQ_B));
+	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
+	ck_assert_uint_eq(pq_features_ok_calls, calls + 2);
+	ck_assert_uint_eq(pq_features_ok_seen, V1 | PQ_A | PQ_B);
+	/* setting FEATURES_OK again (it is already set) asks nothing */
+	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	ck_assert_uint_eq(pq_features_ok_calls, calls + 2);
+	/* and the accepted set is what both queues' requests are served with */
+	pq_queue_setup(1);
+	pq_queue_setup(0);
+	pq_wr(MMIO_STATUS, S_LIVE);
+	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
+	pq_use(0);
+	tg_add(&g, (const struct tg_buf[]){ { buf_new(1, POISON), 1, true } }, 1);
+	pq_wr(MMIO_QUEUE_NOTIFY, 0);
+	pq_use(1);
+	tg_add(&g, (const struct tg_buf[]){ { buf_new(1, POISON), 1, true } }, 1);
+	pq_wr(MMIO_QUEUE_NOTIFY, 1);
+	ck_assert_uint_eq(pq_call_count(0), 1);
+	ck_assert_uint_eq(pq_call_count(1), 1);
+	ck_assert_uint_eq(pq_handled_features[0], V1 | PQ_A | PQ_B);
+	ck_assert_uint_eq(pq_handled_features[1], V1 | PQ_A | PQ_B);
+	virtio_mmio_destroy(&pq);
+}
+END_TEST
+
+/*
+ * virtio_chain_current(): a chain in progress stays current until its queue
+ * is reset (Status = 0) or disabled (its QueueReady = 0), and the device's
+ * reset hook already sees it stale (the transport moves the generation on
+ * before it calls reset(), which is what lets a device commit-or-discard
+ * under its own lock). Other queues and other Status writes leave it alone.
+ */
+static const struct virtq_chain *pq_chain; /* the chain in progress, for the reset hook */
+static atomic_bool pq_current_at_entry, pq_current_after;
+static int pq_current_in_reset; /* -1: reset hook not called with a chain */
+
+static int64_t pq_gen_hook(unsigned int q, const struct virtq_chain *c)
+{
+	(void)q;
+	pq_chain = c;
+	atomic_store(&pq_current_at_entry, virtio_chain_current(c));
+	atomic_store(&pq_entered, true);
+	while (!atomic_load(&pq_release))
+		sched_yield();
+	atomic_store(&pq_current_after, virtio_chain_current(c));
+	c->bufs[0].host[0] = 0;
+	return 1;
+}
+
+static void pq_gen_reset(void)
+{
+	if (pq_chain)
+		pq_current_in_reset = virtio_chain_current(pq_chain);
+}
+
+/* Queue 0's request in progress on a vCPU (the hook is pq_gen_hook); false if it never came. */
+static bool pq_gen_begin(pthread_t *vcpu)
+{
+	pq_chain = NULL;
+	pq_current_in_reset = -1;
+	atomic_store(&pq_entered, false);
+	atomic_store(&pq_release, false);
+	atomic_store(&pq_current_at_entry, false);
+	atomic_store(&pq_current_after, true);
+	pq_use(0);
+	tg_add(&g, (const struct tg_buf[]){ { buf_new(1, POISON), 1, true } }, 1);
+	pq_kick_start(vcpu, 0);
+	return pq_wait(&pq_entered);
+}
+
+START_TEST(chain_current_until_reset)
+{
+	bool entered, before, other_queue, other_status, in_main_after;
+	unsigned int resets;
+	pthread_t vcpu;
+
+	pq_init();
+	pq_hook[0] = pq_gen_hook;
+	pq_reset_hook = pq_gen_reset;
+
+	/* 1: Status = 0 while the request is in progress */
+	pq_start(V1);
+	resets = pq_reset_count();
+	entered = pq_gen_begin(&vcpu);
+	before = other_queue = other_status = in_main_after = true;
+	if (entered) {
+		before = virtio_chain_current(pq_chain);
+		pq_wr(MMIO_QUEUE_SEL, 1); /* another queue disabled: not this chain's */
+		pq_wr(MMIO_QUEUE_READY, 0);
+		other_queue = virtio_chain_current(pq_chain);
+		pq_wr(MMIO_STATUS, S_LIVE); /* a Status write that is no reset */
+		other_status = virtio_chain_current(pq_chain);
+		pq_wr(MMIO_STATUS, 0);
+		in_main_after = virtio_chain_current(pq_chain);
+	}
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu, NULL);
+	ck_assert_msg(entered, "the request never reached the device");
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
+	ck_assert(before);
+	ck_assert(other_queue);
+	ck_assert(other_status);
+	ck_assert_uint_eq(pq_reset_count(), resets + 1);
+	ck_assert_int_eq(pq_current_in_reset, 0); /* the epoch moved before reset() */
+	ck_assert(!in_main_after);
+	ck_assert_msg(!atomic_load(&pq_current_after), "still current in the handler");
+	ck_assert_uint_eq(pq_used_idx(), 0); /* and it is never used */
+	ck_assert_uint_eq(g.irq_raises, 0);
+
+	/* 2: QueueReady = 0 of its own queue: stale, and no reset hook call */
+	pq_start(V1);
+	resets = pq_reset_count();
+	entered = pq_gen_begin(&vcpu);
+	before = in_main_after = true;
+	if (entered) {
+		before = virtio_chain_current(pq_chain);
+		pq_wr(MMIO_QUEUE_SEL, 0);
+		pq_wr(MMIO_QUEUE_READY, 0);
+		in_main_after = virtio_chain_current(pq_chain);
+	}
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu, NULL);
+	ck_assert_msg(entered, "the request never reached the device");
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
+	ck_assert(before);
+	ck_assert(!in_main_after);
+	ck_assert_msg(!atomic_load(&pq_current_after), "still current in the handler");
+	ck_assert_uint_eq(pq_reset_count(), resets);
+	ck_assert_int_eq(pq_current_in_reset, -1);
+	ck_assert_uint_eq(pq_used_idx(), 0);
+	ck_assert_uint_eq(g.irq_raises, 0);
+
+	/* 3: the queue enabled again (fresh rings): a new chain is current, and it completes */
+	memset(tg_ptr(&g, g.avail), 0, 6 + 2 * 8);
+	memset(tg_ptr(&g, g.used), 0, 6 + 8 * 8);
+	g.avail_idx = g.used_seen = g.next_desc = 0;
+	pq_wr(MMIO_QUEUE_SEL, 0);
+	pq_wr(MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(pq_rd(MMIO_QUEUE_READY), 1);
+	entered = pq_gen_begin(&vcpu);
+	atomic_store(&pq_release, true);
+	pthread_join(vcpu, NULL);
+	ck_assert_msg(entered, "the request never reached the device");
+	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
+	ck_assert_msg(atomic_load(&pq_current_after), "a new chain not current");
+	expect_used(0, 1);
+	ck_assert_uint_eq(g.irq_raises, 1);
+	virtio_mmio_destroy(&pq);
+}
+END_TEST
+
+/* A chain the transport did not take (gen_now NULL) never goes stale; a wrong gen does. */
+START_TEST(chain_current_without_a_queue)
+{
+	atomic_uint now = 7;
+	struct virtq_chain c = { .gen_now = NULL, .gen = 3 };
+
+	ck_assert(virtio_chain_current(&c));
+	c.gen_now = &now;
+	ck_assert(!virtio_chain_current(&c));
+	c.gen = 7;
+	ck_assert(virtio_chain_current(&c));
+	atomic_fetch_add(&now, 1);
+	ck_assert(!virtio_chain_current(&c));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio");
@@ -1919,6 +2505,11 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(conc, registers_and_reset_race_a_busy_queue, 0, 8);
 	tcase_add_test(conc, interrupt_every_queue_size_completions);
 	tcase_add_test(conc, stop_leaves_the_request_loop);
+	tcase_add_test(conc, queues_do_not_wait_for_each_other);
+	tcase_add_test(conc, queue_disabled_while_busy_other_queue_serves);
+	tcase_add_test(conc, chain_current_until_reset);
+	tcase_add_test(neg, features_ok_hook_refuses);
+	tcase_add_test(neg, chain_current_without_a_queue);
 
 	tcase_add_test(bad, descriptor_loop_rejected);
 	tcase_add_test(bad, chain_limits_follow_the_spec);
