@@ -102,7 +102,11 @@ struct blk_dev {
 	struct blk_keyq *keyq; /* guest-programmed ICE disks only, else NULL */
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_device vdev; /* what a transport needs: features, config, ops */
-	/* Scratch for the request being processed (the transport serves one at a time) */
+	/*
+	 * Scratch for the request being processed: request-queue only (the
+	 * transport serves one chain of a queue at a time; key-queue chains never
+	 * reach it, blk_handle_chain() routes them to blk_keyq.c first).
+	 */
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 };
 

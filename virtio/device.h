@@ -24,7 +24,8 @@ struct virtio_device_ops {
 	 * driver's notification, with the negotiated features; returns the used
 	 * length (bytes written into the chain), or -1 for a request that has
 	 * nowhere to report its failure: the transport completes it with used
-	 * length 0 and sets DEVICE_NEEDS_RESET. Called for one queue at a time.
+	 * length 0 and sets DEVICE_NEEDS_RESET. Calls for one queue come one at a
+	 * time; calls for different queues may run at once, on different threads.
 	 */
 	int64_t (*handle)(void *dev, unsigned int q, const struct virtq_chain *c,
 			  uint64_t features);
@@ -40,7 +41,9 @@ struct virtio_device_ops {
 	 * under the transport's register lock, maybe while a request that began
 	 * before the reset is still being served on another thread: it must
 	 * not wait for I/O or for request processing (virtio/mmio.h). NULL:
-	 * nothing to clear.
+	 * nothing to clear. So a device never calls into the transport (e.g.
+	 * virtio_mmio_has_feature(), which takes the register lock) while
+	 * holding a lock its reset hook takes: that would deadlock.
 	 */
 	void (*reset)(void *dev);
 	/*

@@ -68,6 +68,7 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	t->stopping = stopping ? stopping : &never_stopping; /* one load per notify */
 	/* Modern only: VERSION_1 is always offered and always required. */
 	t->device_features = vdev->features | (1ULL << VIRTIO_F_VERSION_1);
+	/* A device with more queues needs VIRTIO_MMIO_MAX_QUEUES raised (mmio.h). */
 	t->num_queues = vdev->num_queues < VIRTIO_MMIO_MAX_QUEUES ? vdev->num_queues
 								  : VIRTIO_MMIO_MAX_QUEUES;
 	t->queue_num_max = VIRTQ_MAX_SIZE;

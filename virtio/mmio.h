@@ -24,7 +24,7 @@
  *   epoch       per queue, written under lock with atomic stores, read
  *               without it with atomic loads: bumped by every reset,
  *               QueueReady = 0 and QueueReady = 1. The request processor
- *               captures it when it starts, copies qs[q].setup into vqs[q]
+ *               captures it when it starts, copies qs[q].setup into proc[q].vq
  *               when the queue was set up again since its last run, and
  *               checks it between requests (once per request, right
  *               before the device serves it): a reset only bumps epochs and

@@ -54,7 +54,7 @@ struct virtq_chain {
 	/*
 	 * Set by the transport, not by virtq_pop(): the queue's generation
 	 * when the chain was taken, and where the live one is (NULL: it never
-	 * changes). A reset moves it on. A device that keeps state a reset
+	 * changes). A reset or QueueReady = 0 moves it on. A device that keeps state a reset
 	 * clears checks it before committing: virtio_chain_current(), device.h.
 	 */
 	const atomic_uint *gen_now;
