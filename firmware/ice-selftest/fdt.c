@@ -25,15 +25,6 @@
 #define FDT_MAX_DEPTH 16
 #define FDT_MAX_SIZE (2U << 20) /* icevmm gives the tree a 2 MiB block */
 
-enum {
-	FDT_ERR_HEADER = -1,
-	FDT_ERR_TRUNCATED = -2,
-	FDT_ERR_BADTOKEN = -3,
-	FDT_ERR_DEPTH = -4,
-	FDT_ERR_BADREG = -5,
-	FDT_ERR_NOTFOUND = -6,
-};
-
 struct fdt_node {
 	uint32_t addr_cells, size_cells; /* for this node's children */
 	bool match;
@@ -106,7 +97,7 @@ static int decode_reg(const struct fdt_node *parent, const struct fdt_node *n, s
 	return 0;
 }
 
-int fdt_find_compatible(const void *fdt, const char *compat, struct fdt_reg *reg)
+int fdt_find_compatible(const void *fdt, const char *compat, unsigned int skip, struct fdt_reg *reg)
 {
 	struct fdt_node nodes[FDT_MAX_DEPTH + 1];
 	const uint8_t *h = fdt, *st, *strs;
@@ -152,7 +143,7 @@ int fdt_find_compatible(const void *fdt, const char *compat, struct fdt_reg *reg
 
 			if (depth == 0)
 				return FDT_ERR_BADTOKEN;
-			if (n->match && n->reg)
+			if (n->match && n->reg && skip-- == 0)
 				return decode_reg(&nodes[depth - 1], n, reg);
 			depth--;
 			break;

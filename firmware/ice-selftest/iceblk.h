@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtio-blk with VIRTIO_BLK_F_ICE: the constants and the 32-byte request
- * header (virtio 1.2 5.2; the ICE additions as in docs/ICE.md).
+ * virtio-blk with VIRTIO_BLK_F_ICE: the constants, the 32-byte request
+ * header and the 80-byte key-queue command (virtio 1.2 5.2; the ICE
+ * additions as in docs/ICE.md).
  */
 #ifndef ICE_SELFTEST_ICEBLK_H
 #define ICE_SELFTEST_ICEBLK_H
@@ -10,7 +11,9 @@
 #include <stdint.h>
 
 #define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_ICE 22
+#define VIRTIO_BLK_F_ICE_KEYQ 63 /* the key queue: index 1 (no VIRTIO_BLK_F_MQ) */
 
 #define VIRTIO_BLK_T_IN 0
 #define VIRTIO_BLK_T_OUT 1
@@ -18,9 +21,11 @@
 
 #define VIRTIO_BLK_S_OK 0
 #define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
 
 /* struct virtio_blk_config offsets (from the start of config space, mmio 0x100) */
 #define VIRTIO_BLK_CFG_CAPACITY 0x00   /* le64, 512-byte sectors */
+#define VIRTIO_BLK_CFG_BLK_SIZE 0x14   /* le32, logical block size */
 #define VIRTIO_BLK_CFG_SLOT_INFO 0x60  /* le16: max_slots << 8 | slot_offset */
 #define VIRTIO_BLK_CFG_CAPABILITY 0x64 /* le32: alg << 24 | du_mask << 16 | key_size << 8 */
 
@@ -43,5 +48,26 @@ struct ice_hdr {
 _Static_assert(sizeof(struct ice_hdr) == ICE_HDR_LEN, "ICE header is 32 bytes");
 _Static_assert(offsetof(struct ice_hdr, slot) == 16, "slot at 16");
 _Static_assert(offsetof(struct ice_hdr, dun) == 24, "data_unit_num at 24");
+
+/* Key-queue ops; the status byte takes VIRTIO_BLK_S_* values. */
+#define ICE_KEYQ_OP_PROGRAM 1
+#define ICE_KEYQ_OP_EVICT 2
+#define ICE_KEYQ_OP_EVICT_ALL 3
+#define ICE_KEYQ_CMD_LEN 80
+#define ICE_KEYQ_KEY_MAX 64
+
+/* A key-queue command: 80 device-readable bytes, then one writable status byte. */
+struct ice_keyq_cmd {
+	uint32_t op;
+	uint8_t slot;
+	uint8_t du_mask; /* PROGRAM: one bit, data unit = 512 << bit */
+	uint8_t key_len;
+	uint8_t reserved;
+	uint64_t reserved2;
+	uint8_t key[ICE_KEYQ_KEY_MAX];
+};
+
+_Static_assert(sizeof(struct ice_keyq_cmd) == ICE_KEYQ_CMD_LEN, "key command is 80 bytes");
+_Static_assert(offsetof(struct ice_keyq_cmd, key) == 16, "key at 16");
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * virtio-mmio transport and split virtqueue, driver side (virtio 1.2:
  * 3.1.1 device initialization, 4.2.3 virtio-mmio driver requirements,
- * 2.7 split virtqueues). One queue, polled; the rings live in our BSS,
+ * 2.7 split virtqueues). Two queues, polled; the rings live in our BSS,
  * which the MMU maps Normal write-back inner-shareable, like the VMM's view.
  */
 #include "io.h"
@@ -41,15 +41,21 @@ struct virtq_used {
 };
 
 /* 2.7.10.1 needs 16/2/4-byte alignment; page-aligned keeps each ring on its own pages. */
-static struct virtq_desc vq_desc[VQ_SIZE] __attribute__((aligned(4096)));
-static struct virtq_avail vq_avail __attribute__((aligned(4096)));
-static struct virtq_used vq_used __attribute__((aligned(4096)));
+struct vq_rings {
+	struct virtq_desc desc[VQ_SIZE] __attribute__((aligned(4096)));
+	struct virtq_avail avail __attribute__((aligned(4096)));
+	struct virtq_used used __attribute__((aligned(4096)));
+};
 
-static uint16_t next_desc; /* first free descriptor of this batch */
-static uint16_t avail_idx; /* our shadow of avail->idx */
-static uint16_t used_seen; /* used->idx we have consumed up to */
-static uint16_t in_flight; /* chains added in this batch */
-static uint32_t used_len[VQ_SIZE];
+static struct vq_rings req_rings, key_rings;
+
+struct vq vq_req = {
+	.index = 0, .desc = req_rings.desc, .avail = &req_rings.avail, .used = &req_rings.used
+};
+/* Queue 1: the key queue of a disk without VIRTIO_BLK_F_MQ (docs/ICE.md). */
+struct vq vq_key = {
+	.index = 1, .desc = key_rings.desc, .avail = &key_rings.avail, .used = &key_rings.used
+};
 
 uint32_t virtio_read32(const struct virtio_dev *d, uint32_t off)
 {
@@ -139,22 +145,31 @@ static void write64(const struct virtio_dev *d, uint32_t low_reg, uint64_t v)
 	virtio_write32(d, low_reg + 4, (uint32_t)(v >> 32));
 }
 
-const char *vq_setup(const struct virtio_dev *d)
+uint32_t vq_num_max(const struct virtio_dev *d, unsigned int index)
 {
-	uint32_t max;
+	virtio_write32(d, VIRTIO_MMIO_QUEUE_SEL, index);
+	return virtio_read32(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
+}
 
-	virtio_write32(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+const char *vq_setup(const struct virtio_dev *d, struct vq *q)
+{
+	virtio_write32(d, VIRTIO_MMIO_QUEUE_SEL, q->index);
 	if (virtio_read32(d, VIRTIO_MMIO_QUEUE_READY))
-		return "queue 0 already ready after reset";
-	max = virtio_read32(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
-	if (max < VQ_SIZE)
+		return "queue already ready after reset";
+	if (virtio_read32(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < VQ_SIZE)
 		return "QueueNumMax below our queue size";
-	/* The rings are zero (BSS) and nothing is in flight. */
-	next_desc = avail_idx = used_seen = in_flight = 0;
+	/*
+	 * Fresh rings: after a device reset the device starts again from index
+	 * 0, and a used->idx left from before must not look like completions.
+	 */
+	memset(q->desc, 0, sizeof(struct virtq_desc) * VQ_SIZE);
+	memset(q->avail, 0, sizeof(*q->avail));
+	memset(q->used, 0, sizeof(*q->used));
+	q->next_desc = q->avail_idx = q->used_seen = q->in_flight = 0;
 	virtio_write32(d, VIRTIO_MMIO_QUEUE_NUM, VQ_SIZE);
-	write64(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uintptr_t)vq_desc);
-	write64(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uintptr_t)&vq_avail);
-	write64(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uintptr_t)&vq_used);
+	write64(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uintptr_t)q->desc);
+	write64(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uintptr_t)q->avail);
+	write64(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uintptr_t)q->used);
 	/* Ring memory must be in place before the device may look at it. */
 	dsb(sy);
 	virtio_write32(d, VIRTIO_MMIO_QUEUE_READY, 1);
@@ -163,21 +178,21 @@ const char *vq_setup(const struct virtio_dev *d)
 	return 0;
 }
 
-void vq_batch_begin(void)
+void vq_batch_begin(struct vq *q)
 {
 	/* The previous batch is fully back, so the whole table is free again. */
-	next_desc = 0;
-	in_flight = 0;
+	q->next_desc = 0;
+	q->in_flight = 0;
 }
 
-int vq_add_chain(const struct vq_seg *segs, unsigned int n)
+int vq_add_chain(struct vq *q, const struct vq_seg *segs, unsigned int n)
 {
-	unsigned int head = next_desc, i;
+	unsigned int head = q->next_desc, i;
 
-	if (n == 0 || n > VQ_SIZE - head || in_flight == VQ_SIZE)
+	if (n == 0 || n > VQ_SIZE - head || q->in_flight == VQ_SIZE)
 		return -1;
 	for (i = 0; i < n; i++) {
-		struct virtq_desc *dsc = &vq_desc[head + i];
+		struct virtq_desc *dsc = &q->desc[head + i];
 
 		dsc->addr = (uintptr_t)segs[i].addr; /* identity map: VA = guest PA */
 		dsc->len = segs[i].len;
@@ -185,34 +200,34 @@ int vq_add_chain(const struct vq_seg *segs, unsigned int n)
 					(i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 		dsc->next = (uint16_t)(i + 1 < n ? head + i + 1 : 0);
 	}
-	next_desc = (uint16_t)(head + n);
-	used_len[head] = USED_LEN_NONE;
-	vq_avail.ring[avail_idx % VQ_SIZE] = (uint16_t)head;
-	avail_idx++;
-	in_flight++;
+	q->next_desc = (uint16_t)(head + n);
+	q->used_len[head] = USED_LEN_NONE;
+	q->avail->ring[q->avail_idx % VQ_SIZE] = (uint16_t)head;
+	q->avail_idx++;
+	q->in_flight++;
 	return (int)head;
 }
 
-void vq_kick(const struct virtio_dev *d)
+void vq_kick(const struct virtio_dev *d, struct vq *q)
 {
 	/* 2.7.13.3: descriptors and ring entries before the index that publishes them */
 	dmb(ishst);
-	WRITE_ONCE(vq_avail.idx, avail_idx);
+	WRITE_ONCE(q->avail->idx, q->avail_idx);
 	/*
 	 * 2.7.13.4: the index must be visible before the notification. The
 	 * notify is a Device-memory store, so order it with a full DSB.
 	 */
 	dsb(sy);
-	virtio_write32(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_write32(d, VIRTIO_MMIO_QUEUE_NOTIFY, q->index);
 }
 
-bool vq_wait_batch(const struct virtio_dev *d, uint32_t *isr)
+bool vq_wait_batch(const struct virtio_dev *d, struct vq *q, uint32_t *isr)
 {
 	uint64_t end = deadline(VQ_TIMEOUT_SECONDS);
-	uint16_t target = (uint16_t)(used_seen + in_flight);
+	uint16_t target = (uint16_t)(q->used_seen + q->in_flight);
 	bool ok = true;
 
-	while (READ_ONCE(vq_used.idx) != target) {
+	while (READ_ONCE(q->used->idx) != target) {
 		if (expired(end)) {
 			ok = false;
 			break;
@@ -220,24 +235,24 @@ bool vq_wait_batch(const struct virtio_dev *d, uint32_t *isr)
 	}
 	/* Read the elements (and the data they describe) only after the index. */
 	dmb(ishld);
-	while (used_seen != READ_ONCE(vq_used.idx)) {
-		struct virtq_used_elem e = vq_used.ring[used_seen % VQ_SIZE];
+	while (q->used_seen != READ_ONCE(q->used->idx)) {
+		struct virtq_used_elem e = q->used->ring[q->used_seen % VQ_SIZE];
 
-		if (e.id < VQ_SIZE && used_len[e.id] == USED_LEN_NONE)
-			used_len[e.id] = e.len;
+		if (e.id < VQ_SIZE && q->used_len[e.id] == USED_LEN_NONE)
+			q->used_len[e.id] = e.len;
 		else
 			ok = false; /* an id we never made available, or twice */
-		used_seen++;
+		q->used_seen++;
 	}
 	/* 4.2.2: acknowledge what we saw, so the (masked) line drops. */
 	*isr = virtio_read32(d, VIRTIO_MMIO_INTERRUPT_STATUS);
 	if (*isr)
 		virtio_write32(d, VIRTIO_MMIO_INTERRUPT_ACK, *isr);
-	in_flight = 0;
+	q->in_flight = 0;
 	return ok;
 }
 
-uint32_t vq_used_len(int head)
+uint32_t vq_used_len(const struct vq *q, int head)
 {
-	return head >= 0 && head < VQ_SIZE ? used_len[head] : USED_LEN_NONE;
+	return head >= 0 && head < VQ_SIZE ? q->used_len[head] : USED_LEN_NONE;
 }

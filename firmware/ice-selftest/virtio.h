@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtio-mmio (version 2) driver side with one split virtqueue, polled.
- * Just what the self-test needs: no interrupts, no event index, no
- * indirect descriptors.
+ * virtio-mmio (version 2) driver side with split virtqueues, polled: the
+ * request queue and, on a guest-programmed disk, the ICE key queue. Just
+ * what the self-test needs: no interrupts, no event index, no indirect
+ * descriptors.
  */
 #ifndef ICE_SELFTEST_VIRTIO_H
 #define ICE_SELFTEST_VIRTIO_H
@@ -48,12 +49,32 @@
 #define VIRTIO_F_VERSION_1 32
 #define VIRTIO_MMIO_INT_VRING 1
 
-/* Our queue: 64 entries; the largest batch (E) takes 24 descriptors, W 20. */
+/* Our queues: 64 entries; the largest batch (E) takes 24 descriptors, W 20. */
 #define VQ_SIZE 64
 
 struct virtio_dev {
 	uintptr_t base;
 };
+
+struct virtq_desc;
+struct virtq_avail;
+struct virtq_used;
+
+/* One split virtqueue of ours: its rings (in BSS) and the driver's indices. */
+struct vq {
+	unsigned int index; /* QueueSel */
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	uint16_t next_desc; /* first free descriptor of this batch */
+	uint16_t avail_idx; /* our shadow of avail->idx */
+	uint16_t used_seen; /* used->idx we have consumed up to */
+	uint16_t in_flight; /* chains added in this batch */
+	uint32_t used_len[VQ_SIZE];
+};
+
+/* The two queues (virtio.c owns their rings): requests, and the key queue. */
+extern struct vq vq_req, vq_key;
 
 /* One buffer of a descriptor chain. */
 struct vq_seg {
@@ -78,22 +99,27 @@ uint64_t virtio_device_features(const struct virtio_dev *d);
 /* Write DriverFeatures, set FEATURES_OK and read it back (3.1.1 steps 5-6). */
 bool virtio_negotiate(const struct virtio_dev *d, uint64_t features);
 
-/* Set up and enable queue 0 with our BSS rings (4.2.3.2). Returns 0 or why. */
-const char *vq_setup(const struct virtio_dev *d);
+/*
+ * Set up and enable queue q->index with q's BSS rings, zeroed (4.2.3.2):
+ * also right after a device reset. Returns 0 or why.
+ */
+const char *vq_setup(const struct virtio_dev *d, struct vq *q);
+/* QueueNumMax of queue index (0: no such queue). */
+uint32_t vq_num_max(const struct virtio_dev *d, unsigned int index);
 
 /* A batch: chains added after vq_batch_begin() are made available by one vq_kick(). */
-void vq_batch_begin(void);
+void vq_batch_begin(struct vq *q);
 /* Add a chain; returns its head descriptor id, or -1 if the table is full. */
-int vq_add_chain(const struct vq_seg *segs, unsigned int n);
-/* Publish the batch (avail->idx) and write QueueNotify once. */
-void vq_kick(const struct virtio_dev *d);
+int vq_add_chain(struct vq *q, const struct vq_seg *segs, unsigned int n);
+/* Publish the batch (avail->idx) and write QueueNotify once, with q's index. */
+void vq_kick(const struct virtio_dev *d, struct vq *q);
 /*
  * Poll the used ring until every chain of the batch is back (or timeout),
  * then read and acknowledge InterruptStatus. Returns false on timeout or on
  * a used element naming no chain of ours; *isr gets InterruptStatus as read.
  */
-bool vq_wait_batch(const struct virtio_dev *d, uint32_t *isr);
+bool vq_wait_batch(const struct virtio_dev *d, struct vq *q, uint32_t *isr);
 /* Used length the device reported for the chain with this head. */
-uint32_t vq_used_len(int head);
+uint32_t vq_used_len(const struct vq *q, int head);
 
 #endif
