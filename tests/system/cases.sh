@@ -114,13 +114,18 @@ for c in "$@"; do
 		rm -f /tmp/blk-rw.img /tmp/blk-ro.img
 		;;
 	ice_selftest)
-		# The bare-metal ICE self-test (firmware/ice-selftest) on a zeroed
-		# ICE disk; run-all.sh checks what it wrote with check.py.
+		# The bare-metal ICE self-test (firmware/ice-selftest) on two zeroed
+		# ICE disks: host-provisioned (keys file) and guest-programmed (the
+		# default engine, keys through the key queue); run-all.sh checks
+		# what it wrote with check.py.
 		cp "$assets/ice_selftest.img" /tmp/ice.img
+		cp "$assets/ice_selftest.img" /tmp/ice-guest.img
 		run_case ice_selftest "$icevmm" --kernel "$assets/ice-selftest.Image" --mem 64M \
-			--timeout 60 --disk "/tmp/ice.img,ice=$assets/keys.conf"
+			--timeout 60 --disk "/tmp/ice.img,ice=$assets/keys.conf" \
+			--disk /tmp/ice-guest.img,ice
 		cp /tmp/ice.img "$out/ice_selftest.img"
-		rm -f /tmp/ice.img
+		cp /tmp/ice-guest.img "$out/ice_selftest-guest.img"
+		rm -f /tmp/ice.img /tmp/ice-guest.img
 		;;
 	power_cut)
 		# L1's /dev/vda is backed by a host file (run-l1.sh --disk). L2

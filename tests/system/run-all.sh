@@ -225,10 +225,11 @@ check_blk() {
 	fi
 }
 
-# ICE: the guest's own verdict, then an independent look at the image it wrote
+# ICE: the guest's own verdict, then an independent look at the images it wrote
 # (Python's cryptography and `icevmm ice decrypt`, tests/system/ice-selftest/check.py).
+# Two disks: host-provisioned (keys file) and guest-programmed (the key queue).
 check_ice_selftest() {
-	local d=$1 summary
+	local d=$1 summary kind
 	wanted ice_selftest || return 0
 	expect "$d" ice_selftest 0
 	summary=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^ICE-SELFTEST \(PASS\|FAIL\) ' || true)
@@ -238,10 +239,18 @@ check_ice_selftest() {
 		fail "ice_selftest: guest summary '${summary:-none}', expected ICE-SELFTEST PASS n/n"
 		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20
 	fi
-	if [ -f "$d/ice_selftest.img" ] && /usr/bin/python3 "$selftest/check.py" \
-		--image "$d/ice_selftest.img" --keys "$share/keys.conf" --icevmm "$HOST_ICEVMM" \
-		>"$d/ice_selftest.check.log" 2>&1; then
-		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/ice_selftest.check.log") host-side checks of the image"
+	for kind in host-provisioned guest-programmed; do
+		if tr -d '\r' <"$d/ice_selftest.log" | grep -Eq "^ICE-SELFTEST ok: disk [0-9]+: $kind "; then
+			pass "ice_selftest: the guest tested a $kind disk"
+		else
+			fail "ice_selftest: the guest never tested a $kind disk"
+		fi
+	done
+	if [ -f "$d/ice_selftest.img" ] && [ -f "$d/ice_selftest-guest.img" ] &&
+		/usr/bin/python3 "$selftest/check.py" --image "$d/ice_selftest.img" \
+			--keys "$share/keys.conf" --guest-image "$d/ice_selftest-guest.img" \
+			--icevmm "$HOST_ICEVMM" >"$d/ice_selftest.check.log" 2>&1; then
+		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/ice_selftest.check.log") host-side checks of the images"
 	else
 		fail "ice_selftest: check.py failed (or no image came back)"
 		sed 's/^/      | /' "$d/ice_selftest.check.log" 2>/dev/null | grep -v '^      | ok' | tail -n 20
