@@ -38,6 +38,7 @@ cp "$root/build/arm64/icevmm" "$GUEST/Image" "$GUEST/l2.cpio.gz" \
 	"$root/build/firmware/ice-selftest.Image" "$here/demo.sh" "$dir/"
 install -m 600 "$root/tests/system/ice-selftest/keys.conf" "$dir/keys.conf"
 head -c $((1 << 20)) /dev/zero >"$dir/demo.img"
+head -c $((1 << 20)) /dev/zero >"$dir/guest.img" # the self-test's guest-programmed disk
 
 rc=0
 if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then
