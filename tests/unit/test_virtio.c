@@ -123,18 +123,23 @@ static void start(uint64_t features, uint16_t num)
 	ck_assert_uint_eq(tg_driver_init(&g, t, features, num), S_LIVE);
 }
 
-/* Status ACK | DRIVER, the features, FEATURES_OK: returns Status read back. */
+/* Reset, ACK, DRIVER, the features, FEATURES_OK on transport tt: returns Status read back. */
+static uint32_t negotiate_on(struct virtio_mmio *tt, uint64_t features)
+{
+	tg_write32(tt, MMIO_STATUS, 0);
+	tg_write32(tt, MMIO_STATUS, S_ACK);
+	tg_write32(tt, MMIO_STATUS, S_ACK | S_DRIVER);
+	tg_write32(tt, MMIO_DRIVER_FEATURES_SEL, 0);
+	tg_write32(tt, MMIO_DRIVER_FEATURES, (uint32_t)features);
+	tg_write32(tt, MMIO_DRIVER_FEATURES_SEL, 1);
+	tg_write32(tt, MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	tg_write32(tt, MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+	return tg_read32(tt, MMIO_STATUS);
+}
+
 static uint32_t negotiate(uint64_t features)
 {
-	wr(MMIO_STATUS, 0);
-	wr(MMIO_STATUS, S_ACK);
-	wr(MMIO_STATUS, S_ACK | S_DRIVER);
-	wr(MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	return rd(MMIO_STATUS);
+	return negotiate_on(t, features);
 }
 
 /* Program queue 0 and write QueueReady = 1; returns QueueReady read back. */
@@ -1977,18 +1982,9 @@ static void pq_wr(uint64_t off, uint32_t v)
 	tg_write32(&pq, off, v);
 }
 
-/* Reset, ACKNOWLEDGE, DRIVER, the features, FEATURES_OK: returns Status read back. */
 static uint32_t pq_negotiate(uint64_t features)
 {
-	pq_wr(MMIO_STATUS, 0);
-	pq_wr(MMIO_STATUS, S_ACK);
-	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER);
-	pq_wr(MMIO_DRIVER_FEATURES_SEL, 0);
-	pq_wr(MMIO_DRIVER_FEATURES, (uint32_t)features);
-	pq_wr(MMIO_DRIVER_FEATURES_SEL, 1);
-	pq_wr(MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	pq_wr(MMIO_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	return pq_rd(MMIO_STATUS);
+	return negotiate_on(&pq, features);
 }
 
 /* New rings of size 8 for queue q in g (now the current queue), QueueReady = 1. */
