@@ -195,8 +195,9 @@ static void row(bool ice, bool write, uint32_t size, unsigned int qd)
 static void setup(bool ice)
 {
 	char path[] = "/dev/shm/icevmm-devbench-XXXXXX";
+	/* FLUSH, as Linux negotiates it: else every write is write-through (fdatasync). */
 	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
-			    (ice ? 1ULL << VIRTIO_BLK_F_ICE : 0);
+			    1ULL << VIRTIO_BLK_F_FLUSH | (ice ? 1ULL << VIRTIO_BLK_F_ICE : 0);
 	uint8_t *fill = malloc(1 << 20);
 	unsigned int i;
 
