@@ -10,6 +10,13 @@
 #
 #   reqpath-callgrind.sh BUILD_DIR [COUNT]
 # Prints JSON rows like devbench: {"name": "instr_blk_read_4k", "value": N, ...}
+#
+# Then the key queue (VIRTIO_BLK_F_ICE_KEYQ): instructions per PROGRAM and per
+# EVICT command, everything inside virtio_mmio_write and the InterruptACK,
+# libgcrypt included, since keying a handle is the command's work. Their
+# reference is libgcrypt alone doing that work (reqpath keysched/keyclose:
+# open + setkey of the new key and close of the replaced one; close of one
+# keyed handle), also printed as rows of their own.
 set -euo pipefail
 bin="$1/tests/bench/reqpath"
 count=${2:-2000}
@@ -32,4 +39,26 @@ for kind in blk ice; do
 			"$kind" "$op" $(((total - skip) / count))
 		printf '"reference": null, "ratio": null}\n'
 	done
+done
+
+# instructions per call of what $3 toggles, for reqpath $2 COUNT
+count_calls() {
+	valgrind --tool=callgrind --toggle-collect="$3" --callgrind-out-file="$tmp/cg.$2" \
+		"$bin" "$2" "$1" 2>"$tmp/log"
+	echo $(($(awk '/^summary:/ { print $2 }' "$tmp/cg.$2") / $1))
+}
+kcount=$((count / 4))
+for op in program evict; do
+	n=$(count_calls "$kcount" "$op" virtio_mmio_write)
+	if [ "$op" = program ]; then
+		floor=$(count_calls "$kcount" keysched floor_schedule) fname=key_schedule
+	else
+		floor=$(count_calls "$kcount" keyclose floor_close) fname=key_close
+	fi
+	printf '{"name": "instr_keyq_%s", "value": %d, "unit": "instructions/command", ' "$op" "$n"
+	printf '"reference": %d, "ratio": %s}\n' "$floor" "$(awk -v a="$n" -v b="$floor" \
+		'BEGIN { printf "%.3f", a / b }')"
+	printf '{"name": "instr_aes256xts_%s", "value": %d, "unit": "instructions/command", ' \
+		"$fname" "$floor"
+	printf '"reference": null, "ratio": null}\n'
 done

@@ -8,6 +8,17 @@
  *   reqpath read|write COUNT [BYTES [ice]]   (BYTES default 4096)
  * With "ice" the disk has VIRTIO_BLK_F_ICE (AES-256-XTS, 4 KiB data units)
  * and every request has activate=1.
+ *
+ *   reqpath program|evict COUNT
+ * COUNT key commands on queue 1 of a guest-programmed disk (the default
+ * engine of `--disk PATH,ice`, every slot loaded): PROGRAMs that each replace
+ * a slot's key, or EVICTs of slots loaded beforehand straight through the
+ * store (so only the EVICTs go through virtio_mmio_write).
+ *
+ *   reqpath keysched|keyclose COUNT
+ * Their floors, libgcrypt alone (keyq_bench.h): floor_schedule() keys an
+ * AES-256-XTS handle and closes the one it replaces; floor_close() closes a
+ * keyed handle (keyed outside it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +27,89 @@
 
 #include "../../devices/blk.h"
 #include "../unit/guest.h"
+#include "keyq_bench.h"
 
 #define IMAGE_SIZE (16u << 20)
+
+static __attribute__((noinline)) gcry_cipher_hd_t floor_schedule(gcry_cipher_hd_t old,
+								 unsigned int n)
+{
+	gcry_cipher_hd_t h = kqb_keyed(n);
+
+	gcry_cipher_close(old);
+	return h;
+}
+
+static __attribute__((noinline)) void floor_close(gcry_cipher_hd_t h)
+{
+	gcry_cipher_close(h);
+}
+
+static int keyq_main(const char *what, unsigned long count)
+{
+	static struct test_guest g;
+	static struct blk_dev dev;
+	static struct virtio_mmio transport;
+	static struct ice_store store;
+	static struct kqb kq;
+	char path[] = "/dev/shm/icevmm-reqpath-XXXXXX";
+	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
+			    1ULL << VIRTIO_BLK_F_ICE | 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
+	gcry_cipher_hd_t h;
+	uint8_t key[64];
+	unsigned long i;
+	int fd;
+
+	if (ice_global_init(ice_secmem_size(ice_secmem_keys(KQB_SLOTS, 1) + 1)))
+		return 1;
+	if (!strcmp(what, "keysched")) {
+		h = kqb_keyed(0);
+		for (i = 0; i < count; i++)
+			h = floor_schedule(h, (unsigned int)i);
+		gcry_cipher_close(h);
+		return 0;
+	}
+	if (!strcmp(what, "keyclose")) {
+		for (i = 0; i < count; i++)
+			floor_close(kqb_keyed((unsigned int)i));
+		return 0;
+	}
+	fd = mkstemp(path);
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 ||
+	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, KQB_DU_MASK, KQB_SLOTS, 0))
+		return 1;
+	close(fd);
+	store.guest_keys = true;
+	tg_init(&g);
+	if (tg_blk_open(&g, &dev, &transport, &(struct blk_opts){ .path = path, .ice = &store }) <
+	    0)
+		return 1;
+	unlink(path);
+	if (!(tg_driver_init(&g, &transport, features, 256) & 4))
+		return 1;
+	kqb_attach(&kq, &g, &transport);
+	for (i = 0; i < KQB_SLOTS; i++) {
+		kqb_key(key, (unsigned int)i);
+		if (ice_slot_program(&store, (unsigned int)i, key, sizeof(key), 4096))
+			return 1;
+	}
+	for (i = 0; i < count; i++) {
+		unsigned int s = (unsigned int)(i % KQB_SLOTS);
+
+		if (!strcmp(what, "program")) {
+			kqb_send(&kq, &transport, ICE_KEYQ_OP_PROGRAM, s, (unsigned int)i);
+			continue;
+		}
+		kqb_key(key, (unsigned int)i);
+		if (ice_slot_program(&store, s, key, sizeof(key), 4096))
+			return 1;
+		kqb_send(&kq, &transport, ICE_KEYQ_OP_EVICT, s, 0);
+	}
+	blk_close(&dev);
+	ice_store_free(&store);
+	tg_fini(&g);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -36,8 +128,14 @@ int main(int argc, char **argv)
 	bool write;
 	int fd;
 
+	if (argc == 3 && (!strcmp(argv[1], "program") || !strcmp(argv[1], "evict") ||
+			  !strcmp(argv[1], "keysched") || !strcmp(argv[1], "keyclose")))
+		return keyq_main(argv[1], strtoul(argv[2], NULL, 0));
 	if (argc < 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write"))) {
-		fprintf(stderr, "usage: %s read|write COUNT [BYTES]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s read|write COUNT [BYTES [ice]]\n"
+			"       %s program|evict|keysched|keyclose COUNT\n",
+			argv[0], argv[0]);
 		return 2;
 	}
 	write = !strcmp(argv[1], "write");

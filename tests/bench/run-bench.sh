@@ -2,8 +2,9 @@
 # `make bench`: every benchmark, one table, and build/bench.json (a list of
 # rows {"name", "value", "unit", "reference", "ratio"}). What each row means:
 # docs/PERFORMANCE.md.
-#   1. device-path throughput, no KVM (tests/bench/devbench.c)
-#   2. instructions per request under callgrind (tests/bench/reqpath-callgrind.sh)
+#   1. device-path throughput and key-queue commands, no KVM (tests/bench/devbench.c)
+#   2. instructions per request and per key command under callgrind
+#      (tests/bench/reqpath-callgrind.sh)
 #   3. boot timing and memory overhead: in the nested rig here (software
 #      emulation, not bare-metal figures), natively on an arm64 host with KVM
 set -euo pipefail
@@ -31,7 +32,7 @@ echo "== device path (fake guest, image in /dev/shm): overhead = device / (ciphe
 "$O/tests/bench/devbench" >>"$rows"
 
 if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
-	echo "== instructions per 4 KiB request (callgrind; libgcrypt and syscalls excluded)" >&2
+	echo "== instructions per 4 KiB request and per key command (callgrind)" >&2
 	"$here/reqpath-callgrind.sh" "$O" 2000 >>"$rows"
 else
 	echo "instr_*: valgrind is not installed" >>"$skipped"
@@ -101,7 +102,8 @@ with open(sys.argv[3], "w") as f:
     json.dump(rows, f, indent=1)
 print(f"{'row':34} {'value':>12} {'unit':20} {'reference':>10} {'ratio':>7}")
 for r in rows:
-    ref = "" if r["reference"] is None else f"{r['reference']:.2f}"
+    ref = r["reference"]
+    ref = "" if ref is None else str(ref) if isinstance(ref, int) else f"{ref:.2f}"
     ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
     spread = f"  median of {r['runs']}: min {r['min']}, max {r['max']}" if "runs" in r else ""
     print(f"{r['name']:34} {r['value']:>12} {r['unit']:20} {ref:>10} {ratio:>7}{spread}")

@@ -1,28 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: arbitrary bytes become a guest's memory, its queue
- * registers and a script of MMIO accesses, then QueueNotify. The virtio-mmio
- * transport, the split virtqueue and virtio-blk must survive all of it under
- * ASan + UBSan, never touch memory outside guest RAM, never hang.
+ * libFuzzer target: arbitrary bytes become a guest's memory, the registers of
+ * its two queues and a script of MMIO accesses and guest-RAM writes, then
+ * QueueNotify. The virtio-mmio transport, the split virtqueue, virtio-blk and
+ * its ICE key queue must survive all of it under ASan + UBSan, never touch
+ * memory outside guest RAM, never hang.
  *
  * Input layout (little-endian; short inputs are zero-padded):
- *   0  le64 driver features       8  le16 queue size      10 u8 flags
- *  11  u8  number of MMIO ops    12  le32 desc offset     16 le32 avail offset
- *  20  le32 used offset           24  ops: n x { u8 width_sel; u8 pad; le16 off; le32 value }
+ *   0  le64 driver features       8  le16 queue 0 size    10 u8 flags
+ *  11  u8  number of ops          12  le32 desc offset     16 le32 avail offset
+ *  20  le32 used offset           24  le16 queue 1 size    26 le16 unused
+ *  28  le32 queue 1 desc offset   32  le32 queue 1 avail   36 le32 queue 1 used
+ *  40  ops: n x { u8 sel; u8 pad; le16 off; le32 value }
  *   …  the rest: guest RAM contents from guest-physical FUZZ_BASE
  * Ring "offsets" are relative to FUZZ_BASE unless flags bit 0 asks for raw
  * guest-physical addresses (so wrap-around and far-away addresses get tried).
- * Flags bit 1 picks the ICE disk (VIRTIO_BLK_F_ICE offered, AES-256-XTS,
- * slots 0-3 loaded with 512- and 4096-byte data units) instead of the plain one.
+ * The disk: plain; with flags bit 1 host-provisioned ICE (VIRTIO_BLK_F_ICE,
+ * AES-256-XTS, slots 0-3 loaded from the harness with 512- and 4096-byte data
+ * units); with flags bit 2 guest-programmed ICE (the default engine of
+ * `--disk PATH,ice`: AES-256-XTS, 512-4096, 32 empty slots, guest_keys), which
+ * has queue 1, the key queue (VIRTIO_BLK_F_ICE_KEYQ, docs/ICE.md).
+ *
+ * Which queue a chain goes to is the input's choice: the head it puts on
+ * queue 0's or queue 1's available ring (the two may share descriptors,
+ * rings, anything). The driver's initialisation sets up both queues, then
+ * notifies queue 1 and queue 0 (so commands land before the requests that
+ * use them); then the ops run, then both queues are notified again. An op's
+ * sel: bits 0-1 the width (1 << n bytes); bits 7-6: 00 an MMIO read, 10 an
+ * MMIO write (off % 0x200: resets, notifies of either queue, anything), 01 a
+ * write of value's low bytes into guest RAM at off (more chains published
+ * between notifies, as a driver does), 11 the initialisation sequence again
+ * (after a reset).
  *
  * Every input starts from scratch: a fresh image (zero-filled, but for a
  * fixed pattern in its first and last 64 KiB), a freshly opened device and
- * transport, zeroed guest RAM. Only the key store (read-only to the device)
- * lives across inputs, so every finding reproduces from its input alone.
+ * transport, zeroed guest RAM, an empty guest-programmed store. Only the
+ * stores' set-up lives across inputs, so every finding reproduces from its
+ * input alone.
  *
- * The device's promise "a rejected request leaves the image unchanged" is
- * checked too: the fake device wrapper hands each chain to blk, and when the
- * status it wrote is not OK, the image must be byte-identical to before.
+ * Checked around every chain the device serves (the fake device wrapper hands
+ * each chain to blk): it writes no byte of guest RAM outside the chain's
+ * device-writable buffers; the used length and status agree (a status byte
+ * of OK, IOERR or UNSUPP; anything but OK has used length 1; no status byte,
+ * used length -1); a request that was not OK left the image byte-identical;
+ * a request changes no keyslot. On the key queue: the image never changes;
+ * the status is what docs/ICE.md's command table says for the command bytes
+ * (checked here independently of devices/ice_keyq.c), and the slots changed
+ * exactly as the command says (nothing for a refusal); the device's command
+ * copy is wiped afterwards. And whenever Status reads 0, every guest slot is
+ * empty (a reset forgets the guest's keys).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,25 +63,40 @@
 #define FUZZ_BASE 0x40000000ULL
 #define FUZZ_RAM (64 * 1024)
 #define FUZZ_IMAGE (1 << 20)
-#define FUZZ_HDR 24
+#define FUZZ_HDR 40
 #define FUZZ_OP 8
 #define FUZZ_MAX_OPS 16
+#define GP_SLOTS 32	/* the default engine of `--disk PATH,ice` */
+#define GP_DU_MASK 0x0f /* 512-4096 */
+
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_STATUS 0x070
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t *ram;
+static uint8_t *ram, *ram_before;
 static struct guest_mem mem;
-static struct ice_store store;
+static struct ice_store store; /* host-provisioned: loaded once, read-only to the device */
+static struct ice_store gp;    /* guest-programmed: emptied for every input */
 static bool store_ready;
 static struct blk_dev dev;
 static struct virtio_mmio transport;
 static struct virtio_device checked; /* dev.vdev with its handle wrapped */
 static struct virtio_device_ops checked_ops;
 static uint8_t *shadow, *now; /* the image as of the last OK request; scratch */
+static struct ice_store *cur; /* this input's store, or NULL */
+static struct ice_key *slots_before[ICE_MAX_SLOTS];
+static bool trace; /* FUZZ_BLK_TRACE=1: one line per chain served (to read a seed's path) */
 
 static void no_irq(void *ctx, unsigned int irq, int level)
 {
 	(void)ctx, (void)irq, (void)level;
+}
+
+static void __attribute__((noreturn)) fail(const char *what, unsigned int q, long long v)
+{
+	fprintf(stderr, "fuzz_blk: queue %u: %s (%lld)\n", q, what, v);
+	abort();
 }
 
 static void image_read(uint8_t *buf)
@@ -64,29 +105,217 @@ static void image_read(uint8_t *buf)
 		abort();
 }
 
+/* The image is as of the last OK request. */
+static void image_unchanged(unsigned int q, uint8_t status)
+{
+	image_read(now);
+	if (memcmp(shadow, now, FUZZ_IMAGE))
+		fail("a chain that was not an OK request changed the image; status", q, status);
+}
+
+static bool in_writable(const struct virtq_chain *c, const uint8_t *p)
+{
+	for (unsigned int i = 0; i < c->nbufs; i++)
+		if (c->bufs[i].device_writable && p >= c->bufs[i].host &&
+		    p < c->bufs[i].host + c->bufs[i].len)
+			return true;
+	return false;
+}
+
+/* Guest RAM differs from ram_before only inside the chain's device-writable buffers. */
+static void ram_only_writable(const struct virtq_chain *c, unsigned int q)
+{
+	if (!memcmp(ram, ram_before, FUZZ_RAM))
+		return;
+	for (size_t i = 0; i < FUZZ_RAM; i++)
+		if (ram[i] != ram_before[i] && !in_writable(c, ram + i))
+			fail("wrote guest RAM outside the chain's writable buffers, at offset", q,
+			     (long long)i);
+}
+
+static void slots_save(void)
+{
+	if (cur)
+		memcpy(slots_before, cur->slots, sizeof(slots_before));
+}
+
+/* Every slot but `except` (-1: none) holds what it held before the chain. */
+static void slots_unchanged(unsigned int q, int except)
+{
+	if (!cur)
+		return;
+	for (int i = 0; i < ICE_MAX_SLOTS; i++)
+		if (i != except && cur->slots[i] != slots_before[i])
+			fail("a keyslot changed that the chain did not name: slot", q, i);
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
 /*
- * blk's handle, then: a request that failed must not have changed the image.
- * The shadow copy is the image after the last successful request (failed ones
- * must not change it), so one read per request suffices.
+ * docs/ICE.md's command table, written from the document rather than from
+ * devices/ice_keyq.c: the status a well-shaped command must get.
  */
+static uint8_t keyq_expect(const uint8_t *cmd)
+{
+	uint32_t op = (uint32_t)cmd[0] | (uint32_t)cmd[1] << 8 | (uint32_t)cmd[2] << 16 |
+		      (uint32_t)cmd[3] << 24;
+	uint8_t slot = cmd[4], du_mask = cmd[5], key_len = cmd[6];
+	const uint8_t *key = cmd + ICE_KEYQ_OFF_KEY;
+
+	if (op < 1 || op > 3)
+		return ICE_KEYQ_S_UNSUPP;
+	if (!zero(cmd + 7, 9))
+		return ICE_KEYQ_S_IOERR;
+	if (op == ICE_KEYQ_OP_PROGRAM) {
+		if (slot >= GP_SLOTS || __builtin_popcount(du_mask) != 1 ||
+		    !(du_mask & GP_DU_MASK) || key_len != 64 || !memcmp(key, key + 32, 32))
+			return ICE_KEYQ_S_IOERR;
+		return ICE_KEYQ_S_OK;
+	}
+	if ((op == ICE_KEYQ_OP_EVICT && slot >= GP_SLOTS) ||
+	    (op == ICE_KEYQ_OP_EVICT_ALL && slot) || du_mask || key_len || !zero(key, 64))
+		return ICE_KEYQ_S_IOERR;
+	return ICE_KEYQ_S_OK;
+}
+
+/* The command bytes as the guest wrote them (before the status byte, which may overlap). */
+static bool keyq_gather(const struct virtq_chain *c, uint8_t *cmd)
+{
+	size_t n = 0;
+
+	if (c->readable_len != ICE_KEYQ_CMD_SIZE || c->writable_len != 1 ||
+	    !c->bufs[c->nbufs - 1].device_writable)
+		return false;
+	for (unsigned int i = 0; i + 1 < c->nbufs; i++) {
+		if (c->bufs[i].device_writable)
+			return false;
+		memcpy(cmd + n, ram_before + (c->bufs[i].host - ram), c->bufs[i].len);
+		n += c->bufs[i].len;
+	}
+	return n == ICE_KEYQ_CMD_SIZE;
+}
+
+static void check_keyq(const struct virtq_chain *c, uint64_t features, int64_t used)
+{
+	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	uint8_t cmd[ICE_KEYQ_CMD_SIZE], status, want;
+	bool shaped = keyq_gather(c, cmd);
+
+	if (!zero(dev.keyq->cmd, ICE_KEYQ_CMD_SIZE))
+		fail("the device's copy of the command was not wiped", 1, 0);
+	image_unchanged(1, 0);
+	if (used < 0) {
+		if (last && last->device_writable)
+			fail("no status, yet the last buffer is writable; used", 1, used);
+		slots_unchanged(1, -1);
+		return;
+	}
+	status = last->host[last->len - 1];
+	if (used != 1)
+		fail("used length of a key command", 1, used);
+	if (!shaped) {
+		if (status != ICE_KEYQ_S_IOERR)
+			fail("a malformed key chain got status", 1, status);
+		slots_unchanged(1, -1);
+		return;
+	}
+	want = virtio_has_feature(features, VIRTIO_BLK_F_ICE_KEYQ) ? keyq_expect(cmd)
+								   : ICE_KEYQ_S_IOERR;
+	/* libgcrypt may refuse a key the table allows (weak keys): IOERR, nothing changed. */
+	if (status != want &&
+	    !(want == ICE_KEYQ_S_OK && cmd[0] == ICE_KEYQ_OP_PROGRAM && status == ICE_KEYQ_S_IOERR))
+		fail("key command status differs from docs/ICE.md's table; status", 1, status);
+	if (status != ICE_KEYQ_S_OK) {
+		slots_unchanged(1, -1);
+		return;
+	}
+	switch (cmd[0]) {
+	case ICE_KEYQ_OP_PROGRAM:
+		slots_unchanged(1, cmd[4]);
+		if (gp.slots[cmd[4]] == slots_before[cmd[4]] ||
+		    ice_slot_du(&gp, cmd[4]) != 512u << __builtin_ctz(cmd[5]))
+			fail("PROGRAM OK but the slot does not hold the new key: slot", 1, cmd[4]);
+		break;
+	case ICE_KEYQ_OP_EVICT:
+		slots_unchanged(1, cmd[4]);
+		if (gp.slots[cmd[4]])
+			fail("EVICT OK but the slot holds a key: slot", 1, cmd[4]);
+		break;
+	case ICE_KEYQ_OP_EVICT_ALL:
+		for (int i = 0; i < GP_SLOTS; i++)
+			if (gp.slots[i])
+				fail("EVICT_ALL OK but a slot holds a key: slot", 1, i);
+		break;
+	}
+}
+
+static void check_request(const struct virtq_chain *c, int64_t used)
+{
+	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	uint8_t status;
+
+	slots_unchanged(0, -1);
+	if (used < 0) {
+		if (last && last->device_writable)
+			fail("no status, yet the last buffer is writable; used", 0, used);
+		image_unchanged(0, 0xff);
+		return;
+	}
+	status = last->host[last->len - 1];
+	if (status > VIRTIO_BLK_S_UNSUPP)
+		fail("status byte", 0, status);
+	if (used < 1 || used > c->writable_len)
+		fail("used length outside 1..writable bytes", 0, used);
+	if (status == VIRTIO_BLK_S_OK)
+		image_read(shadow); /* failed requests must not change it: one read suffices */
+	else if (used != 1)
+		fail("a failed request with used length", 0, used);
+	else
+		image_unchanged(0, status);
+}
+
+/* blk's handle, checked: nothing runs meanwhile, so guest RAM and the store are ours to read. */
 static int64_t checked_handle(void *d, unsigned int q, const struct virtq_chain *c,
 			      uint64_t features)
 {
-	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	int64_t used;
 
+	memcpy(ram_before, ram, FUZZ_RAM);
+	slots_save();
 	used = dev.vdev.ops->handle(d, q, c, features);
-	/* The status byte, read back from guest RAM: nothing else runs meanwhile. */
-	if (used > 0 && last->host[last->len - 1] == VIRTIO_BLK_S_OK) {
-		image_read(shadow);
-	} else if (used > 0) {
-		image_read(now);
-		if (memcmp(shadow, now, FUZZ_IMAGE)) {
-			fprintf(stderr, "fuzz_blk: a request with status %u changed the image\n",
-				last->host[last->len - 1]);
-			abort();
-		}
-	}
+	ram_only_writable(c, q);
+	if (trace)
+		fprintf(stderr, "fuzz_blk: queue %u head %u: used %lld status %d\n", q, c->head,
+			(long long)used,
+			used > 0 ? c->bufs[c->nbufs - 1].host[c->bufs[c->nbufs - 1].len - 1] : -1);
+	if (q == BLK_KEY_QUEUE)
+		check_keyq(c, features, used);
+	else
+		check_request(c, used);
+	return used;
+}
+
+/* A malformed chain: the error status in its last writable byte, nothing else. */
+static uint32_t checked_fail(void *d, unsigned int q, const struct virtq_chain *c)
+{
+	uint32_t used;
+
+	memcpy(ram_before, ram, FUZZ_RAM);
+	slots_save();
+	used = dev.vdev.ops->fail(d, q, c);
+	ram_only_writable(c, q);
+	slots_unchanged(q, -1);
+	if (trace)
+		fprintf(stderr, "fuzz_blk: queue %u: malformed chain\n", q);
+	if (used != 1 || c->bufs[0].host[c->bufs[0].len - 1] != VIRTIO_BLK_S_IOERR)
+		fail("a malformed chain completed with used length", q, used);
+	image_unchanged(q, VIRTIO_BLK_S_IOERR);
 	return used;
 }
 
@@ -96,11 +325,16 @@ static void fuzz_setup(void)
 	const char *why;
 
 	ram = calloc(1, FUZZ_RAM);
+	ram_before = malloc(FUZZ_RAM);
 	shadow = malloc(FUZZ_IMAGE);
 	now = malloc(FUZZ_IMAGE);
-	if (!ram || !shadow || !now || ice_global_init(ice_secmem_size(8)) ||
-	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 0x9 /* 512, 4096 */, 8, 0))
+	if (!ram || !ram_before || !shadow || !now ||
+	    ice_global_init(ice_secmem_size(8 + ice_secmem_keys(GP_SLOTS, 1) + 1)) ||
+	    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 0x9 /* 512, 4096 */, 8, 0) ||
+	    ice_store_init(&gp, ICE_ALG_AES_XTS, ICE_KEY_256, GP_DU_MASK, GP_SLOTS, 0))
 		abort();
+	gp.guest_keys = true;
+	trace = getenv("FUZZ_BLK_TRACE") && !strcmp(getenv("FUZZ_BLK_TRACE"), "1");
 	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
 	for (unsigned int i = 0; i < 4; i++) {
 		for (unsigned int j = 0; j < sizeof(key); j++)
@@ -134,6 +368,7 @@ static void open_disk(struct ice_store *ice)
 	unlink(path); /* the open fd keeps it alive */
 	checked_ops = *dev.vdev.ops;
 	checked_ops.handle = checked_handle;
+	checked_ops.fail = checked_fail;
 	checked = dev.vdev;
 	checked.ops = &checked_ops;
 	virtio_mmio_init(&transport, &checked, &mem, &irq, NULL);
@@ -153,62 +388,112 @@ static void wr32(uint64_t off, uint32_t v)
 	virtio_mmio_write(&transport, off, &v, 4);
 }
 
+/* A reset forgets the guest's keys: while Status reads 0, no guest slot holds one. */
+static void check_reset(void)
+{
+	uint32_t status = 0;
+
+	if (cur != &gp)
+		return;
+	virtio_mmio_read(&transport, REG_STATUS, &status, 4);
+	for (int i = 0; !status && i < GP_SLOTS; i++)
+		if (gp.slots[i])
+			fail("Status is 0 but a guest slot holds a key: slot", 1, i);
+}
+
+struct fuzz_queue {
+	uint32_t num;
+	uint64_t ring[3]; /* desc, avail, used */
+};
+
+static void queue_setup(unsigned int q, const struct fuzz_queue *fq)
+{
+	wr32(0x030, q);
+	wr32(0x038, fq->num);
+	wr32(0x080, (uint32_t)fq->ring[0]);
+	wr32(0x084, (uint32_t)(fq->ring[0] >> 32));
+	wr32(0x090, (uint32_t)fq->ring[1]);
+	wr32(0x094, (uint32_t)(fq->ring[1] >> 32));
+	wr32(0x0a0, (uint32_t)fq->ring[2]);
+	wr32(0x0a4, (uint32_t)(fq->ring[2] >> 32));
+	wr32(0x044, 1);
+}
+
+/* The driver's initialisation sequence (virtio 1.2, 3.1.1) with fuzzed values. */
+static void driver_init(uint64_t features, const struct fuzz_queue *qs)
+{
+	wr32(REG_STATUS, 0);
+	check_reset();
+	wr32(REG_STATUS, 3);
+	wr32(0x024, 0);
+	wr32(0x020, (uint32_t)features);
+	wr32(0x024, 1);
+	wr32(0x020, (uint32_t)(features >> 32));
+	wr32(REG_STATUS, 11);
+	queue_setup(0, &qs[0]);
+	queue_setup(1, &qs[1]);
+	wr32(REG_STATUS, 15);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t features = get(data, size, 0, 8);
-	uint32_t num = (uint32_t)get(data, size, 8, 2);
 	uint8_t flags = (uint8_t)get(data, size, 10, 1);
 	unsigned int nops = (unsigned int)get(data, size, 11, 1) % (FUZZ_MAX_OPS + 1);
-	uint64_t ring[3];
+	struct fuzz_queue qs[2];
 	size_t payload = FUZZ_HDR + (size_t)nops * FUZZ_OP;
-	unsigned int i;
+	unsigned int i, q;
 
 	if (!store_ready)
 		fuzz_setup();
-	open_disk((flags & 2) ? &store : NULL);
-	for (i = 0; i < 3; i++) {
-		uint64_t off = get(data, size, 12 + 4 * i, 4);
+	cur = (flags & 4) ? &gp : (flags & 2) ? &store : NULL;
+	ice_store_evict_all(&gp);
+	open_disk(cur);
+	qs[0].num = (uint32_t)get(data, size, 8, 2);
+	qs[1].num = (uint32_t)get(data, size, 24, 2);
+	for (q = 0; q < 2; q++) {
+		for (i = 0; i < 3; i++) {
+			uint64_t off = get(data, size, (q ? 28 : 12) + 4 * i, 4);
 
-		ring[i] = (flags & 1) ? off | (off << 32) : FUZZ_BASE + off;
+			qs[q].ring[i] = (flags & 1) ? off | (off << 32) : FUZZ_BASE + off;
+		}
 	}
 	memset(ram, 0, FUZZ_RAM);
 	if (size > payload)
 		memcpy(ram, data + payload, size - payload < FUZZ_RAM ? size - payload : FUZZ_RAM);
 
-	/* The driver's initialisation sequence (virtio 1.2, 3.1.1) with fuzzed values. */
-	wr32(0x070, 0);
-	wr32(0x070, 3);
-	wr32(0x024, 0);
-	wr32(0x020, (uint32_t)features);
-	wr32(0x024, 1);
-	wr32(0x020, (uint32_t)(features >> 32));
-	wr32(0x070, 11);
-	wr32(0x030, 0);
-	wr32(0x038, num);
-	wr32(0x080, (uint32_t)ring[0]);
-	wr32(0x084, (uint32_t)(ring[0] >> 32));
-	wr32(0x090, (uint32_t)ring[1]);
-	wr32(0x094, (uint32_t)(ring[1] >> 32));
-	wr32(0x0a0, (uint32_t)ring[2]);
-	wr32(0x0a4, (uint32_t)(ring[2] >> 32));
-	wr32(0x044, 1);
-	wr32(0x070, 15);
-	wr32(0x050, 0);
+	driver_init(features, qs);
+	wr32(REG_QUEUE_NOTIFY, 1);
+	wr32(REG_QUEUE_NOTIFY, 0);
 
-	/* Then whatever register accesses the input asks for, any width. */
+	/* Then whatever the input asks for: register accesses of any width, RAM writes. */
 	for (i = 0; i < nops; i++) {
 		size_t o = FUZZ_HDR + (size_t)i * FUZZ_OP;
 		uint8_t sel = (uint8_t)get(data, size, o, 1);
 		uint32_t width = 1U << (sel & 3);
-		uint64_t off = get(data, size, o + 2, 2) % 0x200;
+		uint64_t off = get(data, size, o + 2, 2);
 		uint64_t val = get(data, size, o + 4, 4);
 
-		if (sel & 0x80)
-			virtio_mmio_write(&transport, off, &val, width);
-		else
-			virtio_mmio_read(&transport, off, &val, width);
+		switch (sel & 0xc0) {
+		case 0x00:
+			virtio_mmio_read(&transport, off % 0x200, &val, width);
+			break;
+		case 0x80:
+			virtio_mmio_write(&transport, off % 0x200, &val, width);
+			break;
+		case 0x40: /* guest RAM; 8 bytes: value zero-extended */
+			off %= FUZZ_RAM - 7;
+			memcpy(ram + off, &val, width); /* little-endian host (x86_64, arm64) */
+			break;
+		case 0xc0:
+			driver_init(features, qs);
+			break;
+		}
+		check_reset();
 	}
-	wr32(0x050, 0);
+	wr32(REG_QUEUE_NOTIFY, 1);
+	wr32(REG_QUEUE_NOTIFY, 0);
+	check_reset();
 	blk_close(&dev);
 	virtio_mmio_destroy(&transport);
 	return 0;

@@ -1,34 +1,75 @@
 #!/usr/bin/env python3
-"""Writes the fuzz target's seed corpus: well-formed virtio-blk requests in the
-input layout described in fuzz_blk.c, so the fuzzer starts from inputs that
-reach deep into the request path. Run: tests/fuzz/mkseeds.py tests/fuzz/corpus"""
+"""Writes the fuzz target's seed corpus: well-formed virtio-blk requests and
+ICE key-queue commands in the input layout described in fuzz_blk.c, so the
+fuzzer starts from inputs that reach deep into the request path and, through
+slots the guest programmed, the crypto path. Run: tests/fuzz/mkseeds.py
+tests/fuzz/corpus"""
 import os
 import struct
 import sys
 
 F_INDIRECT, F_EVENT_IDX, F_VERSION_1 = 1 << 28, 1 << 29, 1 << 32
 BLK = (1 << 1) | (1 << 2) | (1 << 6) | (1 << 9) | (1 << 13) | (1 << 14)
+F_ICE, F_ICE_KEYQ = 1 << 22, 1 << 63
 NEXT, WRITE, INDIRECT = 1, 2, 4
-NUM = 8
-DESC, AVAIL, USED, DATA = 0x000, 0x100, 0x200, 0x300
+NUM, KNUM = 8, 32
+# Queue 0 (requests) and queue 1 (the key queue): each its own table and rings.
+DESC, AVAIL, USED = 0x000, 0x100, 0x200
+KDESC, KAVAIL, KUSED = 0x300, 0x500, 0x580
+DATA = 0x700
 BASE = 0x40000000
+FLAG_HOST_ICE, FLAG_GUEST_ICE = 2, 4
+PROGRAM, EVICT, EVICT_ALL = 1, 2, 3
+MMIO_READ, MMIO_WRITE, RAM_WRITE, REINIT = 0x02, 0x82, 0x42, 0xc2  # 4-byte width
 
 
-def seed(features, descs, heads, data_bytes, ops=b"", flags=0):
-    ram = bytearray(0x300 + len(data_bytes))
-    for i, (addr, length, flags, nxt) in enumerate(descs):
-        struct.pack_into("<QIHH", ram, DESC + 16 * i, addr, length, flags, nxt)
-    struct.pack_into("<HH", ram, AVAIL, 0, len(heads))
-    for i, h in enumerate(heads):
-        struct.pack_into("<H", ram, AVAIL + 4 + 2 * i, h)
-    ram[0x300:] = data_bytes
+def op(sel, off, value=0):
+    return struct.pack("<BBHI", sel, 0, off, value)
+
+
+def seed(features, descs, heads, data_bytes, ops=b"", flags=0, kdescs=(), kheads=()):
+    ram = bytearray(DATA + len(data_bytes))
+    for table, avail, ds, hs in ((DESC, AVAIL, descs, heads), (KDESC, KAVAIL, kdescs, kheads)):
+        for i, (addr, length, dflags, nxt) in enumerate(ds):
+            struct.pack_into("<QIHH", ram, table + 16 * i, addr, length, dflags, nxt)
+        struct.pack_into("<HH", ram, avail, 0, len(hs))
+        for i, h in enumerate(hs):
+            struct.pack_into("<H", ram, avail + 4 + 2 * i, h)
+    ram[DATA:] = data_bytes
     nops = len(ops) // 8
-    hdr = struct.pack("<QHBBIII", features, NUM, flags, nops, DESC, AVAIL, USED)
+    hdr = struct.pack("<QHBBIIIHHIII", features, NUM, flags, nops, DESC, AVAIL, USED,
+                      KNUM, 0, KDESC, KAVAIL, KUSED)
+    assert len(hdr) == 40
     return hdr + ops + bytes(ram)
 
 
 def req(rtype, sector, extra=b""):
     return struct.pack("<IIQ", rtype, 0, sector) + extra
+
+
+def ice_req(rtype, sector, slot, activate, dun):
+    return struct.pack("<IIQBBHIQ", rtype, 0, sector, slot, activate, 0, 0, dun)
+
+
+def key_cmd(opcode, slot=0, du_mask=0, key=b""):
+    """The 80-byte key-queue command (docs/ICE.md), then a status byte."""
+    return struct.pack("<IBBBBQ", opcode, slot, du_mask, len(key), 0, 0) + \
+        key.ljust(64, b"\0") + b"\xff"
+
+
+def test_key(n):
+    """AES-256-XTS: two different 32-byte halves."""
+    return bytes((n * 64 + i * 7 + 1) & 0xff for i in range(64))
+
+
+def key_chains(cmds, at):
+    """Descriptors (2 per command) and heads for commands stored from guest address `at`."""
+    descs, heads, blob = [], [], b""
+    for c in cmds:
+        heads.append(len(descs))
+        descs += [(at + len(blob), 80, NEXT, len(descs) + 1), (at + len(blob) + 80, 1, WRITE, 0)]
+        blob += c
+    return descs, heads, blob
 
 
 def main(out):
@@ -58,26 +99,93 @@ def main(out):
     seeds["indirect"] = seed(feats, [(a, 48, INDIRECT, 0)], [0],
                              table + req(0, 1) + bytes(513))
     # Two requests in one notify, plus a few register reads/writes (any width)
-    ops = struct.pack("<BBHI", 0x02, 0, 0x100, 0) + struct.pack("<BBHI", 0x82, 0, 0x064, 1) + \
-        struct.pack("<BBHI", 0x00, 0, 0x160, 0)
+    ops = op(MMIO_READ, 0x100) + op(MMIO_WRITE, 0x064, 1) + op(0x00, 0x160)
     seeds["two_and_ops"] = seed(feats, [(a, 16, NEXT, 1), (a + 16, 1, WRITE, 0),
                                         (a + 32, 16, NEXT, 3), (a + 48, 1, WRITE, 0)],
                                 [0, 2], req(4, 0) + b"\0" * 16 + req(8, 0) + b"\0", ops)
-    # ICE disk (flags bit 1): 32-byte headers with slot, activate, DUN
-    ice = feats | (1 << 22)
-
-    def ice_req(rtype, sector, slot, activate, dun):
-        return struct.pack("<IIQBBHIQ", rtype, 0, sector, slot, activate, 0, 0, dun)
+    # Host-provisioned ICE disk (flags bit 1): 32-byte headers with slot, activate, DUN
+    ice = feats | F_ICE
     seeds["ice_write"] = seed(ice, [(a, 32, NEXT, 1), (a + 32, 512, NEXT, 2),
                                     (a + 544, 1, WRITE, 0)], [0],
-                              ice_req(1, 2, 0, 1, 77) + bytes(range(256)) * 2 + b"\0", flags=2)
+                              ice_req(1, 2, 0, 1, 77) + bytes(range(256)) * 2 + b"\0",
+                              flags=FLAG_HOST_ICE)
     seeds["ice_read_split"] = seed(ice, [(a, 20, NEXT, 1), (a + 20, 12, NEXT, 2),
                                          (a + 32, 1000, NEXT | WRITE, 3),
                                          (a + 1032, 3096, NEXT | WRITE, 4),
                                          (a + 4128, 1, WRITE, 0)], [0],
-                                   ice_req(0, 8, 1, 1, 5) + bytes(4097), flags=2)
+                                   ice_req(0, 8, 1, 1, 5) + bytes(4097), flags=FLAG_HOST_ICE)
     seeds["ice_flush"] = seed(ice, [(a, 32, NEXT, 1), (a + 32, 1, WRITE, 0)], [0],
-                              ice_req(4, 0, 0, 1, 0) + b"\0", flags=2)
+                              ice_req(4, 0, 0, 1, 0) + b"\0", flags=FLAG_HOST_ICE)
+
+    # Guest-programmed ICE disk (flags bit 2): queue 1 is the key queue. The
+    # commands sit at `a`, the request after them; queue 1 is notified first.
+    gk = ice | F_ICE_KEYQ
+    gp = FLAG_GUEST_ICE
+
+    def guest(cmds, rdescs, rheads, rdata, ops=b""):
+        kd, kh, blob = key_chains(cmds, a)
+        r = a + len(blob)
+        return seed(gk, [(r + x, n, f, nxt) for x, n, f, nxt in rdescs], rheads, blob + rdata,
+                    ops, gp, kd, kh)
+
+    write_4k = ([(0, 32, NEXT, 1), (32, 4096, NEXT, 2), (4128, 1, WRITE, 0)], [0])
+    read_4k = ([(0, 32, NEXT, 1), (32, 4096, NEXT | WRITE, 2), (4128, 1, WRITE, 0)], [0])
+    text = bytes((i * 13) & 0xff for i in range(4096))
+    # PROGRAM slot 3 (4 KiB units), then an encrypted 4 KiB write through it
+    seeds["gp_program_write"] = guest([key_cmd(PROGRAM, 3, 0x08, test_key(3))], *write_4k,
+                                      ice_req(1, 8, 3, 1, 77) + text + b"\xff")
+    # PROGRAM slot 0 (512-byte units), a decrypting 4 KiB read through it
+    seeds["gp_program_read"] = guest([key_cmd(PROGRAM, 0, 0x01, test_key(0))], *read_4k,
+                                     ice_req(0, 16, 0, 1, 5) + bytes(4097))
+    # PROGRAM slot 31 (1 KiB units), read split across guest buffers, 2 KiB units elsewhere
+    seeds["gp_program_split"] = guest(
+        [key_cmd(PROGRAM, 31, 0x02, test_key(31)), key_cmd(PROGRAM, 1, 0x04, test_key(1))],
+        [(0, 20, NEXT, 1), (20, 12, NEXT, 2), (32, 1000, NEXT | WRITE, 3),
+         (1032, 1048, NEXT | WRITE, 4), (2080, 1, WRITE, 0)], [0],
+        ice_req(0, 4, 31, 1, 9) + bytes(2049))
+    # PROGRAM, write through it, then (guest-RAM ops) EVICT and the write again: IOERR
+    kd, kh, blob = key_chains([key_cmd(PROGRAM, 5, 0x08, test_key(5)), key_cmd(EVICT, 5)], a)
+    ops = op(RAM_WRITE, KAVAIL, 2 << 16) + op(RAM_WRITE, KAVAIL + 4, kh[0] | kh[1] << 16) + \
+        op(MMIO_WRITE, 0x050, 1) + \
+        op(RAM_WRITE, AVAIL, 2 << 16) + op(RAM_WRITE, AVAIL + 4, 0) + op(MMIO_WRITE, 0x050, 0)
+    r = a + len(blob)
+    seeds["gp_program_evict"] = seed(
+        gk, [(r + x, n, f, nxt) for x, n, f, nxt in write_4k[0]], [0],
+        blob + ice_req(1, 24, 5, 1, 3) + text + b"\xff", ops, gp, kd, kh[:1])
+    # Two PROGRAMs and EVICT_ALL, then a request through one of them: IOERR
+    seeds["gp_evict_all"] = guest(
+        [key_cmd(PROGRAM, 0, 0x08, test_key(0)), key_cmd(PROGRAM, 7, 0x01, test_key(7)),
+         key_cmd(EVICT_ALL)], *read_4k, ice_req(0, 0, 7, 1, 0) + bytes(4097))
+    # PROGRAM and write; a device reset (Status = 0), the driver's set-up again,
+    # and the same ring: the write comes again and finds the slot empty
+    ops = op(MMIO_WRITE, 0x070, 0) + op(REINIT, 0) + op(MMIO_WRITE, 0x050, 0)
+    seeds["gp_reset"] = guest([key_cmd(PROGRAM, 2, 0x08, test_key(2))], *write_4k,
+                              ice_req(1, 32, 2, 1, 1) + text + b"\xff", ops)
+    # Refusals: equal halves, two du bits, slot 32, wrong key_len, reserved byte,
+    # unknown op, EVICT_ALL with a slot; then a command split 16 + 64 + 1
+    bad = [key_cmd(PROGRAM, 1, 0x08, bytes(32) * 2), key_cmd(PROGRAM, 1, 0x09, test_key(1)),
+           key_cmd(PROGRAM, 32, 0x08, test_key(1)), key_cmd(PROGRAM, 1, 0x08, test_key(1)[:32]),
+           key_cmd(EVICT, 1)[:7] + b"\x01" + key_cmd(EVICT, 1)[8:], key_cmd(4, 0),
+           key_cmd(EVICT_ALL, 3)]
+    kd, kh, blob = key_chains(bad, a)
+    split = key_cmd(PROGRAM, 9, 0x04, test_key(9))
+    at = a + len(blob)
+    n = len(kd)
+    kd += [(at, 16, NEXT, n + 1), (at + 16, 64, NEXT, n + 2), (at + 80, 1, WRITE, 0)]
+    kh.append(n)
+    r = at + len(split)
+    seeds["gp_refusals"] = seed(
+        gk, [(r + x, n_, f, nxt) for x, n_, f, nxt in write_4k[0]], [0],
+        blob + split + ice_req(1, 8, 9, 1, 2) + text + b"\xff", b"", gp, kd, kh)
+    # Chains of the wrong shape: 79 readable bytes, a 2-byte status, no status at all
+    c = key_cmd(EVICT, 1)
+    kd = [(a, 79, NEXT, 1), (a + 79, 1, WRITE, 0), (a + 80, 80, NEXT, 3), (a + 160, 2, WRITE, 0),
+          (a + 162, 80, 0, 0)]
+    seeds["gp_bad_shape"] = seed(gk, [], [], c + c[:80] + b"\xff\xff" + c[:80], b"", gp, kd,
+                                 [0, 2, 4])
+    # The key queue without VIRTIO_BLK_F_ICE_KEYQ negotiated: IOERR for every command
+    kd, kh, blob = key_chains([key_cmd(PROGRAM, 4, 0x08, test_key(4))], a)
+    seeds["gp_not_negotiated"] = seed(ice, [], [], blob, b"", gp, kd, kh)
     for name, blob in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(blob)
