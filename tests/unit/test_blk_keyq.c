@@ -1221,8 +1221,8 @@ END_TEST
 /* ---- 5. the race, through both queues ---- */
 
 /*
- * Thread 1 programs slot RACE_SLOT with key A, then B, then evicts it,
- * through the key queue, in a loop; this thread writes and reads 64 KiB
+ * Thread 1 programs slot RACE_SLOT with key A, then B, then evicts it (EVICT
+ * and EVICT_ALL in turn), through the key queue, in a loop; this thread writes and reads 64 KiB
  * (16 data units of 4 KiB) through that slot on queue 0. Every completed
  * write leaves data that is entirely A's ciphertext or entirely B's (each
  * unit checked, so a mix is named); every completed read likewise decrypts
@@ -1243,7 +1243,10 @@ static uint8_t race_a[64], race_b[64];
 static atomic_bool race_stop;
 static atomic_uint race_cycles;
 
-/* Three commands laid out once in guest memory; resent each cycle. */
+/*
+ * Four commands laid out once in guest memory: PROGRAM A, PROGRAM B, EVICT,
+ * EVICT_ALL. A cycle sends A, B, then EVICT (even cycles) or EVICT_ALL (odd).
+ */
 static void *race_programmer(void *arg)
 {
 	uint64_t base = (uint64_t)(uintptr_t)arg;
@@ -1251,16 +1254,17 @@ static void *race_programmer(void *arg)
 
 	for (n = 0; n < RACE_MAX_CYCLES && !atomic_load(&race_stop); n++) {
 		for (i = 0; i < 3; i++) {
-			struct tg_buf b[2] = { { base + 128 * i, ICE_KEYQ_CMD_SIZE, false },
-					       { base + 128 * i + 96, 1, true } };
-			uint8_t *status = tg_ptr(&g, base + 128 * i + 96);
+			unsigned int k = i < 2 ? i : 2 + n % 2;
+			struct tg_buf b[2] = { { base + 128 * k, ICE_KEYQ_CMD_SIZE, false },
+					       { base + 128 * k + 96, 1, true } };
+			uint8_t *status = tg_ptr(&g, base + 128 * k + 96);
 			uint32_t id, len;
 
 			*status = POISON;
 			tg_add(&kq, b, 2);
 			tg_write32(&transport, R_QUEUE_NOTIFY, BLK_KEY_QUEUE);
 			if (!tg_get_used(&kq, &id, &len) || len != 1 || *status != ICE_KEYQ_S_OK)
-				return (void *)(uintptr_t)(i + 1);
+				return (void *)(uintptr_t)(k + 1);
 		}
 		atomic_fetch_add(&race_cycles, 1);
 	}
@@ -1333,7 +1337,7 @@ START_TEST(program_evict_race_through_key_queue)
 	static uint8_t plain[RACE_LEN], ct[2][RACE_LEN], other[2][RACE_LEN], cur[RACE_LEN],
 		got[RACE_LEN], poison[RACE_LEN];
 	unsigned int i, seen[3] = { 0 }, rseen[3] = { 0 }, cur_key, bad;
-	uint64_t io_base = tg_alloc(&g, RACE_LEN + 128, 64), kq_base = tg_alloc(&g, 384, 64);
+	uint64_t io_base = tg_alloc(&g, RACE_LEN + 128, 64), kq_base = tg_alloc(&g, 512, 64);
 	uint8_t status;
 	pthread_t t;
 	void *ret;
@@ -1353,6 +1357,7 @@ START_TEST(program_evict_race_through_key_queue)
 	cmd_make(tg_ptr(&g, kq_base), P, RACE_SLOT, RACE_DU / 512, 64, race_a);
 	cmd_make(tg_ptr(&g, kq_base + 128), P, RACE_SLOT, RACE_DU / 512, 64, race_b);
 	cmd_make(tg_ptr(&g, kq_base + 256), E, RACE_SLOT, 0, 0, NULL);
+	cmd_make(tg_ptr(&g, kq_base + 384), EA, 0, 0, 0, NULL);
 
 	/* the range starts as plain under A */
 	ck_assert_uint_eq(kq_program(RACE_SLOT, RACE_DU, race_a, 64), ICE_KEYQ_S_OK);
@@ -1395,11 +1400,11 @@ START_TEST(program_evict_race_through_key_queue)
 	}
 	atomic_store(&race_stop, true);
 	ck_assert_int_eq(pthread_join(t, &ret), 0);
-	ck_assert_msg(ret == NULL, "key queue command %lu of a cycle failed",
+	ck_assert_msg(ret == NULL, "key queue command %lu (1 A, 2 B, 3 EVICT, 4 EVICT_ALL) failed",
 		      (unsigned long)(uintptr_t)ret);
 	fprintf(stderr,
 		"keyq race: %u writes (A %u, B %u, IOERR %u), %u reads (same key %u, other key "
-		"%u, IOERR %u); %u PROGRAM A/PROGRAM B/EVICT cycles\n",
+		"%u, IOERR %u); %u PROGRAM A/PROGRAM B/EVICT(_ALL) cycles\n",
 		i, seen[0], seen[1], seen[2], i, rseen[0], rseen[1], rseen[2],
 		atomic_load(&race_cycles));
 	/* the thread stops between cycles: whole cycles, plus the first PROGRAM A */
