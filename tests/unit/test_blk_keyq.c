@@ -976,6 +976,16 @@ START_TEST(ice_without_keyq_commands_ioerr)
 	ck_assert_uint_eq(evicts(), 0);
 	check_slot(3);
 	check_slot(5);
+	/* neither ICE nor KEYQ: the same (and no ICE header on queue 0 either) */
+	reinit(BIT(VIRTIO_F_VERSION_1));
+	ck_assert_uint_eq(ice_slot_du(&st, 5), 0); /* the reset emptied it */
+	ck_assert_int_eq(ice_slot_program(&st, 5, model_key[5], 64, 2048), 0);
+	ck_assert_uint_eq(kq_program(3, 4096, key, 64), IOERR);
+	ck_assert_uint_eq(kq_evict_all(), IOERR);
+	ck_assert_uint_eq(programs(), 0);
+	ck_assert_uint_eq(evicts(), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 3), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 5), 2048);
 }
 END_TEST
 
