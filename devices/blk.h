@@ -89,8 +89,8 @@ struct blk_opts {
 struct blk_keyq {
 	struct ice_keyq_caps caps; /* from the config-space words */
 	uint8_t *cmd;		   /* ICE_KEYQ_CMD_SIZE bytes in locked memory */
-	atomic_ulong programs;	   /* commands that changed a slot: for tests and the summary */
-	atomic_ulong evicts;
+	atomic_ulong programs;	   /* PROGRAMs done, and EVICT / EVICT_ALL accepted (an */
+	atomic_ulong evicts;	   /* empty slot too): for tests and the summary */
 };
 
 struct blk_dev {

@@ -10,6 +10,7 @@
  * current (ice_slot_program_current()), so a command that raced with a reset
  * is either wiped by it or never lands: the fresh device has empty slots.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,18 +48,23 @@ void blk_keyq_close(struct blk_dev *b)
 	b->keyq = NULL;
 }
 
-/* An accepted command against the store: a key-queue status. */
-static uint8_t keyq_apply(struct blk_dev *b, const struct ice_keyq_cmd *cmd,
-			  const struct virtq_chain *c)
+/*
+ * An accepted command against the store: a key-queue status, or -1 for a
+ * PROGRAM a device reset cancelled (its completion never reaches the driver).
+ */
+static int keyq_apply(struct blk_dev *b, const struct ice_keyq_cmd *cmd,
+		      const struct virtq_chain *c)
 {
 	struct blk_keyq *kq = b->keyq;
+	int err;
 
 	switch (cmd->op) {
 	case ICE_KEYQ_OP_PROGRAM:
 		/* A key libgcrypt refuses, or a reset meanwhile: the slot is unchanged. */
-		if (ice_slot_program_current(b->ice, cmd->slot, cmd->key, cmd->key_len,
-					     cmd->du_size, c->gen_now, c->gen))
-			return ICE_KEYQ_S_IOERR;
+		err = ice_slot_program_current(b->ice, cmd->slot, cmd->key, cmd->key_len,
+					       cmd->du_size, c->gen_now, c->gen);
+		if (err)
+			return err == -ECANCELED ? -1 : ICE_KEYQ_S_IOERR;
 		atomic_fetch_add_explicit(&kq->programs, 1, memory_order_relaxed);
 		return ICE_KEYQ_S_OK;
 	case ICE_KEYQ_OP_EVICT:
@@ -81,7 +87,8 @@ int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 {
 	struct blk_keyq *kq = b->keyq;
 	struct ice_keyq_cmd cmd;
-	uint8_t *status, s;
+	uint8_t *status;
+	int s;
 
 	switch (ice_keyq_read(c, kq->cmd, &status)) {
 	case ICE_KEYQ_CHAIN_NO_STATUS:
@@ -101,6 +108,8 @@ int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	else if ((s = ice_keyq_parse(kq->cmd, &kq->caps, &cmd)) == ICE_KEYQ_S_OK)
 		s = keyq_apply(b, &cmd, c);
 	explicit_bzero(kq->cmd, ICE_KEYQ_CMD_SIZE);
-	*status = s;
+	/* After a reset the buffers are the driver's again: leave them alone. */
+	if (s >= 0)
+		*status = (uint8_t)s;
 	return 1;
 }
