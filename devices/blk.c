@@ -139,6 +139,9 @@ static __attribute__((noinline)) uint8_t blk_ice_rw(struct blk_dev *b, const str
 	if (du)
 		status = blk_crypt_rw(b, c, data_off, len, pos, cr, k, du, write);
 	ice_key_unpin(k);
+	if (status == VIRTIO_BLK_S_OK)
+		atomic_fetch_add_explicit(write ? &b->du_encrypted : &b->du_decrypted, len / du,
+					  memory_order_relaxed);
 	return status;
 }
 
@@ -461,6 +464,21 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 fail:
 	blk_close(b);
 	return -1;
+}
+
+void blk_ice_summary(struct blk_dev *b, const char *path)
+{
+	unsigned long enc = atomic_load(&b->du_encrypted), dec = atomic_load(&b->du_decrypted);
+
+	if (!b->ice)
+		return;
+	if (b->keyq)
+		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted; key queue: %lu "
+			"PROGRAM, %lu EVICT or EVICT_ALL",
+			path, enc, dec, atomic_load(&b->keyq->programs),
+			atomic_load(&b->keyq->evicts));
+	else
+		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted", path, enc, dec);
 }
 
 void blk_close(struct blk_dev *b)

@@ -100,6 +100,8 @@ struct blk_dev {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;
 	struct blk_keyq *keyq; /* guest-programmed ICE disks only, else NULL */
+	/* Data units through the engine, for the summary at exit (blk_ice_summary()) */
+	atomic_ulong du_encrypted, du_decrypted;
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_device vdev; /* what a transport needs: features, config, ops */
 	/*
@@ -116,6 +118,12 @@ struct blk_dev {
  */
 int blk_open(struct blk_dev *b, const struct blk_opts *o);
 void blk_close(struct blk_dev *b);
+/*
+ * An ICE disk's one-line account, printed when icevmm ends: data units
+ * encrypted and decrypted, and the key commands a guest-programmed disk took.
+ * Nothing for a plain disk.
+ */
+void blk_ice_summary(struct blk_dev *b, const char *path);
 
 /* Between blk.c and blk_keyq.c */
 int blk_keyq_open(struct blk_dev *b); /* 0, or -1 printed */

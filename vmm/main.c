@@ -286,6 +286,9 @@ static int boot(const struct vmm_config *cfg)
 	/* The guest's last words (e.g. a test's verdict) reach stdout if anyone reads it. */
 	console_flush(CONSOLE_FLUSH_MS);
 	status = vm.exit_status;
+	/* What each ICE disk did (a kernel engineer's first question: did the guest use it?). */
+	for (unsigned int i = 0; i < cfg->ndisks; i++)
+		blk_ice_summary(&disks[i], cfg->disks[i].path);
 out_vm:
 	for (unsigned int i = 0; i < cfg->ndisks; i++)
 		blk_close(&disks[i]);

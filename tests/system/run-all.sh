@@ -246,6 +246,14 @@ check_ice_selftest() {
 			fail "ice_selftest: the guest never tested a $kind disk"
 		fi
 	done
+	# icevmm's account at exit: the guest-programmed disk took the firmware's
+	# 5 PROGRAMs and 4 EVICT/EVICT_ALL that succeed (refusals do not count).
+	line=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^icevmm: disk /tmp/ice-guest.img: ICE: ' || true)
+	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-guest.img: ICE: [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted; key queue: 5 PROGRAM, 4 EVICT or EVICT_ALL'; then
+		pass "ice_selftest: icevmm's summary: '${line#icevmm: }'"
+	else
+		fail "ice_selftest: icevmm's summary for the guest-programmed disk: '${line:-none}'"
+	fi
 	if [ -f "$d/ice_selftest.img" ] && [ -f "$d/ice_selftest-guest.img" ] &&
 		/usr/bin/python3 "$selftest/check.py" --image "$d/ice_selftest.img" \
 			--keys "$share/keys.conf" --guest-image "$d/ice_selftest-guest.img" \

@@ -417,6 +417,25 @@ START_TEST(program_then_encrypted_write)
 	ck_assert_int_eq(pread(fd, got, 4096, (off_t)sector * 512), 4096);
 	close(fd);
 	ck_assert_mem_eq(got, want, 4096);
+	ck_assert_uint_eq(atomic_load(&dev.du_encrypted), 1); /* the summary's counters */
+	ck_assert_uint_eq(atomic_load(&dev.du_decrypted), 0);
+
+	/* Read it back through the slot (decrypted), then fail one: only done units count. */
+	type = VIRTIO_BLK_T_IN;
+	memcpy(tg_ptr(&g, h), &type, 4);
+	b[1].writable = true;
+	memset(tg_ptr(&g, d), 0, 4096);
+	tg_submit(&g, &transport, b, 3);
+	ck_assert(tg_get_used(&g, &id, &len));
+	ck_assert_uint_eq(*p, VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(tg_ptr(&g, d), data, 4096);
+	ck_assert_uint_eq(atomic_load(&dev.du_decrypted), 1);
+	((uint8_t *)tg_ptr(&g, h))[16] = 6; /* an empty slot */
+	tg_submit(&g, &transport, b, 3);
+	ck_assert(tg_get_used(&g, &id, &len));
+	ck_assert_uint_eq(*p, VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(atomic_load(&dev.du_encrypted), 1);
+	ck_assert_uint_eq(atomic_load(&dev.du_decrypted), 1);
 }
 END_TEST
 
