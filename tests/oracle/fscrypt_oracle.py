@@ -232,8 +232,9 @@ def parse_extents(text, du):
 
 def verify(master_key, policy, contents, uuid, ino, nonce, image, extents,
            plaintext, du, image_offset=0):
-    """Returns (units checked, extents used); raises OracleError at the first
-    data unit whose bytes on the image differ from the recomputed ciphertext."""
+    """Returns (units checked, extents used). Checks every data unit; if any
+    differs from the recomputed ciphertext, raises OracleError naming the
+    first one and how many differ."""
     key = contents_key(master_key, policy, contents, uuid, nonce)
     if policy == "iv_ino_lblk_32" and not ino:
         raise OracleError("iv_ino_lblk_32 needs --ino")
@@ -242,7 +243,8 @@ def verify(master_key, policy, contents, uuid, ino, nonce, image, extents,
     # The page cache holds zeroes past EOF: the last unit is encrypted padded.
     padded = plaintext + bytes(units * du - len(plaintext))
     used = set()
-    checked = 0
+    checked = bad = 0
+    first = ""
     with open(image, "rb") as img:
         for i in range(units):
             off = i * du
@@ -260,17 +262,22 @@ def verify(master_key, policy, contents, uuid, ino, nonce, image, extents,
             want = encrypt_unit(contents, key, dun, plain)
             img.seek(image_offset + phys)
             got = img.read(du)
-            if got != want:
-                if len(got) < du:
-                    raise OracleError(f"file offset {off}: physical offset {phys} is past "
-                                      f"the end of {image}")
-                b = next(j for j in range(du) if got[j] != want[j])
-                raise OracleError(
-                    f"file offset {off} (data unit {i}, DUN {dun:#x}), physical offset "
-                    f"{phys}: byte {b} is {got[b]:#04x}, expected {want[b]:#04x}"
-                    + (" (the plaintext is on the disk unencrypted)"
-                       if got == plain else ""))
             checked += 1
+            if got == want:
+                continue
+            if len(got) < du:
+                raise OracleError(f"file offset {off}: physical offset {phys} is past "
+                                  f"the end of {image}")
+            if not bad:
+                b = next(j for j in range(du) if got[j] != want[j])
+                first = (f"file offset {off} (data unit {i}, DUN {dun:#x}), physical offset "
+                         f"{phys}: byte {b} is {got[b]:#04x}, expected {want[b]:#04x}"
+                         + (" (the plaintext is on the disk unencrypted)"
+                            if got == plain else ""))
+            bad += 1
+    if bad:
+        # One unit wrong is a corruption; all of them, a wrong key or DUN.
+        raise OracleError(f"{first}; {bad} of {checked} data units differ")
     return checked, len(used)
 
 
