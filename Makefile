@@ -150,6 +150,7 @@ $(O)/tests/oracle/ice_devpath: $(O)/tests/oracle/ice_devpath.o $(O)/tests/unit/g
 oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
 	/usr/bin/python3 tests/oracle/ice_oracle.py --build $(O) \
 		$(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
+	/usr/bin/python3 tests/oracle/test_fscrypt_oracle.py --build $(O) $(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
 
 $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
