@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Inputs of one FBE system-test case, all from one seed (FBE_SEED reproduces a run).
+
+    prep.py --seed N --case NAME --out DIR [--fs ext4|f2fs] [--policy iv_ino_lblk_64|iv_ino_lblk_32|default]
+            [--contents aes-256-xts|aes-128-cbc] [--files N]
+
+Writes into DIR:
+  NAME.params       shell variables for the host (run-all.sh): UUID, HASH_SEED, KEY, POLICY, ...
+  NAME-payload.tar  what the guest gets on a read-only disk: fbe.params (the guest's copy
+                    of the parameters), master.key (raw, 64 bytes), sha256sums, files/NAME
+The files have sizes chosen to cover a partial first block, a partial last block, whole
+blocks and a file big enough for several extents; their bytes are random (from the seed).
+"""
+import argparse
+import hashlib
+import io
+import random
+import tarfile
+import uuid
+
+# Sizes (bytes): a partial block, a block less one byte, exactly a block, a few blocks and
+# a tail, a larger file. And "frag", 512 KiB, which the guest writes in two halves with
+# another file in between, so that it has two extents.
+SIZES = [1, 4095, 4096, 3 * 4096 + 100, 256 * 1024 + 7, 1024 * 1024]
+FRAG_SIZE = 512 * 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--case", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--fs", default="ext4", choices=["ext4", "f2fs"])
+    ap.add_argument("--policy", default="iv_ino_lblk_64",
+                    choices=["iv_ino_lblk_64", "iv_ino_lblk_32", "default"])
+    ap.add_argument("--contents", default="aes-256-xts", choices=["aes-256-xts", "aes-128-cbc"])
+    ap.add_argument("--files", type=int, default=0,
+                    help="extra small files (for the key-per-file case); default none")
+    a = ap.parse_args()
+
+    rng = random.Random(f"{a.seed}:{a.case}")
+    key = bytes(rng.getrandbits(8) for _ in range(64))
+    fs_uuid = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
+    hash_seed = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
+    filenames = "aes-256-cts" if a.contents == "aes-256-xts" else "aes-128-cts"
+
+    files = {f"f{i}-{n}": n for i, n in enumerate(SIZES)}
+    files["frag"] = FRAG_SIZE
+    for i in range(a.files):
+        files[f"small{i:03d}"] = 4096 + i
+    data = {name: rng.randbytes(n) for name, n in files.items()}
+
+    params = {
+        "CASE": a.case,
+        "FSTYPE": a.fs,
+        "SEED": str(a.seed),
+        "POLICY": a.policy,
+        "CONTENTS": a.contents,
+        "FILENAMES": filenames,
+        "UUID": str(fs_uuid),
+        "HASH_SEED": str(hash_seed),
+        "FILES": " ".join(files),
+    }
+    with open(f"{a.out}/{a.case}.params", "w") as f:
+        for k, v in params.items():
+            f.write(f"{k}='{v}'\n")
+        f.write(f"KEY='{key.hex()}'\n")
+
+    def add(tar, name, blob):
+        ti = tarfile.TarInfo(name)
+        ti.size = len(blob)
+        ti.mode = 0o600
+        tar.addfile(ti, io.BytesIO(blob))
+
+    sums = "".join(f"{hashlib.sha256(data[n]).hexdigest()}  {n}\n" for n in files)
+    guest_params = "".join(f"{k}='{v}'\n" for k, v in params.items())
+    with tarfile.open(f"{a.out}/{a.case}-payload.tar", "w", format=tarfile.USTAR_FORMAT) as tar:
+        add(tar, "fbe.params", guest_params.encode())
+        add(tar, "master.key", key)
+        add(tar, "sha256sums", sums.encode())
+        for n in files:
+            add(tar, f"files/{n}", data[n])
+    print(f"{a.case}: seed {a.seed}, {len(files)} files, policy {a.policy}, uuid {fs_uuid}")
+
+
+if __name__ == "__main__":
+    main()
