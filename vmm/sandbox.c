@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -254,6 +255,16 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 		n = put_hex(msg, n, cap, (unsigned int)req);
 		n = put_str(msg, n, cap, " ");
 	}
+	/* Which file icevmm's own code (a library) wanted: the path, cut short. */
+	if (nr == SCMP_SYS(openat) && trapped_arg1(uc, &req) && req) {
+		char path[48];
+
+		memccpy(path, (const char *)req, 0, sizeof(path) - 1);
+		path[sizeof(path) - 1] = 0;
+		n = put_str(msg, n, cap, "of ");
+		n = put_str(msg, n, cap, path);
+		n = put_str(msg, n, cap, " ");
+	}
 	n = put_str(msg, n, cap, "in ");
 	if (pthread_equal(self, main_thread)) {
 		n = put_str(msg, n, cap, "the main thread");
@@ -353,13 +364,31 @@ static void selftest(void)
 		close(fd);
 }
 
+/*
+ * glibc's malloc opens files on two run-time paths, which the filter would
+ * refuse: returning a thread arena's free top to the kernel reads
+ * /proc/sys/vm/overcommit_memory (once a guest programs many ICE keys, the
+ * key queue frees enough on a vCPU thread), and a ninth arena reads
+ * /sys/devices/system/cpu/online to size the arena limit. A trim threshold
+ * and an arena limit set now keep malloc off both paths. (Freed memory stays
+ * in icevmm for reuse: its heap is small and bounded.)
+ */
+static int malloc_without_files(void)
+{
+	if (mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1 || mallopt(M_ARENA_MAX, 8) != 1) {
+		pr_err("seccomp: cannot tune malloc (mallopt failed)");
+		return -1;
+	}
+	return 0;
+}
+
 int sandbox_enter(const struct vm *vm, const struct vmm_config *cfg)
 {
 	if (!cfg->no_seccomp) {
 		sandbox_vm = vm;
 		main_thread = pthread_self();
 		names_init();
-		if (install_sigsys_handler() || load_filter())
+		if (malloc_without_files() || install_sigsys_handler() || load_filter())
 			return -1;
 	}
 	if (cfg->seccomp_selftest)
