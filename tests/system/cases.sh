@@ -70,13 +70,19 @@ in_pipe_write() {
 # disk, the payload read-only, and a fresh report disk, copied out as
 # NAME-PHASE-report.img. CASE.log/.status/.ms are NAME-PHASE's.
 fbe() {
-	fb_name=$1 fb_phase=$2 fb_cpus=$3
+	fb_name=$1 fb_phase=$2 fb_cpus=$3 fb_ice=,ice
 	shift 3
+	grep -q "^DISK='plain'" "$assets/$fb_name.params" && fb_ice=
+	if [ -f "$assets/$fb_name.keys" ]; then # an engine for the guest to program
+		cp "$assets/$fb_name.keys" "/tmp/$fb_name.keys"
+		chmod 600 "/tmp/$fb_name.keys"
+		fb_ice=,ice=/tmp/$fb_name.keys
+	fi
 	head -c 1048576 /dev/zero >"/tmp/$fb_name-report.img"
 	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$assets/fbe-Image" \
 		--initrd "$assets/fbe.cpio.gz" --cpus "$fb_cpus" --mem 256M --timeout 300 \
 		--cmdline "$base icevmm.mode=script icevmm.script=fbe fbe.phase=$fb_phase" \
-		--disk "/tmp/$fb_name.img,ice" --disk "/tmp/$fb_name-payload.tar,ro" \
+		--disk "/tmp/$fb_name.img$fb_ice" --disk "/tmp/$fb_name-payload.tar,ro" \
 		--disk "/tmp/$fb_name-report.img" "$@"
 	cp "/tmp/$fb_name-report.img" "$out/$fb_name-$fb_phase-report.img"
 }
@@ -84,10 +90,11 @@ fbe() {
 # fbe_case NAME: write, then read back after a fresh boot; the image goes back
 # to the host, which checks its ciphertext (run-all.sh check_fbe).
 fbe_case() {
+	fc_cpus=$(sed -n "s/^CPUS='\([0-9]*\)'/\1/p" "$assets/$1.params")
 	cp "$assets/$1.img" "/tmp/$1.img"
 	cp "$assets/$1-payload.tar" "/tmp/$1-payload.tar"
-	fbe "$1" write 1
-	fbe "$1" read 1
+	fbe "$1" write "${fc_cpus:-1}"
+	fbe "$1" read "${fc_cpus:-1}"
 	cp "/tmp/$1.img" "$out/$1.img"
 	rm -f "/tmp/$1.img" "/tmp/$1-payload.tar" "/tmp/$1-report.img"
 }
@@ -292,7 +299,7 @@ for c in "$@"; do
 		# A forbidden call (socket) right after the filter is loaded: exit 1, one line.
 		boot seccomp_selftest 1 "" --seccomp-selftest
 		;;
-	fbe_ext4 | fbe_f2fs) fbe_case "$c" ;;
+	fbe_*) fbe_case "$c" ;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac

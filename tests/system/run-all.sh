@@ -177,6 +177,12 @@ check_all_cases() {
 	check_core_cases "$d"
 	check_seccomp "$d"
 	check_dump_dtb "$d"
+	for n in $FBE_CASES; do
+		check_fbe "$d" "$n"
+	done
+	check_fbe_perfile "$d"
+	check_fbe_cross "$d"
+	check_fbe_lifecycle "$d"
 }
 
 check_dump_dtb() {
@@ -346,7 +352,254 @@ check_seccomp() {
 	fi
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES"
+# fscrypt with inlinecrypt on the ICE disk, through the project's guest kernel
+# and its virtio_blk driver (firmware/linux): tests/system/guest/fbe.sh writes
+# random files under a v2 policy, reports their inodes and extents, and a
+# second boot reads them back; the host recomputes every data unit's
+# ciphertext with an independent oracle (tests/oracle/fscrypt_oracle.py).
+FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_essiv fbe_ecb fbe_2cpu fbe_lifecycle"
+
+# The project's arm64 guest kernel (scripts/guest-kernel.sh: built when its
+# inputs changed, else cached): its progress on stderr, its path on stdout.
+fbe_guest_kernel() {
+	"$root/scripts/guest-kernel.sh" arm64 >&2
+	"$root/scripts/guest-kernel.sh" --print-path arm64
+}
+
+# fbe_prep NAME FS POLICY [prep.py options]: the case's payload and filesystem
+# image in the share.
+fbe_prep() {
+	local n=$1 fs=$2 policy=$3
+	shift 3
+	python3 "$here/fbe/prep.py" --seed "$FBE_SEED" --case "$n" --out "$share" --fs "$fs" \
+		--policy "$policy" "$@" >/dev/null
+	# shellcheck disable=SC1090 # written just now by prep.py
+	(
+		. "$share/$n.params"
+		case "$fs" in
+		ext4)
+			mkfs.ext4 -q -F -b 4096 -O encrypt,stable_inodes -U "$UUID" \
+				-E hash_seed="$HASH_SEED" "$share/$n.img" 64M
+			;;
+		f2fs)
+			head -c $((128 << 20)) /dev/zero >"$share/$n.img"
+			mkfs.f2fs -q -f -O encrypt -U "$UUID" "$share/$n.img" >/dev/null
+			;;
+		esac
+	)
+}
+
+# A key per file: the driver programmed more keys than the ICE has slots, and
+# evicted some (the inodes left the cache at umount).
+check_fbe_perfile() {
+	local d=$1 n=fbe_ext4_perfile line prog ev
+	wanted $n || return 0
+	line=$(grep "^icevmm: disk /tmp/$n.img: ICE: " "$d/$n-write.log" || true)
+	prog=$(printf '%s' "$line" | sed -n 's/.*key queue: \([0-9]*\) PROGRAM.*/\1/p')
+	ev=$(printf '%s' "$line" | sed -n 's/.*PROGRAM, \([0-9]*\) EVICT.*/\1/p')
+	if [ "${prog:-0}" -gt 32 ] && [ "${ev:-0}" -ge 1 ]; then
+		pass "$n: $prog PROGRAM commands for 32 slots, and $ev EVICT"
+	else
+		fail "$n: want more than 32 PROGRAM and an EVICT: '${line:-none}'"
+	fi
+}
+
+# Split requests, suspend/restore, and the lock (see fbe.sh's EXTRA).
+check_fbe_lifecycle() {
+	local d=$1 n=fbe_lifecycle rep line prog ev
+	wanted $n || return 0
+	rep="$d/$n-write.report"
+	[ -f "$rep" ] || return 0 # its boot failed: reported already
+	line=$(fbe_field "$rep" split:)
+	case "$line" in
+	max_sectors_kb=[1-6]) pass "$n: 8 KiB writes and reads with $line on the ICE disk" ;;
+	*) fail "$n: max_sectors_kb was not lowered: '$line'" ;;
+	esac
+	line=$(grep "^icevmm: disk /tmp/$n.img: ICE: " "$d/$n-write.log" || true)
+	prog=$(printf '%s' "$line" | sed -n 's/.*key queue: \([0-9]*\) PROGRAM.*/\1/p')
+	ev=$(printf '%s' "$line" | sed -n 's/.*PROGRAM, \([0-9]*\) EVICT.*/\1/p')
+	if [ "$(fbe_field "$rep" freeze:)" = done ] && [ "${prog:-0}" -ge 2 ]; then
+		pass "$n: after suspend-to-idle the driver programmed its key again ($prog PROGRAM in all)"
+	else
+		fail "$n: no second PROGRAM after the suspend: '${line:-none}'"
+	fi
+	line=$(fbe_field "$rep" removed:)
+	if [ "${line%% *}" = absent ] && [ "${ev:-0}" -ge 1 ]; then
+		pass "$n: FS_IOC_REMOVE_ENCRYPTION_KEY: key absent, $ev EVICT, contents unreadable"
+	else
+		fail "$n: after remove-key: key status '$line', $ev EVICT"
+	fi
+}
+
+# The fallback's ciphertext equals the ICE's: fbe_fallback ran fbe_ext4's
+# workload (same key, UUIDs, files and order) on a plain disk. For every file,
+# the data units in logical order, read from each image at its own extents.
+check_fbe_cross() {
+	local d=$1 f a b ia ib
+	wanted fbe_ext4 && wanted fbe_fallback || return 0
+	# shellcheck disable=SC1090
+	. "$share/fbe_ext4.params"
+	for f in $FILES; do
+		ia=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$d/fbe_ext4-write.report")
+		ib=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$d/fbe_fallback-write.report")
+		a=$(fbe_file_blocks "$d/fbe_ext4.img" "$d/fbe_ext4-write.report" "$f" | sha256sum)
+		b=$(fbe_file_blocks "$d/fbe_fallback.img" "$d/fbe_fallback-write.report" "$f" | sha256sum)
+		if [ -n "$ia" ] && [ "$ia" = "$ib" ] && [ "$a" = "$b" ]; then
+			pass "fbe_fallback: $f (ino $ia): blk-crypto-fallback wrote the ICE's ciphertext, byte for byte"
+		else
+			fail "fbe_fallback: $f: ino ${ia:-?} / ${ib:-?}, the ciphertexts differ"
+		fi
+	done
+}
+
+# fbe_file_blocks IMAGE REPORT FILE: the file's on-disk blocks, in logical order.
+fbe_file_blocks() {
+	local lblk phys len flags
+	sed -n "s/^extent $3 //p" "$2" | sort -n | while read -r lblk phys len flags; do
+		dd if="$1" bs=4096 skip=$((phys / 4096)) count=$((len / 4096)) status=none
+	done
+}
+
+# fbe_field REPORT WORD: the rest of the report's first line that starts with WORD.
+fbe_field() {
+	sed -n "s/^$2 //p" "$1" | head -n 1
+}
+
+# check_fbe DIR NAME: what the guest reported, then the image itself.
+check_fbe() {
+	local d=$1 n=$2 rep st line enc prog want other
+	wanted "$n" || return 0
+	# shellcheck disable=SC1090
+	. "$share/$n.params"
+	for phase in write read; do
+		st=$(cat "$d/$n-$phase.status" 2>/dev/null || echo none)
+		rep="$d/$n-$phase.report"
+		tr -d '\000' <"$d/$n-$phase-report.img" >"$rep" 2>/dev/null || : >"$rep"
+		if [ "$st" = 64 ] && grep -qx 'FBE-END 0' "$rep"; then
+			pass "$n: $phase boot: the guest's workload passed ($(cat "$d/$n-$phase.ms") ms)"
+		else
+			fail "$n: $phase boot: icevmm status $st (64 = the script's 0), report:"
+			grep -v '^\(extent\|file\) ' "$rep" | sed 's/^/      | /' | tail -n 12
+			tail -n 8 "$d/$n-$phase.log" 2>/dev/null | sed 's/^/      | /'
+			return
+		fi
+	done
+	rep="$d/$n-write.report"
+	line=$(fbe_field "$rep" kernel:)
+	# On the ICE: native, and never the fallback; on a plain disk: the fallback.
+	if [ "$IMPL" = native ]; then
+		want="fscrypt: $MODE_NAME using blk-crypto (native)" other=blk-crypto-fallback
+	else
+		want="fscrypt: $MODE_NAME using blk-crypto-fallback" other="blk-crypto (native)"
+	fi
+	case "$line" in
+	*"$want"*)
+		if printf '%s' "$line" | grep -qF "$other"; then
+			fail "$n: the kernel also said '$other': $line"
+		else
+			pass "$n: the guest kernel says '$want'"
+		fi
+		;;
+	*) fail "$n: no '$want' line from the guest kernel: $line" ;;
+	esac
+	line=$(fbe_field "$rep" crypto:)
+	if [ "$IMPL" = fallback ]; then
+		if [ "$line" = none ]; then
+			pass "$n: a plain disk has no /sys/block/vda/queue/crypto"
+		else
+			fail "$n: a plain disk shows a crypto profile: $line"
+		fi
+		fbe_verify_files "$d" "$n"
+		return
+	fi
+	if printf '%s\n' "$line" | grep -q "num_keyslots=32 .*modes=.*$MODE_NAME"; then
+		pass "$n: /sys/block/vda/queue/crypto: $line"
+	else
+		fail "$n: /sys/block/vda/queue/crypto: '$line', want 32 keyslots and $MODE_NAME"
+	fi
+	line=$(grep "^icevmm: disk /tmp/$n.img: ICE: " "$d/$n-write.log" || true)
+	enc=$(printf '%s' "$line" | sed -n 's/.*ICE: \([0-9]*\) data units encrypted.*/\1/p')
+	prog=$(printf '%s' "$line" | sed -n 's/.*key queue: \([0-9]*\) PROGRAM.*/\1/p')
+	if [ "${enc:-0}" -gt 0 ] && [ "${prog:-0}" -gt 0 ]; then
+		pass "$n: icevmm encrypted $enc data units and took $prog PROGRAM commands"
+	else
+		fail "$n: icevmm's summary: '${line:-none}'"
+	fi
+	line=$(grep "^icevmm: disk /tmp/$n.img: ICE: " "$d/$n-read.log" || true)
+	if printf '%s' "$line" | grep -q 'encrypted, [1-9][0-9]* decrypted'; then
+		pass "$n: the second boot decrypted through the ICE: ${line#icevmm: }"
+	else
+		fail "$n: the second boot decrypted nothing: '${line:-none}'"
+	fi
+	fbe_verify_files "$d" "$n"
+}
+
+# fbe_verify_files DIR NAME: the key identifier, every data unit of every file
+# against the oracle, and one extent through `icevmm ice decrypt`.
+fbe_verify_files() {
+	local d=$1 n=$2 rep=$1/$2-write.report tmp f files ino nonce keyid lblk phys len ext dun
+	keyid=$(python3 "$oracle" keyid --master-key "$KEY")
+	if [ "$(fbe_field "$rep" keyid:)" = "$keyid" ]; then
+		pass "$n: the guest's key identifier is the oracle's ($keyid)"
+	else
+		fail "$n: the guest's key identifier '$(fbe_field "$rep" keyid:)' is not the oracle's $keyid"
+	fi
+	# Every data unit of every file: the oracle's ciphertext at the reported extents.
+	tmp=$(mktemp -d)
+	tar -xf "$share/$n-payload.tar" -C "$tmp"
+	files=$FILES
+	case " $EXTRA " in
+	*" split "*) # the file written in 8 KiB requests: f5's bytes
+		files="$files split"
+		cp "$tmp/files/f5-1048576" "$tmp/files/split"
+		;;
+	esac
+	if python3 "$here/fbe/leak.py" "$d/$n.img" "$tmp/files" >"$tmp/leak.log"; then
+		pass "$n: no 4 KiB block of any plaintext file is on the image ($(tail -n 1 "$tmp/leak.log"))"
+	else
+		fail "$n: plaintext on the image:"
+		sed 's/^/      | /' "$tmp/leak.log" | tail -n 5
+	fi
+	for f in $files; do
+		ino=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$rep")
+		nonce=$(sed -n "s/^file $f .* nonce \([0-9a-f]*\) .*/\1/p" "$rep")
+		sed -n "s/^extent $f //p" "$rep" >"$tmp/$f.extents"
+		if python3 "$oracle" verify --master-key "$KEY" --policy "$POLICY" --uuid "$UUID" \
+			--contents "$CONTENTS" \
+			--ino "${ino:-0}" --nonce "${nonce:-0}" --image "$d/$n.img" \
+			--extents "$tmp/$f.extents" --plaintext "$tmp/files/$f" >"$tmp/$f.verify" 2>&1; then
+			pass "$n: $f (ino $ino, $(wc -l <"$tmp/$f.extents") extent(s)): $(tail -n 1 "$tmp/$f.verify")"
+		else
+			fail "$n: $f (ino ${ino:-?}): the image is not the oracle's ciphertext"
+			sed 's/^/      | /' "$tmp/$f.verify" | tail -n 5
+		fi
+	done
+	# And `icevmm ice decrypt` with the derived key gives the plaintext back
+	# (the 1 MiB file's first extent).
+	f=$(printf '%s\n' $FILES | grep -- '-1048576$')
+	ino=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$rep")
+	read -r lblk phys len ext <"$tmp/$f.extents"
+	nonce=$(sed -n "s/^file $f .* nonce \([0-9a-f]*\) .*/\1/p" "$rep")
+	dun=$(python3 "$oracle" dun --master-key "$KEY" --policy "$POLICY" \
+		--ino "$ino" --lblk $((lblk / 4096)))
+	python3 "$oracle" derive --master-key "$KEY" --policy "$POLICY" --uuid "$UUID" \
+		--contents "$CONTENTS" --nonce "$nonce" --keys-out "$tmp/keys.conf" --slot 0 \
+		--data-unit 4096 >/dev/null
+	dd if="$d/$n.img" of="$tmp/extent.bin" bs=4096 skip=$((phys / 4096)) count=$((len / 4096)) \
+		status=none
+	if "$HOST_ICEVMM" ice decrypt --keys "$tmp/keys.conf" --slot 0 --dun "$dun" \
+		--in "$tmp/extent.bin" --out "$tmp/extent.plain" 2>"$tmp/decrypt.log" &&
+		cmp -s "$tmp/extent.plain" <(dd if="$tmp/files/$f" bs=4096 skip=$((lblk / 4096)) \
+			count=$((len / 4096)) status=none); then
+		pass "$n: icevmm ice decrypt with the derived key: $f's first extent ($len bytes) is its plaintext"
+	else
+		fail "$n: icevmm ice decrypt of $f's first extent did not give its plaintext"
+		sed 's/^/      | /' "$tmp/decrypt.log" | tail -n 3
+	fi
+	rm -rf "$tmp"
+}
+
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES"
 
 # run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
 run_l1() {
@@ -393,6 +646,41 @@ only() {
 	echo "${out# }"
 }
 [ $# -eq 0 ] || echo "== only these cases: $selected"
+
+# The FBE cases need the project's guest kernel (make guest-kernel: built once,
+# then cached), an initramfs without Debian's modules (everything is built
+# in), and each case's payload and filesystem, all from one seed.
+oracle="$root/tests/oracle/fscrypt_oracle.py"
+fbe_cases=$(only "$FBE_CASES")
+if [ -n "$fbe_cases" ]; then
+	FBE_SEED=${FBE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	echo "== FBE cases ($fbe_cases): FBE_SEED=$FBE_SEED reproduces their keys and files"
+	# FBE_KERNEL (an arm64 Image with the series and everything built in)
+	# and FBE_INITRD test another kernel with the same cases.
+	cp "${FBE_KERNEL:-$(fbe_guest_kernel)}" "$share/fbe-Image"
+	if [ -z "${FBE_INITRD:-}" ]; then
+		"$here/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
+		FBE_INITRD=$GUEST/fbe.cpio.gz
+	fi
+	cp "$FBE_INITRD" "$share/fbe.cpio.gz"
+	! wanted fbe_ext4 || fbe_prep fbe_ext4 ext4 iv_ino_lblk_64
+	! wanted fbe_f2fs || fbe_prep fbe_f2fs f2fs iv_ino_lblk_64
+	! wanted fbe_ext4_lblk32 || fbe_prep fbe_ext4_lblk32 ext4 iv_ino_lblk_32
+	# A key per file: more files than the ICE has slots.
+	! wanted fbe_ext4_perfile || fbe_prep fbe_ext4_perfile ext4 default --files 40
+	# fbe_ext4's workload on a plain disk: blk-crypto-fallback encrypts.
+	! wanted fbe_fallback || fbe_prep fbe_fallback ext4 iv_ino_lblk_64 --disk plain --like fbe_ext4
+	# Other engines, from keys files without slots: ESSIV (Linux's
+	# AES-128-CBC-ESSIV, per-file keys) and AES-ECB (no Linux mode).
+	! wanted fbe_essiv || fbe_prep fbe_essiv ext4 default --disk essiv --contents aes-128-cbc
+	! wanted fbe_ecb || fbe_prep fbe_ecb ext4 iv_ino_lblk_64 --disk ecb
+	# Two writers on two vCPUs, a key per file: PROGRAM and EVICT on the key
+	# queue while the other vCPU's requests are in flight.
+	! wanted fbe_2cpu || fbe_prep fbe_2cpu ext4 default --files 40 --cpus 2 --extra two_writers
+	# 6 KiB request limit; suspend-to-idle (reset, keys reprogrammed); lock.
+	! wanted fbe_lifecycle ||
+		fbe_prep fbe_lifecycle ext4 iv_ino_lblk_64 --extra "split freeze remove_key"
+fi
 
 env_dir=$share/out-gicv3
 gicv3=$(only "$ALL_CASES")

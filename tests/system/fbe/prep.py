@@ -3,7 +3,7 @@
 """Inputs of one FBE system-test case, all from one seed (FBE_SEED reproduces a run).
 
     prep.py --seed N --case NAME --out DIR [--fs ext4|f2fs] [--policy iv_ino_lblk_64|iv_ino_lblk_32|default]
-            [--contents aes-256-xts|aes-128-cbc] [--files N]
+            [--contents aes-256-xts|aes-128-cbc] [--disk ice|plain] [--like CASE] [--files N]
 
 Writes into DIR:
   NAME.params       shell variables for the host (run-all.sh): UUID, HASH_SEED, KEY, POLICY, ...
@@ -35,11 +35,20 @@ def main():
     ap.add_argument("--policy", default="iv_ino_lblk_64",
                     choices=["iv_ino_lblk_64", "iv_ino_lblk_32", "default"])
     ap.add_argument("--contents", default="aes-256-xts", choices=["aes-256-xts", "aes-128-cbc"])
+    ap.add_argument("--disk", default="ice", choices=["ice", "plain", "essiv", "ecb"],
+                    help="ice: --disk IMG,ice (the default engine); plain: no ICE (the kernel "
+                    "encrypts through blk-crypto-fallback); essiv, ecb: --disk IMG,ice=KEYS "
+                    "with a keys file (NAME.keys) that describes such an engine, no slots")
+    ap.add_argument("--like", metavar="CASE",
+                    help="the same key, UUIDs and files as CASE (a cross-check)")
+    ap.add_argument("--cpus", type=int, default=1, help="the guest's vCPUs")
+    ap.add_argument("--extra", default="",
+                    help="extra steps of the guest's write phase (tests/system/guest/fbe.sh)")
     ap.add_argument("--files", type=int, default=0,
                     help="extra small files (for the key-per-file case); default none")
     a = ap.parse_args()
 
-    rng = random.Random(f"{a.seed}:{a.case}")
+    rng = random.Random(f"{a.seed}:{a.like or a.case}")
     key = bytes(rng.getrandbits(8) for _ in range(64))
     fs_uuid = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
     hash_seed = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
@@ -61,7 +70,19 @@ def main():
         "UUID": str(fs_uuid),
         "HASH_SEED": str(hash_seed),
         "FILES": " ".join(files),
+        "DISK": a.disk,
+        "CPUS": str(a.cpus),
+        "EXTRA": a.extra,
+        # What the guest kernel must say (fs/crypto/inline_crypt.c): the mode, and
+        # "blk-crypto (native)" on the ICE, "blk-crypto-fallback" without it.
+        "MODE_NAME": "AES-256-XTS" if a.contents == "aes-256-xts" else "AES-128-CBC-ESSIV",
+        # AES-ECB has no Linux mode: the driver registers no profile.
+        "IMPL": "native" if a.disk in ("ice", "essiv") else "fallback",
     }
+    engines = {"essiv": "essiv-aes-cbc\nkey_bits = 128", "ecb": "aes-ecb\nkey_bits = 256"}
+    if a.disk in engines:
+        with open(f"{a.out}/{a.case}.keys", "w") as f:
+            f.write(f"[ice]\nalgorithm = {engines[a.disk]}\ndata_unit_sizes = 512, 4096\n")
     with open(f"{a.out}/{a.case}.params", "w") as f:
         for k, v in params.items():
             f.write(f"{k}='{v}'\n")

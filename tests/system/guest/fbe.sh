@@ -10,6 +10,14 @@
 # another file in between: two extents), sync, and report each file's
 # inode, nonce and extents (the host recomputes their ciphertext).
 # fbe.phase=read: mount again, add the key, and check every file's sha256.
+# EXTRA (fbe.params) adds steps to the write phase:
+#   two_writers  copy the files from two processes at once (run with 2 vCPUs)
+#   split        max_sectors_kb 6 on vda: 8 KiB writes and reads of "split"
+#   freeze       suspend-to-idle with pm_test=devices (the device is reset and
+#                the driver reprograms its keys), then read every file back
+#                from the disk
+#   remove_key   at the end, remove the master key: the files' contents must
+#                become unreadable (icevmm counts the EVICT)
 # The report also carries the kernel's fscrypt / blk-crypto lines and the
 # disk's crypto sysfs. Exit status: 0, or the number of the step that failed.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -74,10 +82,28 @@ if [ "$phase" = write ]; then
 	# shellcheck disable=SC2086 # flags is two words or none
 	check "set-policy" icefs set-policy /mnt/fs/enc "$keyid" --contents "$CONTENTS" \
 		--filenames "$FILENAMES" $flags
-	for f in $FILES; do
-		[ "$f" = frag ] && continue
-		check "copy $f" cp "/payload/files/$f" "/mnt/fs/enc/$f"
-	done
+	copy_files() { # copy_files N K: every K-th file from the N-th, frag aside
+		i=0
+		for f in $FILES; do
+			i=$((i + 1))
+			[ "$f" = frag ] || [ $((i % $2)) -ne "$1" ] && continue
+			cp "/payload/files/$f" "/mnt/fs/enc/$f" || echo "copy $f failed"
+		done
+	}
+	case " ${EXTRA:-} " in
+	*" two_writers "*)
+		# Two writers at once, one per vCPU: keys are programmed and evicted
+		# on the key queue while the other vCPU's requests are in flight.
+		copy_files 0 2 >/tmp/w0.log 2>&1 &
+		copy_files 1 2 >/tmp/w1.log 2>&1 &
+		wait
+		check "two writers" sh -c '! cat /tmp/w0.log /tmp/w1.log | grep .'
+		;;
+	*)
+		copy_files 0 1 >/tmp/w0.log 2>&1
+		check "copy the files" sh -c '! grep . /tmp/w0.log'
+		;;
+	esac
 	# frag: its first half, synced (so allocated); another file in the same
 	# directory, synced (so right behind it); then the second half.
 	check "frag, first half" dd if=/payload/files/frag of=/mnt/fs/enc/frag bs=4096 count=64
@@ -92,7 +118,45 @@ if [ "$phase" = write ]; then
 		say "file $f ino $(icefs ino "$p") nonce $(icefs nonce "$p") size $(stat -c %s "$p")"
 		icefs extents "$p" | sed "s/^/extent $f /" >>"$out"
 	done
+	case " ${EXTRA:-} " in
+	*" split "*)
+		# A 6 KiB request limit is not a whole number of 4 KiB data units:
+		# the block layer must still never cut one (the logical block is one).
+		check "max_sectors_kb 6" sh -c 'echo 6 >/sys/block/vda/queue/max_sectors_kb'
+		say "split: max_sectors_kb=$(cat /sys/block/vda/queue/max_sectors_kb)"
+		check "8 KiB writes" dd if=/payload/files/f5-1048576 of=/mnt/fs/enc/split bs=8192
+		check "sync" sync
+		check "drop caches" sh -c 'echo 3 >/proc/sys/vm/drop_caches'
+		check "8 KiB reads" sh -c \
+			'dd if=/mnt/fs/enc/split bs=8192 2>/dev/null | cmp - /payload/files/f5-1048576'
+		say "file split ino $(icefs ino /mnt/fs/enc/split) nonce" \
+			"$(icefs nonce /mnt/fs/enc/split) size $(stat -c %s /mnt/fs/enc/split)"
+		icefs extents /mnt/fs/enc/split | sed "s/^/extent split /" >>"$out"
+		;;
+	esac
+	case " ${EXTRA:-} " in
+	*" freeze "*)
+		# Suspend-to-idle, devices only: virtio_blk's freeze resets the
+		# device (every keyslot empty), restore reprograms the keys.
+		echo 1 >/sys/module/suspend/parameters/pm_test_delay 2>/dev/null
+		check "pm_test devices" sh -c 'echo devices >/sys/power/pm_test'
+		check "suspend to idle" sh -c 'echo freeze >/sys/power/state'
+		check "drop caches" sh -c 'echo 3 >/proc/sys/vm/drop_caches'
+		say "freeze: done"
+		;;
+	esac
 fi
 check "sha256 of every file" sh -c "cd /mnt/fs/enc && sha256sum -c /payload/sha256sums"
+if [ "$phase" = write ]; then
+	case " ${EXTRA:-} " in
+	*" remove_key "*)
+		# Lock: the key goes, its slot is evicted, the contents are gone.
+		check "remove-key" icefs remove-key /mnt/fs "$keyid"
+		say "removed: $(icefs key-status /mnt/fs "$keyid")"
+		check "contents unreadable" sh -c \
+			'for x in /mnt/fs/enc/*; do ! cat "$x" >/dev/null 2>&1 || exit 1; done'
+		;;
+	esac
+fi
 check "umount" umount /mnt/fs
 finish 0
