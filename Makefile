@@ -254,6 +254,11 @@ run: deps
 	$(MAKE) system-build
 	scripts/run-demo.sh
 
+# The guest kernel with the virtio_blk ICE series (firmware/linux/README.md),
+# cached in $(ICEVMM_CACHE)/linux; prints the Image's path.
+guest-kernel: deps
+	@scripts/guest-kernel.sh $(ARCH)
+
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -265,6 +270,7 @@ clean:
 
 .SECONDARY:
 .PHONY: bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: guest-kernel
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # ---- BEGIN firmware/ice-selftest (bare-metal arm64 ICE self-test guest) ----
