@@ -114,8 +114,8 @@ src=$work/$PKG
 [ -d "$src" ] || die "$TARBALL has no top-level $PKG directory"
 
 for p in "${patches[@]}"; do
-	if ! patch -d "$src" -p1 --forward --batch --dry-run --quiet <"$p" >"$work/patch.out" 2>&1; then
-		cat "$work/patch.out" >&2
+	if ! patch -d "$src" -p1 --forward --batch --dry-run <"$p" >"$work/patch.out" 2>&1; then
+		tee -a "$log" <"$work/patch.out" >&2
 		die "${p#"$root"/} does not apply to $PKG $version: rebase the series (firmware/linux/README.md)"
 	fi
 	patch -d "$src" -p1 --forward --batch --quiet <"$p"
