@@ -11,6 +11,8 @@
 #   make fuzz-smoke     30 s of the fuzz target
 #   make system         the nested-rig system tests; CASES="blk boot1" runs only those
 #   make run            boot the default guest (natively, or in the nested rig)
+#   make guest-kernel ARCH=arm64
+#                       the guest kernel with the virtio_blk ICE series (cached)
 #   make format         clang-format the sources
 
 HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
