@@ -11,6 +11,8 @@
 #   make fuzz-smoke     30 s of the fuzz target
 #   make system         the nested-rig system tests; CASES="blk boot1" runs only those
 #   make run            boot the default guest (natively, or in the nested rig)
+#   make guest-kernel ARCH=arm64
+#                       the guest kernel with the virtio_blk ICE series (cached)
 #   make format         clang-format the sources
 
 HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
@@ -255,6 +257,11 @@ run: deps
 	$(MAKE) system-build
 	scripts/run-demo.sh
 
+# The guest kernel with the virtio_blk ICE series (firmware/linux/README.md),
+# cached in $(ICEVMM_CACHE)/linux; prints the Image's path.
+guest-kernel: deps
+	@scripts/guest-kernel.sh $(ARCH)
+
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -266,6 +273,7 @@ clean:
 
 .SECONDARY:
 .PHONY: bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: guest-kernel
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # ---- BEGIN firmware/ice-selftest (bare-metal arm64 ICE self-test guest) ----
