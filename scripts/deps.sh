@@ -24,14 +24,15 @@ fi
 # Host packages.  kmod provides depmod, needed to generate modules.dep for the
 # Debian arm64 kernel (its .deb ships without one; dpkg's postinst makes it).
 # linux-source-6.12 (bookworm-security) and flex ... xz-utils: the project's
-# guest kernel (scripts/guest-kernel.sh).
+# guest kernel (scripts/guest-kernel.sh). f2fs-tools: mkfs.f2fs for the FBE
+# system cases.
 HOST_PKGS=(
 	build-essential pkg-config libfdt-dev libgcrypt20-dev libgpg-error-dev
 	libseccomp-dev check libsubunit-dev linux-libc-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm qemu-user-static cpio e2fsprogs kmod
 	python3-cryptography clang clang-format libclang-rt-14-dev valgrind
-	linux-source-6.12 flex bison bc libssl-dev libelf-dev xz-utils
+	linux-source-6.12 flex bison bc libssl-dev libelf-dev xz-utils f2fs-tools
 )
 
 # arm64 libraries, unpacked (not installed) into the sysroot: in bookworm the
