@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `make run`: boot the default guest (Debian's arm64 kernel + the project's
-# busybox initramfs) with icevmm and show its console, then boot the ICE
-# self-test on the same ICE disk (scripts/demo.sh). With a terminal on stdin
-# the guest gives you a shell (leave with `poweroff` or Ctrl-A x); without one
-# (CI) it prints its marker and powers off by itself.
+# `make run`: boot the default guest (the project's arm64 kernel with the
+# virtio_blk ICE series, make guest-kernel, + the project's busybox
+# initramfs) with icevmm on a guest-programmed ICE disk and show its console,
+# then boot the ICE self-test on two disks of its own (scripts/demo.sh). With
+# a terminal on stdin the guest gives you a shell (leave with `poweroff` or
+# Ctrl-A x); without one (CI) it runs the FBE demo (an encrypted directory
+# with -o inlinecrypt) and powers off by itself.
 #
 # On an arm64 host with a usable /dev/kvm icevmm runs natively. Anywhere else
 # it runs inside the nested rig (an arm64 L1 in QEMU TCG), transparently; the
@@ -21,9 +23,12 @@ cpus=${CPUS:-1}
 mem=${MEM:-256M}
 
 "$root/tests/system/fetch-guest.sh"
-"$root/tests/system/mkinitramfs.sh" l2 "$GUEST/l2.cpio.gz"
+"$root/scripts/guest-kernel.sh" arm64 >&2
+kernel=$("$root/scripts/guest-kernel.sh" --print-path arm64)
+# Everything is built into that kernel: an initramfs without modules.
+"$root/tests/system/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 
-mode="test"
+mode="demo"
 [ -t 0 ] && mode="shell"
 # The full boot log: under nested emulation each console byte costs a VM exit
 # (~14 KB, about 3 s here), which is worth it for a demo; tests use "quiet".
@@ -34,11 +39,15 @@ cmdline="console=ttyS0 panic=-1 icevmm.mode=$mode ${GUEST_CMDLINE:-}"
 # DEMO keys of the self-test (tests/system/ice-selftest/keys.conf), chmod 600.
 dir=$(mktemp -d "$CACHE/run-share.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-cp "$root/build/arm64/icevmm" "$GUEST/Image" "$GUEST/l2.cpio.gz" \
-	"$root/build/firmware/ice-selftest.Image" "$here/demo.sh" "$dir/"
+cp "$root/build/arm64/icevmm" "$root/build/firmware/ice-selftest.Image" "$here/demo.sh" "$dir/"
+cp "$kernel" "$dir/Image"
+cp "$GUEST/fbe.cpio.gz" "$dir/l2.cpio.gz"
 install -m 600 "$root/tests/system/ice-selftest/keys.conf" "$dir/keys.conf"
-head -c $((1 << 20)) /dev/zero >"$dir/demo.img"
-head -c $((1 << 20)) /dev/zero >"$dir/guest.img" # the self-test's guest-programmed disk
+# The guest's disk: ext4 ready for fscrypt (4 KiB blocks, the ICE's logical block).
+mkfs.ext4 -q -F -b 4096 -O encrypt,stable_inodes "$dir/demo.img" 64M
+# The self-test's disks: host-provisioned (DEMO keys) and guest-programmed.
+head -c $((1 << 20)) /dev/zero >"$dir/selftest.img"
+head -c $((1 << 20)) /dev/zero >"$dir/guest.img"
 
 rc=0
 if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then

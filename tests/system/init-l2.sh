@@ -6,6 +6,7 @@
 #                      exits 64 + (N & 63)), otherwise by PSCI power-off
 #                      (icevmm exits 0)
 #   icevmm.mode=shell  an interactive shell on the console
+#   icevmm.mode=demo   make run's FBE demo (/tests/fbe-demo.sh), then power off
 #   icevmm.mode=script icevmm.script=NAME
 #                      run /tests/NAME.sh (from tests/system/guest/) and report
 #                      its exit status N through debug-exit (icevmm exits 64 + N)
@@ -81,6 +82,10 @@ shell)
 	# cttyhack reopens the real console tty (ttyS0) as the controlling
 	# terminal of a new session, so job control and Ctrl-C work.
 	setsid cttyhack sh
+	;;
+demo)
+	sh /tests/fbe-demo.sh || echo "ICEVMM-L2: the FBE demo failed"
+	echo "ICEVMM-L2-INIT-OK nproc=$(nproc)"
 	;;
 script)
 	sh "/tests/$script.sh"

@@ -18,6 +18,8 @@
 #                from the disk
 #   remove_key   at the end, remove the master key: the files' contents must
 #                become unreadable (icevmm counts the EVICT)
+#   throughput   sequential 4 KiB-block writes (then fsync) and reads (after
+#                drop_caches) of 32 MiB, encrypted and not: "throughput:" lines
 # The report also carries the kernel's fscrypt / blk-crypto lines and the
 # disk's crypto sysfs. Exit status: 0, or the number of the step that failed.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -132,6 +134,23 @@ if [ "$phase" = write ]; then
 		say "file split ino $(icefs ino /mnt/fs/enc/split) nonce" \
 			"$(icefs nonce /mnt/fs/enc/split) size $(stat -c %s /mnt/fs/enc/split)"
 		icefs extents /mnt/fs/enc/split | sed "s/^/extent split /" >>"$out"
+		;;
+	esac
+	case " ${EXTRA:-} " in
+	*" throughput "*)
+		for where in enc plain; do
+			p=/mnt/fs/big-$where
+			[ "$where" = enc ] && p=/mnt/fs/enc/big
+			t0=$(cut -d' ' -f1 /proc/uptime)
+			check "throughput write" dd if=/dev/zero of="$p" bs=4096 count=8192 conv=fsync
+			t1=$(cut -d' ' -f1 /proc/uptime)
+			check "drop caches" sh -c 'echo 3 >/proc/sys/vm/drop_caches'
+			t2=$(cut -d' ' -f1 /proc/uptime)
+			check "throughput read" dd if="$p" of=/dev/null bs=4096
+			t3=$(cut -d' ' -f1 /proc/uptime)
+			say "throughput: $where 32 MiB write ${t0}..${t1} s, read ${t2}..${t3} s"
+			rm -f "$p"
+		done
 		;;
 	esac
 	case " ${EXTRA:-} " in
