@@ -112,6 +112,8 @@ for c in "$@"; do
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
+	# x86_64: Linux's reboot=t resets by a triple fault (KVM_EXIT_SHUTDOWN).
+	reset_triple) boot reset_triple 1 "icevmm.mode=reboot reboot=t" ;;
 	timeout) boot timeout 2 "icevmm.mode=hang" --timeout 2 ;;
 	sigterm)
 		# SIGTERM while the guest runs: icevmm stops its vCPUs and exits 128 + 15.
@@ -128,6 +130,11 @@ for c in "$@"; do
 	bad_kernel)
 		head -c 4096 "$initrd" >"$out/not-an-image"
 		run_case bad_kernel "$icevmm" --kernel "$out/not-an-image"
+		;;
+	bad_bzimage)
+		# A real bzImage cut short: its header promises more than the file has.
+		head -c 65536 "$image" >"$out/short-bzImage"
+		run_case bad_bzimage "$icevmm" --kernel "$out/short-bzImage"
 		;;
 	missing_initrd) run_case missing_initrd "$icevmm" --kernel "$image" --initrd /nonexistent ;;
 	mem0) run_case mem0 "$icevmm" --kernel "$image" --mem 0 ;;
