@@ -239,7 +239,7 @@ oracle: deps
 # and a host icevmm for `icevmm ice decrypt` on the results.
 system-build:
 	$(MAKE) ARCH=arm64 build/arm64/icevmm build/firmware/ice-selftest.Image
-	$(MAKE) build/$(HOST_ARCH)/icevmm
+	$(MAKE) ARCH=$(HOST_ARCH) build/$(HOST_ARCH)/icevmm
 
 # CASES="blk boot1": only those cases (tests/system/run-all.sh lists them).
 system: deps system-build
@@ -260,9 +260,11 @@ check: deps
 	if [ -n "$$failed" ]; then echo "make check: failed:$$failed"; exit 1; fi; \
 	echo "make check: all suites passed"
 
+# ARCH picks the guest: on an x86_64 host the x86_64 demo, `make run ARCH=arm64`
+# the arm64 one (with the bare-metal ICE self-test, an arm64 program).
 run: deps
 	$(MAKE) system-build
-	scripts/run-demo.sh
+	scripts/run-demo.sh $(ARCH)
 
 # The guest kernel with the virtio_blk ICE series (firmware/linux/README.md),
 # cached in $(ICEVMM_CACHE)/linux; prints the Image's path.
