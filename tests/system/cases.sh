@@ -20,6 +20,11 @@ now_ms() {
 }
 
 base="console=ttyS0 quiet panic=-1"
+# The FBE cases' kernel and initramfs (the project's, per architecture).
+case "$(uname -m)" in
+x86_64) fbe_kernel=$assets/fbe-Image-x86_64 fbe_initrd=$assets/fbe-x86_64.cpio.gz ;;
+*) fbe_kernel=$assets/fbe-Image fbe_initrd=$assets/fbe.cpio.gz ;;
+esac
 run_case() {
 	name=$1
 	shift
@@ -79,8 +84,8 @@ fbe() {
 		fb_ice=,ice=/tmp/$fb_name.keys
 	fi
 	head -c 1048576 /dev/zero >"/tmp/$fb_name-report.img"
-	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$assets/fbe-Image" \
-		--initrd "$assets/fbe.cpio.gz" --cpus "$fb_cpus" --mem 256M --timeout 300 \
+	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$fbe_kernel" \
+		--initrd "$fbe_initrd" --cpus "$fb_cpus" --mem 256M --timeout 300 \
 		--cmdline "$base icevmm.mode=script icevmm.script=fbe fbe.phase=$fb_phase" \
 		--disk "/tmp/$fb_name.img$fb_ice" --disk "/tmp/$fb_name-payload.tar,ro" \
 		--disk "/tmp/$fb_name-report.img" "$@"

@@ -372,9 +372,9 @@ FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_e
 
 # The project's arm64 guest kernel (scripts/guest-kernel.sh: built when its
 # inputs changed, else cached): its progress on stderr, its path on stdout.
-fbe_guest_kernel() {
-	"$root/scripts/guest-kernel.sh" arm64 >&2
-	"$root/scripts/guest-kernel.sh" --print-path arm64
+fbe_guest_kernel() { # fbe_guest_kernel ARCH
+	"$root/scripts/guest-kernel.sh" "$1" >&2
+	"$root/scripts/guest-kernel.sh" --print-path "$1"
 }
 
 # fbe_prep NAME FS POLICY [prep.py options]: the case's payload and filesystem
@@ -623,7 +623,7 @@ fbe_verify_files() {
 }
 
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
-X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk seccomp_tasks"
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk seccomp_tasks fbe_ext4"
 check_x86_cases() {
 	local d=$1
 	check_boot_cases "$d"
@@ -638,6 +638,7 @@ check_x86_cases() {
 		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
 		seccomp_check_tasks "$d" seccomp_tasks 2
 	fi
+	check_fbe "$d" fbe_ext4
 }
 
 ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES"
@@ -704,12 +705,19 @@ if [ -n "$fbe_cases" ]; then
 	echo "== FBE cases ($fbe_cases): FBE_SEED=$FBE_SEED reproduces their keys and files"
 	# FBE_KERNEL (an arm64 Image with the series and everything built in)
 	# and FBE_INITRD test another kernel with the same cases.
-	cp "${FBE_KERNEL:-$(fbe_guest_kernel)}" "$share/fbe-Image"
+	cp "${FBE_KERNEL:-$(fbe_guest_kernel arm64)}" "$share/fbe-Image"
 	if [ -z "${FBE_INITRD:-}" ]; then
 		"$here/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 		FBE_INITRD=$GUEST/fbe.cpio.gz
 	fi
 	cp "$FBE_INITRD" "$share/fbe.cpio.gz"
+	# The x86_64 rig runs the same prepared cases on the x86_64 build of
+	# the project's kernel (cases.sh picks fbe-Image-x86_64 there).
+	if wanted fbe_ext4 && [ "$(uname -m)" = x86_64 ]; then
+		cp "$(fbe_guest_kernel x86_64)" "$share/fbe-Image-x86_64"
+		RIG_ARCH=x86_64 "$here/mkinitramfs.sh" l2 "$X86_GUEST/fbe.cpio.gz" --modules ""
+		cp "$X86_GUEST/fbe.cpio.gz" "$share/fbe-x86_64.cpio.gz"
+	fi
 	! wanted fbe_ext4 || fbe_prep fbe_ext4 ext4 iv_ino_lblk_64
 	! wanted fbe_f2fs || fbe_prep fbe_f2fs f2fs iv_ino_lblk_64
 	! wanted fbe_ext4_lblk32 || fbe_prep fbe_ext4_lblk32 ext4 iv_ino_lblk_32
