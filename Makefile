@@ -168,6 +168,7 @@ $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $
 bench: deps
 	$(MAKE) $(O)/tests/bench/devbench $(O)/tests/bench/reqpath
 	$(MAKE) ARCH=arm64 build/arm64/icevmm
+	$(MAKE) ARCH=$(HOST_ARCH) build/$(HOST_ARCH)/icevmm
 	tests/bench/run-bench.sh
 
 reqpath-count: $(O)/tests/bench/reqpath
