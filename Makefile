@@ -30,7 +30,7 @@ endif
 STATIC := -static
 ARCH_SRCS := arch/arm64/kvm.c
 else ifeq ($(ARCH),x86_64)
-ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c
+ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c arch/x86_64/acpi.c
 else
 $(error ARCH=$(ARCH): icevmm builds for arm64 and x86_64)
 endif
@@ -58,7 +58,8 @@ SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lse
 CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
 
 # Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
-LIB_BUS := vmm/bus.c vmm/dt.c
+# libbus: the bus, and how devices describe themselves (device tree; ACPI's AML).
+LIB_BUS := vmm/bus.c vmm/dt.c vmm/acpi_dev.c vmm/aml.c
 LIB_CLI := vmm/cli.c
 LIB_SERIAL := devices/serial.c
 LIB_DOORBELL := devices/doorbell.c
@@ -108,13 +109,15 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq aml
 ifeq ($(ARCH),x86_64)
-UNIT_TESTS += bzimage
+UNIT_TESTS += bzimage acpi
 endif
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_bzimage: $(O)/arch/x86_64/bzimage.o
+$(O)/tests/unit/test_aml: $(O)/libbus.a
+$(O)/tests/unit/test_acpi: $(O)/arch/x86_64/acpi.o $(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
