@@ -70,7 +70,7 @@ LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 # The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c \
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c vmm/dump.c \
 	$(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
@@ -109,7 +109,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq aml
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq aml dump
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage acpi
 endif
@@ -117,6 +117,7 @@ unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_bzimage: $(O)/arch/x86_64/bzimage.o
 $(O)/tests/unit/test_aml: $(O)/libbus.a
+$(O)/tests/unit/test_dump: $(O)/vmm/dump.o
 $(O)/tests/unit/test_acpi: $(O)/arch/x86_64/acpi.o $(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
