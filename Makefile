@@ -155,12 +155,23 @@ $(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(B
 $(O)/tests/oracle/ice_devpath: $(O)/tests/oracle/ice_devpath.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
-# The independent crypto oracle (Python's cryptography) against the device path
-# and the offline command; ORACLE_SEED=N reproduces a run.
-oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
+# The x86_64 ACPI tables of a fake machine, written as --dump-acpi writes them.
+$(O)/tests/oracle/acpi_tables: $(O)/tests/oracle/acpi_tables.o $(O)/arch/x86_64/acpi.o $(O)/vmm/dump.o \
+		$(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+
+# The independent oracles: the crypto oracle (Python's cryptography) against
+# the device path and the offline command (ORACLE_SEED=N reproduces a run);
+# on x86_64, iasl (acpica-tools) reading the ACPI tables.
+ORACLE_BINS := $(O)/icevmm $(O)/tests/oracle/ice_devpath
+ifeq ($(ARCH),x86_64)
+ORACLE_BINS += $(O)/tests/oracle/acpi_tables
+endif
+oracle-run: $(ORACLE_BINS)
 	/usr/bin/python3 tests/oracle/ice_oracle.py --build $(O) \
 		$(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
 	/usr/bin/python3 tests/oracle/test_fscrypt_oracle.py --build $(O) $(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
+	$(if $(filter x86_64,$(ARCH)),tests/oracle/acpi_iasl.sh $(O))
 
 $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
@@ -174,7 +185,8 @@ bench: deps
 reqpath-count: $(O)/tests/bench/reqpath
 	tests/bench/reqpath-callgrind.sh $(O)
 
-unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t))) $(O)/tests/oracle/ice_devpath
+unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t))) $(O)/tests/oracle/ice_devpath \
+	$(if $(filter x86_64,$(ARCH)),$(O)/tests/oracle/acpi_tables)
 
 # Runs the unit tests of this ARCH (arm64 ones under qemu-aarch64-static on x86).
 unit-run: unit-build
