@@ -42,7 +42,7 @@ flat() {
 }
 
 has() { # has FILE.flat TEXT WHAT
-	grep -qF -- "$2" "$1" || fail "$3: '$2' not in $(basename "$1" .flat).dsl"
+	grep -qF -- "$2" "$1" || fail "$3: '${2:0:200}...' not in $(basename "$1" .flat).dsl"
 }
 
 # How many bytes of two same-sized files differ, except at the (1-based) positions listed.
@@ -52,7 +52,7 @@ differ_except() {
 }
 
 check_machine() {
-	local ncpus=$1 ndisks=$2 d="$work/m${1}_$2" gpa t i
+	local ncpus=$1 ndisks=$2 d="$work/m${1}_$2" t i want uid
 	declare -A addr
 	mkdir -p "$d"
 	while read -r sig g _; do
@@ -118,18 +118,23 @@ check_machine() {
 	has facp.flat "Sleep Control Register : [Generic Address Structure] Space ID : 01 [SystemIO] Bit Width : 08 Bit Offset : 00 Encoded Access Width : 01 [Byte Access:8] Address : 0000000000000600" "sleep control register"
 	has facp.flat "Sleep Status Register : [Generic Address Structure] Space ID : 01 [SystemIO] Bit Width : 08 Bit Offset : 00 Encoded Access Width : 01 [Byte Access:8] Address : 0000000000000601" "sleep status register"
 	has apic.flat "Local Apic Address : FEE00000 Flags (decoded below) : 00000000 PC-AT Compatibility : 0" "MADT header"
+	want=""
 	for ((i = 0; i < ncpus; i++)); do
-		has apic.flat "Subtable Type : 00 [Processor Local APIC] Length : 08 Processor ID : $(printf %02X "$i") Local Apic ID : $(printf %02X "$i") Flags (decoded below) : 00000001 Processor Enabled : 1" "local APIC $i"
+		printf -v want '%sSubtable Type : 00 [Processor Local APIC] Length : 08 Processor ID : %02X Local Apic ID : %02X Flags (decoded below) : 00000001 Processor Enabled : 1 Runtime Online Capable : 0 ' "$want" "$i" "$i"
 	done
+	has apic.flat "$want" "the local APICs, in order"
 	[ "$(grep -o 'Processor Local APIC' apic.flat | wc -l)" -eq "$ncpus" ] ||
 		fail "MADT: not $ncpus local APICs"
 	has apic.flat "Subtable Type : 01 [I/O APIC] Length : 0C I/O Apic ID : 00 Reserved : 00 Address : FEC00000 Interrupt : 00000000" "IOAPIC"
 	has dsdt.flat 'Device (UA00) { Name (_HID, EisaId ("PNP0501") ) Name (_UID, Zero) Name (_CRS, ResourceTemplate () { IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08, ) Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, ) { 0x00000004, } }) }' "the UART"
+	want=""
 	for ((i = 0; i < ndisks; i++)); do
-		has dsdt.flat "Device (VR$(printf %02X $((i + 1)))) { Name (_HID, \"LNRO0005\") Name (_UID, $(
-			case $((i + 1)) in 1) echo One ;; *) printf '0x%02X' $((i + 1)) ;; esac
-		)) Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, $(printf '0x%08X' $((0xd1000000 + i * 0x200))), 0x00000200, ) Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) { $(printf '0x%08X' $((16 + i))), } }) }" "disk $i"
+		uid=One
+		[ $((i + 1)) -eq 1 ] || printf -v uid '0x%02X' $((i + 1))
+		printf -v want '%s Device (VR%02X) { Name (_HID, "LNRO0005") Name (_UID, %s) Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, 0x%08X, 0x00000200, ) Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, ) { 0x%08X, } }) }' \
+			"$want" $((i + 1)) "$uid" $((0xd1000000 + i * 0x200)) $((16 + i))
 	done
+	has dsdt.flat "$want" "the virtio-mmio disks, in order"
 	[ "$(grep -o 'LNRO0005' dsdt.flat | wc -l)" -eq "$ndisks" ] || fail "DSDT: not $ndisks virtio-mmio devices"
 	has dsdt.flat 'Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero })' '\_S5'
 
