@@ -225,8 +225,7 @@ static void add_table(struct x86_acpi_tables *out, const char *sig, const uint8_
 {
 	struct x86_acpi_table *t = &out->t[out->n++];
 
-	memcpy(t->sig, sig, 4);
-	t->sig[4] = '\0';
+	t->sig = sig; /* static: usable as a boot_blob's name */
 	t->data = buf + off;
 	t->len = len;
 	t->gpa = base + off;
@@ -337,5 +336,16 @@ int x86_acpi_build(const struct x86_acpi_params *p, void *buf, size_t size,
 	add_table(out, "APIC", b, madt, madt_len, p->base_gpa);
 	add_table(out, "DSDT", b, dsdt, dsdt_len, p->base_gpa);
 	out->used = dsdt + dsdt_len;
+	return 0;
+}
+
+int x86_acpi_blobs(const struct x86_acpi_tables *tabs, struct boot_blobs *blobs)
+{
+	if (tabs->n > BOOT_BLOBS_MAX - blobs->n)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < tabs->n; i++)
+		blobs->b[blobs->n++] = (struct boot_blob){ .name = tabs->t[i].sig,
+							   .data = tabs->t[i].data,
+							   .size = tabs->t[i].len };
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../../vmm/bus.h"
+#include "../arch.h"
 
 /*
  * The platform's numbers. layout: see x86-plan; to be merged into
@@ -47,7 +48,7 @@ struct x86_acpi_params {
 
 /* One table as written: for --dump-acpi and tests. */
 struct x86_acpi_table {
-	char sig[5];	  /* "RSDP" (for "RSD PTR "), "XSDT", "FACP", "APIC", "DSDT" */
+	const char *sig;  /* a literal: "RSDP" (for "RSD PTR "), "XSDT", "FACP", "APIC", "DSDT" */
 	const void *data; /* inside buf */
 	size_t len;
 	uint64_t gpa;
@@ -69,5 +70,11 @@ struct x86_acpi_tables {
  */
 int x86_acpi_build(const struct x86_acpi_params *p, void *buf, size_t size,
 		   struct x86_acpi_tables *out, const char **why);
+
+/*
+ * Appends the tables to blobs, each named by its signature (what
+ * arch_load_guest hands back for --dump-acpi). -ENOSPC if they do not fit.
+ */
+int x86_acpi_blobs(const struct x86_acpi_tables *tabs, struct boot_blobs *blobs);
 
 #endif

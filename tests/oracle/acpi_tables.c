@@ -61,12 +61,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "acpi_tables: %s\n", why);
 		return 1;
 	}
-	for (i = 0; i < tabs.n; i++) {
+	for (i = 0; i < tabs.n; i++)
 		printf("table %s 0x%llx %zu\n", tabs.t[i].sig, (unsigned long long)tabs.t[i].gpa,
 		       tabs.t[i].len);
-		blobs.b[blobs.n++] = (struct boot_blob){ .name = tabs.t[i].sig,
-							 .data = tabs.t[i].data,
-							 .size = tabs.t[i].len };
-	}
+	if (x86_acpi_blobs(&tabs, &blobs))
+		return 1;
 	return dump_acpi(argv[1], &blobs) ? 1 : 0;
 }

@@ -169,6 +169,22 @@ START_TEST(pointers_and_checksums)
 
 	check_header("APIC", 6);
 	check_header("DSDT", 2);
+
+	/* As --dump-acpi gets them: named by signature, after what is there. */
+	{
+		struct boot_blobs b = { .b = { { "x", "", 0 } }, .n = 1 };
+
+		ck_assert_int_eq(x86_acpi_blobs(&tabs, &b), 0);
+		ck_assert_uint_eq(b.n, 6);
+		for (unsigned int i = 0; i < 5; i++) {
+			ck_assert_str_eq(b.b[1 + i].name, tabs.t[i].sig);
+			ck_assert_ptr_eq(b.b[1 + i].data, tabs.t[i].data);
+			ck_assert_uint_eq(b.b[1 + i].size, tabs.t[i].len);
+		}
+		b.n = BOOT_BLOBS_MAX - 4;
+		ck_assert_int_eq(x86_acpi_blobs(&tabs, &b), -ENOSPC);
+		ck_assert_uint_eq(b.n, BOOT_BLOBS_MAX - 4);
+	}
 }
 END_TEST
 
