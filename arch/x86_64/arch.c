@@ -43,9 +43,9 @@ int arch_vm_finalize(struct vm *vm)
 	return -1;
 }
 
-int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb)
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blobs *blobs)
 {
-	(void)vm, (void)boot, (void)dtb;
+	(void)vm, (void)boot, (void)blobs;
 	return -1;
 }
 
