@@ -30,7 +30,8 @@ endif
 STATIC := -static
 ARCH_SRCS := arch/arm64/kvm.c
 else ifeq ($(ARCH),x86_64)
-ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c
+ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c arch/x86_64/boot64.c arch/x86_64/cpuid.c \
+	arch/x86_64/platform.c
 else
 $(error ARCH=$(ARCH): icevmm builds for arm64 and x86_64)
 endif
@@ -110,11 +111,14 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 # Unit tests: one binary per component, linking only that component (and bus).
 UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq
 ifeq ($(ARCH),x86_64)
-UNIT_TESTS += bzimage
+UNIT_TESTS += bzimage x86boot
 endif
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_bzimage: $(O)/arch/x86_64/bzimage.o
+# x86 boot CPU state, CPUID, the port bus and its platform devices, the exit policy
+$(O)/tests/unit/test_x86boot: $(O)/arch/x86_64/boot64.o $(O)/arch/x86_64/cpuid.o \
+	$(O)/arch/x86_64/platform.o $(O)/libbus.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
