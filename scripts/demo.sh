@@ -5,14 +5,16 @@
 #      + the project's busybox initramfs) on a guest-programmed ICE disk
 #      (vda, `,ice`): its virtio_blk driver programs the keys fscrypt needs
 #      through the key queue; icevmm's summary at exit counts them;
-#   2. a second, short run: the bare-metal ICE self-test on two disks of its
-#      own, one with the DEMO keys file (host-provisioned) and one
-#      guest-programmed whose keys it programs itself.
+#   2. on arm64 (when DIR has ice-selftest.Image), a second, short run: the
+#      bare-metal ICE self-test on two disks of its own, one with the DEMO
+#      keys file (host-provisioned) and one guest-programmed whose keys it
+#      programs itself.
 # Exit status: the first run's (icevmm's own), or 1 if the self-test failed.
 #
 #   demo.sh DIR MODE CPUS MEM CMDLINE
-# DIR holds icevmm, Image, l2.cpio.gz, ice-selftest.Image, keys.conf (0600),
-# demo.img, selftest.img and guest.img; MODE is shell or demo.
+# DIR holds icevmm, Image, l2.cpio.gz, demo.img, and for the self-test
+# ice-selftest.Image, keys.conf (0600), selftest.img and guest.img; MODE is
+# shell or demo.
 dir=$1 mode=$2 cpus=$3 mem=$4 cmdline=$5
 disk="$dir/demo.img,ice,serial=icevmm-demo"
 
@@ -24,6 +26,7 @@ else
 		--mem "$mem" --cmdline "$cmdline" --disk "$disk" </dev/null
 fi
 status=$?
+[ -f "$dir/ice-selftest.Image" ] || exit "$status"
 echo
 echo "icevmm demo: the guest ended with status $status; second run: the bare-metal ICE self-test"
 echo "icevmm demo: on a disk with the DEMO keys (vda, AES-256-XTS, keys file) and on a"

@@ -30,7 +30,7 @@ HOST_PKGS=(
 	build-essential pkg-config libfdt-dev libgcrypt20-dev libgpg-error-dev
 	libseccomp-dev check libsubunit-dev linux-libc-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
-	qemu-system-arm qemu-user-static cpio e2fsprogs kmod
+	qemu-system-arm qemu-system-x86 qemu-user-static cpio e2fsprogs kmod
 	python3-cryptography clang clang-format libclang-rt-14-dev valgrind
 	linux-source-6.12 flex bison bc libssl-dev libelf-dev xz-utils f2fs-tools
 )

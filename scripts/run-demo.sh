@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# `make run`: boot the default guest (the project's arm64 kernel with the
+# `make run`: boot the default guest (the project's kernel with the
 # virtio_blk ICE series, make guest-kernel, + the project's busybox
-# initramfs) with icevmm on a guest-programmed ICE disk and show its console,
-# then boot the ICE self-test on two disks of its own (scripts/demo.sh). With
-# a terminal on stdin the guest gives you a shell (leave with `poweroff` or
-# Ctrl-A x); without one (CI) it runs the FBE demo (an encrypted directory
-# with -o inlinecrypt) and powers off by itself.
+# initramfs) with icevmm on a guest-programmed ICE disk and show its console;
+# on arm64 then boot the ICE self-test on two disks of its own
+# (scripts/demo.sh). With a terminal on stdin the guest gives you a shell
+# (leave with `poweroff` or Ctrl-A x); without one (CI) it runs the FBE demo
+# (an encrypted directory with -o inlinecrypt) and powers off by itself.
 #
-# On an arm64 host with a usable /dev/kvm icevmm runs natively. Anywhere else
-# it runs inside the nested rig (an arm64 L1 in QEMU TCG), transparently; the
-# exit status is icevmm's either way.
+#   run-demo.sh [arm64|x86_64]    the guest's architecture (default: the host's)
+#
+# On a host of that architecture with a usable /dev/kvm icevmm runs natively.
+# Anywhere else it runs inside the nested rig (an L1 of that architecture in
+# QEMU TCG), transparently; the exit status is icevmm's either way.
 #
 # Environment: CPUS (default 1), MEM (default 256M), GUEST_CMDLINE (extra
 # kernel parameters for the guest).
@@ -18,13 +20,23 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-GUEST="$CACHE/arm64"
+host_arch=$(uname -m | sed -e 's/aarch64/arm64/')
+arch=${1:-$host_arch}
+case "$arch" in
+arm64 | x86_64) ;;
+*)
+	echo "usage: $0 [arm64|x86_64]" >&2
+	exit 2
+	;;
+esac
+export RIG_ARCH=$arch
+GUEST="$CACHE/$arch"
 cpus=${CPUS:-1}
 mem=${MEM:-256M}
 
 "$root/tests/system/fetch-guest.sh"
-"$root/scripts/guest-kernel.sh" arm64 >&2
-kernel=$("$root/scripts/guest-kernel.sh" --print-path arm64)
+"$root/scripts/guest-kernel.sh" "$arch" >&2
+kernel=$("$root/scripts/guest-kernel.sh" --print-path "$arch")
 # Everything is built into that kernel: an initramfs without modules.
 "$root/tests/system/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 
@@ -39,7 +51,9 @@ cmdline="console=ttyS0 panic=-1 icevmm.mode=$mode ${GUEST_CMDLINE:-}"
 # DEMO keys of the self-test (tests/system/ice-selftest/keys.conf), chmod 600.
 dir=$(mktemp -d "$CACHE/run-share.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-cp "$root/build/arm64/icevmm" "$root/build/firmware/ice-selftest.Image" "$here/demo.sh" "$dir/"
+cp "$root/build/$arch/icevmm" "$here/demo.sh" "$dir/"
+# The bare-metal self-test is an arm64 program.
+[ "$arch" != arm64 ] || cp "$root/build/firmware/ice-selftest.Image" "$dir/"
 cp "$kernel" "$dir/Image"
 cp "$GUEST/fbe.cpio.gz" "$dir/l2.cpio.gz"
 install -m 600 "$root/tests/system/ice-selftest/keys.conf" "$dir/keys.conf"
@@ -50,12 +64,13 @@ head -c $((1 << 20)) /dev/zero >"$dir/selftest.img"
 head -c $((1 << 20)) /dev/zero >"$dir/guest.img"
 
 rc=0
-if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ]; then
+# kvm_pvm's /dev/kvm cannot run a stock guest (icevmm refuses it, README.md).
+if [ "$host_arch" = "$arch" ] && [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then
 	sh "$dir/demo.sh" "$dir" "$mode" "$cpus" "$mem" "$cmdline" || rc=$?
 	exit "$rc"
 fi
 
-echo "icevmm: no usable arm64 /dev/kvm here; running inside the nested rig (arm64 L1 in QEMU)" >&2
+echo "icevmm: no usable $arch /dev/kvm here; running inside the nested rig ($arch L1 in QEMU)" >&2
 # In L1 the disk lives in tmpfs (v9fs has no fallocate).
 cat >"$dir/job.sh" <<JOB
 mkdir -p /tmp/demo && cp /host/* /tmp/demo/ && chmod 600 /tmp/demo/keys.conf

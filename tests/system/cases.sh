@@ -20,6 +20,11 @@ now_ms() {
 }
 
 base="console=ttyS0 quiet panic=-1"
+# The FBE cases' kernel and initramfs (the project's, per architecture).
+case "$(uname -m)" in
+x86_64) fbe_kernel=$assets/fbe-Image-x86_64 fbe_initrd=$assets/fbe-x86_64.cpio.gz ;;
+*) fbe_kernel=$assets/fbe-Image fbe_initrd=$assets/fbe.cpio.gz ;;
+esac
 run_case() {
 	name=$1
 	shift
@@ -79,8 +84,8 @@ fbe() {
 		fb_ice=,ice=/tmp/$fb_name.keys
 	fi
 	head -c 1048576 /dev/zero >"/tmp/$fb_name-report.img"
-	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$assets/fbe-Image" \
-		--initrd "$assets/fbe.cpio.gz" --cpus "$fb_cpus" --mem 256M --timeout 300 \
+	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$fbe_kernel" \
+		--initrd "$fbe_initrd" --cpus "$fb_cpus" --mem 256M --timeout 300 \
 		--cmdline "$base icevmm.mode=script icevmm.script=fbe fbe.phase=$fb_phase" \
 		--disk "/tmp/$fb_name.img$fb_ice" --disk "/tmp/$fb_name-payload.tar,ro" \
 		--disk "/tmp/$fb_name-report.img" "$@"
@@ -112,6 +117,8 @@ for c in "$@"; do
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
+	# x86_64: Linux's reboot=t resets by a triple fault (KVM_EXIT_SHUTDOWN).
+	reset_triple) boot reset_triple 1 "icevmm.mode=reboot reboot=t" ;;
 	timeout) boot timeout 2 "icevmm.mode=hang" --timeout 2 ;;
 	sigterm)
 		# SIGTERM while the guest runs: icevmm stops its vCPUs and exits 128 + 15.
@@ -128,6 +135,11 @@ for c in "$@"; do
 	bad_kernel)
 		head -c 4096 "$initrd" >"$out/not-an-image"
 		run_case bad_kernel "$icevmm" --kernel "$out/not-an-image"
+		;;
+	bad_bzimage)
+		# A real bzImage cut short: its header promises more than the file has.
+		head -c 65536 "$image" >"$out/short-bzImage"
+		run_case bad_bzimage "$icevmm" --kernel "$out/short-bzImage"
 		;;
 	missing_initrd) run_case missing_initrd "$icevmm" --kernel "$image" --initrd /nonexistent ;;
 	mem0) run_case mem0 "$icevmm" --kernel "$image" --mem 0 ;;

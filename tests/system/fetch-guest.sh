@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Fetch the Debian arm64 kernel and busybox used by the nested test rig (L1
-# and L2 both boot the same kernel) into $CACHE/arm64:
+# Fetch the Debian kernel and busybox used by the nested test rig (L1 and L2
+# both boot the same kernel) into $CACHE/$RIG_ARCH (RIG_ARCH: arm64, the
+# default, or x86_64, Debian's amd64):
 #
-#   Image    -> root-kernel/boot/vmlinuz-<abi>-arm64  (an uncompressed arm64 Image)
-#   modules  -> root-kernel/lib/modules/<abi>         (plain .ko, with modules.dep)
-#   busybox  -> root-busybox/bin/busybox              (static aarch64)
+#   Image    -> root-kernel/boot/vmlinuz-<abi>-<flavour>  (arm64: an uncompressed
+#                                                          Image; x86_64: a bzImage)
+#   modules  -> root-kernel/lib/modules/<abi>-<flavour>   (plain .ko, with modules.dep)
+#   busybox  -> root-busybox/bin/busybox                  (static)
 #   abi         the kernel ABI string, e.g. 6.1.0-56
 #
 # Does nothing once fetched; --refresh re-resolves the newest kernel ABI.
 set -euo pipefail
 
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-OUT="$CACHE/arm64"
+RIG_ARCH=${RIG_ARCH:-arm64}
+case "$RIG_ARCH" in
+arm64) deb=arm64 ;;
+x86_64) deb=amd64 ;;
+*)
+	echo "fetch-guest: RIG_ARCH=$RIG_ARCH: arm64 or x86_64" >&2
+	exit 2
+	;;
+esac
+OUT="$CACHE/$RIG_ARCH"
 STAMP="$OUT/.fetch-stamp"
 
 refresh=0
@@ -49,8 +60,8 @@ fi
 # The ABI comes from the metapackage's dependency so a Debian ABI bump (old
 # linux-image-<abi> packages leave the archive) needs no edit here.
 resolve_abi() {
-	apt-cache depends linux-image-arm64:arm64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\(.*\)-arm64:arm64$/\1/p' | head -n1
+	apt-cache depends "linux-image-$deb:$deb" 2>/dev/null |
+		sed -n "s/^ *Depends: linux-image-\\(.*\\)-$deb\\(:$deb\\)\\{0,1\\}\$/\\1/p" | head -n1
 }
 abi=$(resolve_abi)
 if [ -z "$abi" ]; then
@@ -59,18 +70,18 @@ if [ -z "$abi" ]; then
 	abi=$(resolve_abi)
 fi
 if [ -z "$abi" ]; then
-	echo "fetch-guest: cannot resolve linux-image-arm64:arm64 (run scripts/deps.sh?)" >&2
+	echo "fetch-guest: cannot resolve linux-image-$deb:$deb (run scripts/deps.sh?)" >&2
 	exit 1
 fi
 
 rm -rf "$OUT/debs" "$OUT/root-kernel.tmp" "$OUT/root-busybox.tmp"
 mkdir -p "$OUT/debs"
 (cd "$OUT/debs" && apt-get "${APT_DL_OPTS[@]}" download \
-	"linux-image-$abi-arm64:arm64" busybox-static:arm64) >/dev/null
+	"linux-image-$abi-$deb:$deb" "busybox-static:$deb") >/dev/null
 dpkg-deb -x "$OUT"/debs/linux-image-*.deb "$OUT/root-kernel.tmp"
 dpkg-deb -x "$OUT"/debs/busybox-static_*.deb "$OUT/root-busybox.tmp"
 
-kver="$abi-arm64"
+kver="$abi-$deb"
 moddir="$OUT/root-kernel.tmp/lib/modules/$kver"
 if [ ! -f "$OUT/root-kernel.tmp/boot/vmlinuz-$kver" ] || [ ! -d "$moddir" ]; then
 	echo "fetch-guest: unexpected layout in linux-image-$kver" >&2

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the L1 test VM (QEMU TCG with EL2, so this kernel has /dev/kvm).
+# /init of the L1 test VM (QEMU TCG with EL2 or AMD SVM, so this kernel has /dev/kvm).
 # Mounts the host's 9p share on /host, runs /host/job.sh there with the
 # console as stdin/stdout, stores its exit status in /host/job.status (QEMU's
 # own exit status says nothing about what happened in here) and powers off.
@@ -25,7 +25,7 @@ fi
 
 status=125
 if [ ! -c /dev/kvm ]; then
-	echo "ICEVMM-L1: /dev/kvm is missing (no EL2 in this QEMU?)"
+	echo "ICEVMM-L1: /dev/kvm is missing (no EL2 or SVM in this QEMU?)"
 elif [ ! -f /host/job.sh ]; then
 	echo "ICEVMM-L1: /host/job.sh is missing"
 else

@@ -3,14 +3,15 @@
 # Kernel command line:
 #   icevmm.mode=test   (default) print "ICEVMM-L2-INIT-OK nproc=N", then stop:
 #                      with icevmm.exit=N via the debug-exit device (icevmm
-#                      exits 64 + (N & 63)), otherwise by PSCI power-off
-#                      (icevmm exits 0)
+#                      exits 64 + (N & 63)), otherwise by power-off (PSCI on
+#                      arm64, ACPI on x86_64: icevmm exits 0)
 #   icevmm.mode=shell  an interactive shell on the console
 #   icevmm.mode=demo   make run's FBE demo (/tests/fbe-demo.sh), then power off
 #   icevmm.mode=script icevmm.script=NAME
 #                      run /tests/NAME.sh (from tests/system/guest/) and report
 #                      its exit status N through debug-exit (icevmm exits 64 + N)
-#   icevmm.mode=reboot reboot at once (PSCI SYSTEM_RESET: icevmm exits 3)
+#   icevmm.mode=reboot reboot at once (PSCI SYSTEM_RESET, or on x86_64 the
+#                      i8042 reset: icevmm exits 3)
 #   icevmm.mode=hang   never stop (for icevmm's --timeout test)
 #   icevmm.mode=ldp    a load/store pair from MMIO (/bin/ldp-mmio): the guest
 #                      gets SIGBUS from icevmm's injected data abort, prints
@@ -27,8 +28,14 @@ export HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-# icevmm's boot-timer doorbell (logged with --boot-timer; ignored otherwise).
-devmem 0x09020000 32 1 2>/dev/null
+# icevmm's doorbells (README.md, "Guest memory map"): debug-exit (icevmm exits
+# 64 + (N & 63) when the guest writes N) and boot-timer.
+case "$(uname -m)" in
+x86_64) debug_exit=0xd0000000 boot_timer=0xd0001000 ;;
+*) debug_exit=0x09010000 boot_timer=0x09020000 ;;
+esac
+# The boot-timer doorbell (logged with --boot-timer; ignored otherwise).
+devmem $boot_timer 32 1 2>/dev/null
 
 # Every console byte is a VM exit (slow under nested TCG): only failures talk.
 while read -r ko; do
@@ -66,9 +73,8 @@ case "$mode" in
 test)
 	echo "ICEVMM-L2-INIT-OK nproc=$(nproc)"
 	if [ -n "$exit_code" ]; then
-		# icevmm's debug-exit device: a 32-bit write at 0x0901_0000.
 		drain_console
-		devmem 0x09010000 32 "$exit_code" ||
+		devmem $debug_exit 32 "$exit_code" ||
 			echo "ICEVMM-L2: debug-exit write failed"
 	fi
 	;;
@@ -91,7 +97,7 @@ script)
 	sh "/tests/$script.sh"
 	status=$?
 	drain_console
-	devmem 0x09010000 32 $status || echo "ICEVMM-L2: debug-exit write failed"
+	devmem $debug_exit 32 $status || echo "ICEVMM-L2: debug-exit write failed"
 	;;
 reboot)
 	reboot -f

@@ -3,18 +3,21 @@
 #
 #   mkinitramfs.sh l1|l2 OUT.cpio.gz [--modules "mod1 mod2 ..."]
 #
-# The image holds the static arm64 busybox with every applet linked, the
-# requested kernel modules plus everything they depend on (modules.dep and
-# "pre:" softdeps), /etc/modules.order listing them in a valid load order,
-# and tests/system/init-<kind>.sh as /init.  --modules replaces the default
-# list for the kind (l1: 9p and block over virtio-pci, loop + ext4 for the
-# frozen-disk case; l2: virtio-mmio block + ext4).
+# RIG_ARCH (arm64, the default, or x86_64) picks the Debian kernel and busybox
+# (tests/system/fetch-guest.sh). The image holds the static busybox with every
+# applet linked, the requested kernel modules plus everything they depend on
+# (modules.dep and "pre:" softdeps), /etc/modules.order listing them in a
+# valid load order, and tests/system/init-<kind>.sh as /init.  --modules
+# replaces the default list for the kind (l1: 9p and block over virtio-pci,
+# loop + ext4 for the frozen-disk case, and on x86_64 kvm_amd, which Debian
+# builds as a module; l2: virtio-mmio block + ext4).
 # Nothing is rebuilt while the inputs hash to the same value as last time.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-GUEST="$CACHE/arm64"
+RIG_ARCH=${RIG_ARCH:-arm64}
+GUEST="$CACHE/$RIG_ARCH"
 
 usage() {
 	echo "usage: $0 l1|l2 OUT.cpio.gz [--modules \"mod1 mod2 ...\"]" >&2
@@ -29,6 +32,22 @@ case "$kind" in
 l1) modules="virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p virtio_blk loop ext4" ;;
 l2) modules="virtio_mmio virtio_blk ext4" ;;
 *) usage ;;
+esac
+case "$RIG_ARCH" in
+arm64)
+	GUEST_CC=${GUEST_CC:-aarch64-linux-gnu-gcc}
+	# Runs the guest's busybox on this host, to ask it for its applets.
+	guest_exec=qemu-aarch64-static
+	;;
+x86_64)
+	GUEST_CC=${GUEST_CC:-gcc}
+	guest_exec=
+	[ "$kind" = l2 ] || modules="$modules kvm_amd"
+	;;
+*)
+	echo "mkinitramfs: RIG_ARCH=$RIG_ARCH: arm64 or x86_64" >&2
+	exit 2
+	;;
 esac
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -111,20 +130,24 @@ done
 # --- up to date? ------------------------------------------------------------
 # L2 also carries the in-guest test scripts (tests/system/guest/*.sh, run by
 # init-l2.sh's icevmm.mode=script).
-# And small static arm64 test programs (tests/system/guest/*.c -> /bin/NAME).
+# And small static test programs (tests/system/guest/*.c -> /bin/NAME); one
+# with a line "/* rig-arch: arm64 */" is built only for that architecture.
 guest_scripts=()
 guest_progs=()
 if [ "$kind" = l2 ]; then
 	guest_scripts=("$here"/guest/*.sh)
-	guest_progs=("$here"/guest/*.c)
+	for src in "$here"/guest/*.c; do
+		only=$(sed -n 's|^/\* rig-arch: \([a-z0-9_]*\) \*/$|\1|p' "$src")
+		[ -z "$only" ] || [ "$only" = "$RIG_ARCH" ] || continue
+		guest_progs+=("$src")
+	done
 fi
-GUEST_CC=${GUEST_CC:-aarch64-linux-gnu-gcc}
 inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}" "${guest_progs[@]}")
 for ko in "${order[@]}"; do
 	inputs+=("$moddir/$ko")
 done
 hash=$( {
-	printf '%s\n' "$kind" "${order[@]}" "$GUEST_CC"
+	printf '%s\n' "$kind" "$RIG_ARCH" "${order[@]}" "$GUEST_CC"
 	sha256sum "${inputs[@]}" | cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 stamp="$out.stamp"
@@ -138,10 +161,10 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,host,mnt,root,lib/modules}
 chmod 1777 "$stage/tmp"
 cp "$busybox" "$stage/bin/busybox"
-# Ask the aarch64 busybox itself which applets it has and where they live.
+# Ask the guest's busybox itself which applets it has and where they live.
 while IFS= read -r applet; do
 	[ "$applet" = bin/busybox ] || ln -sf /bin/busybox "$stage/$applet"
-done < <(qemu-aarch64-static "$busybox" --list-full)
+done < <($guest_exec "$busybox" --list-full)
 
 : >"$stage/etc/modules.order"
 for ko in "${order[@]}"; do

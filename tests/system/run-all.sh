@@ -30,6 +30,12 @@ for f in "$ICEVMM" "$HOST_ICEVMM" "$root/build/firmware/ice-selftest.Image"; do
 done
 "$here/fetch-guest.sh"
 "$here/mkinitramfs.sh" l2 "$GUEST/l2.cpio.gz"
+# The x86_64 rig's guest: Debian's stock amd64 kernel; icevmm is this host's.
+X86_GUEST="$CACHE/x86_64"
+if [ "$(uname -m)" = x86_64 ]; then
+	RIG_ARCH=x86_64 "$here/fetch-guest.sh"
+	RIG_ARCH=x86_64 "$here/mkinitramfs.sh" l2 "$X86_GUEST/l2.cpio.gz"
+fi
 
 share=$(mktemp -d "$CACHE/rig-share.XXXXXX")
 # KEEP=1 keeps the whole scratch directory (it says where).
@@ -42,6 +48,11 @@ cp "$ICEVMM" "$share/icevmm"
 cp "$GUEST/Image" "$share/Image"
 cp "$GUEST/l2.cpio.gz" "$share/l2.cpio.gz"
 cp "$here/cases.sh" "$share/cases.sh"
+if [ "$(uname -m)" = x86_64 ]; then
+	cp "$HOST_ICEVMM" "$share/icevmm-x86_64"
+	cp "$X86_GUEST/Image" "$share/Image-x86_64"
+	cp "$X86_GUEST/l2.cpio.gz" "$share/l2-x86_64.cpio.gz"
+fi
 
 # Two ext4 images built on the host (mkfs.ext4 -d: no root, no loop device),
 # each with a file of random bytes and its checksum.
@@ -361,9 +372,9 @@ FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_e
 
 # The project's arm64 guest kernel (scripts/guest-kernel.sh: built when its
 # inputs changed, else cached): its progress on stderr, its path on stdout.
-fbe_guest_kernel() {
-	"$root/scripts/guest-kernel.sh" arm64 >&2
-	"$root/scripts/guest-kernel.sh" --print-path arm64
+fbe_guest_kernel() { # fbe_guest_kernel ARCH
+	"$root/scripts/guest-kernel.sh" "$1" >&2
+	"$root/scripts/guest-kernel.sh" --print-path "$1"
 }
 
 # fbe_prep NAME FS POLICY [prep.py options]: the case's payload and filesystem
@@ -611,20 +622,45 @@ fbe_verify_files() {
 	rm -rf "$tmp"
 }
 
+# The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk seccomp_tasks fbe_ext4"
+check_x86_cases() {
+	local d=$1
+	check_boot_cases "$d"
+	expect "$d" debug_exit 69 "ICEVMM-L2-INIT-OK"
+	expect "$d" reset 3
+	expect "$d" reset_triple 3 "triple fault"
+	expect "$d" timeout 4 "--timeout 2 s expired"
+	expect "$d" bad_kernel 1 "not a bootable x86 bzImage"
+	expect "$d" bad_bzimage 1 "not a bootable x86 bzImage"
+	check_blk "$d"
+	if wanted seccomp_tasks; then
+		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
+		seccomp_check_tasks "$d" seccomp_tasks 2
+	fi
+	check_fbe "$d" fbe_ext4
+}
+
 ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES"
 
-# run_l1 GIC CASES...: one L1 boot runs all the cases (an L1 boot costs seconds).
+# run_l1 ENV CASES...: one L1 boot runs all the cases (an L1 boot costs
+# seconds). ENV: gicv3 or gicv2 (arm64 L1), or x86_64 (amd64 L1).
 run_l1() {
-	local gic=$1 rc=0
+	local env=$1 rc=0 sfx= opts=(--gic 3)
 	shift
-	printf 'sh /host/cases.sh /host/out-gicv%s /host/icevmm /host/Image /host/l2.cpio.gz %s\n' \
-		"$gic" "$*" >"$share/job.sh"
-	echo "== nested rig, L1 with GICv$gic: $*"
-	"$here/run-l1.sh" --gic "$gic" "$share" >"$share/l1-gicv$gic.console" 2>&1 || rc=$?
-	grep '^run-l1: ' "$share/l1-gicv$gic.console" || true # the lock wait, the L1's time
+	case "$env" in
+	gicv2) opts=(--gic 2) ;;
+	x86_64) sfx=-x86_64 opts=() ;;
+	esac
+	printf 'sh /host/cases.sh /host/out-%s /host/icevmm%s /host/Image%s /host/l2%s.cpio.gz %s\n' \
+		"$env" "$sfx" "$sfx" "$sfx" "$*" >"$share/job.sh"
+	echo "== nested rig, $env L1: $*"
+	RIG_ARCH=${sfx:+x86_64} "$here/run-l1.sh" "${opts[@]}" "$share" \
+		>"$share/l1-$env.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-$env.console" || true # the lock wait, the L1's time
 	if [ "$rc" -ne 0 ]; then
-		fail "l1-gicv$gic: the L1 job ended with status $rc"
-		tail -n 30 "$share/l1-gicv$gic.console" | sed 's/^/      | /'
+		fail "l1-$env: the L1 job ended with status $rc"
+		tail -n 30 "$share/l1-$env.console" | sed 's/^/      | /'
 	fi
 }
 
@@ -634,12 +670,12 @@ GICV2_CASES="boot1 boot2"
 OWN_L1_CASES="power_cut"
 
 # The cases to run: the command line's, or all.
-selected=${*:-$ALL_CASES $OWN_L1_CASES}
+selected=${*:-$ALL_CASES $OWN_L1_CASES $X86_CASES}
 for c in $selected; do
-	case " $ALL_CASES $OWN_L1_CASES " in
+	case " $ALL_CASES $OWN_L1_CASES $X86_CASES " in
 	*" $c "*) rm -rf "$kept/FAILED-$c" ;;
 	*)
-		echo "run-all: no case '$c'; the cases: $ALL_CASES $OWN_L1_CASES" >&2
+		echo "run-all: no case '$c'; the cases: $ALL_CASES $OWN_L1_CASES $X86_CASES" >&2
 		exit 2
 		;;
 	esac
@@ -669,12 +705,19 @@ if [ -n "$fbe_cases" ]; then
 	echo "== FBE cases ($fbe_cases): FBE_SEED=$FBE_SEED reproduces their keys and files"
 	# FBE_KERNEL (an arm64 Image with the series and everything built in)
 	# and FBE_INITRD test another kernel with the same cases.
-	cp "${FBE_KERNEL:-$(fbe_guest_kernel)}" "$share/fbe-Image"
+	cp "${FBE_KERNEL:-$(fbe_guest_kernel arm64)}" "$share/fbe-Image"
 	if [ -z "${FBE_INITRD:-}" ]; then
 		"$here/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 		FBE_INITRD=$GUEST/fbe.cpio.gz
 	fi
 	cp "$FBE_INITRD" "$share/fbe.cpio.gz"
+	# The x86_64 rig runs the same prepared cases on the x86_64 build of
+	# the project's kernel (cases.sh picks fbe-Image-x86_64 there).
+	if wanted fbe_ext4 && [ "$(uname -m)" = x86_64 ]; then
+		cp "$(fbe_guest_kernel x86_64)" "$share/fbe-Image-x86_64"
+		RIG_ARCH=x86_64 "$here/mkinitramfs.sh" l2 "$X86_GUEST/fbe.cpio.gz" --modules ""
+		cp "$X86_GUEST/fbe.cpio.gz" "$share/fbe-x86_64.cpio.gz"
+	fi
 	! wanted fbe_ext4 || fbe_prep fbe_ext4 ext4 iv_ino_lblk_64
 	! wanted fbe_f2fs || fbe_prep fbe_f2fs f2fs iv_ino_lblk_64
 	! wanted fbe_ext4_lblk32 || fbe_prep fbe_ext4_lblk32 ext4 iv_ino_lblk_32
@@ -698,15 +741,24 @@ env_dir=$share/out-gicv3
 gicv3=$(only "$ALL_CASES")
 if [ -n "$gicv3" ]; then
 	# shellcheck disable=SC2086 # a list of case names
-	run_l1 3 $gicv3
+	run_l1 gicv3 $gicv3
 	check_all_cases "$env_dir"
 fi
 env_dir=$share/out-gicv2
 gicv2=$(only "$GICV2_CASES")
 if [ -n "$gicv2" ]; then
 	# shellcheck disable=SC2086
-	run_l1 2 $gicv2
+	run_l1 gicv2 $gicv2
 	check_boot_cases "$env_dir"
+fi
+env_dir=$share/out-x86_64
+x86=$(only "$X86_CASES")
+if [ -n "$x86" ] && [ "$(uname -m)" = x86_64 ]; then
+	# shellcheck disable=SC2086
+	run_l1 x86_64 $x86
+	check_x86_cases "$env_dir"
+elif [ -n "$x86" ]; then
+	echo "== the x86_64 rig runs on x86_64 hosts only: skipped ($x86)"
 fi
 env_dir=$share/out-power_cut
 if wanted power_cut; then

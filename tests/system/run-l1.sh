@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Boot the L1 VM: arm64 Linux in QEMU TCG with emulated EL2, so it has
-# /dev/kvm.  SHARE_DIR is mounted in L1 at /host (9p); L1's init runs
-# /host/job.sh there and writes its exit status to SHARE_DIR/job.status.
+# Boot the L1 VM, a Linux in QEMU TCG that has a /dev/kvm: arm64 with emulated
+# EL2 (the default), or with RIG_ARCH=x86_64 amd64 on a CPU model with AMD SVM
+# (TCG emulates SVM, not Intel VMX), where L1 loads kvm_amd.  SHARE_DIR is
+# mounted in L1 at /host (9p); L1's init runs /host/job.sh there and writes
+# its exit status to SHARE_DIR/job.status.
 #
 #   run-l1.sh [--gic 2|3] [--smp N] [--disk FILE] [--kill-on FILE] [--interactive] SHARE_DIR
 #
+# --gic           arm64 only
 # --disk FILE     a raw disk for L1 (its /dev/vda), backed by the host's FILE
 # --kill-on FILE  kill QEMU with SIGKILL as soon as FILE exists (the
 #                 power-cut test: L1 writes FILE into the share); then exit 0
@@ -18,7 +21,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-GUEST="$CACHE/arm64"
+RIG_ARCH=${RIG_ARCH:-arm64}
+export RIG_ARCH
+GUEST="$CACHE/$RIG_ARCH"
 
 usage() {
 	echo "usage: $0 [--gic 2|3] [--smp N] [--disk FILE] [--kill-on FILE] [--interactive] SHARE_DIR" >&2
@@ -98,19 +103,35 @@ fi
 # A status left over from an earlier run must not be mistaken for this one's.
 rm -f "$share/job.status"
 
-qemu=(
-	qemu-system-aarch64
-	# virtualization=on emulates EL2, which is what gives L1 a /dev/kvm.
-	-M "virt,virtualization=on,gic-version=$gic"
-	# Emulating pointer authentication makes TCG ~3.5x slower.
-	-cpu "max,pauth=off"
+case "$RIG_ARCH" in
+arm64)
+	qemu=(
+		qemu-system-aarch64
+		# virtualization=on emulates EL2, which is what gives L1 a /dev/kvm.
+		-M "virt,virtualization=on,gic-version=$gic"
+		# Emulating pointer authentication makes TCG ~3.5x slower.
+		-cpu "max,pauth=off"
+	)
+	console=ttyAMA0
+	;;
+x86_64)
+	# +svm: AMD's virtualization extensions, which kvm_amd in L1 uses.
+	qemu=(qemu-system-x86_64 -M q35 -cpu max,+svm)
+	console=ttyS0
+	;;
+*)
+	echo "run-l1: RIG_ARCH=$RIG_ARCH: arm64 or x86_64" >&2
+	exit 2
+	;;
+esac
+qemu+=(
 	-smp "$smp" -m 2048
 	-accel "tcg,thread=multi"
 	-no-reboot -nic none -display none -monitor none
 	-kernel "$GUEST/Image"
 	-initrd "$GUEST/l1.cpio.gz"
 	# panic=-1: a panic reboots, and -no-reboot turns that into an exit.
-	-append "console=ttyAMA0 rdinit=/init quiet panic=-1 ${RIG_APPEND:-}"
+	-append "console=$console rdinit=/init quiet panic=-1 ${RIG_APPEND:-}"
 	-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host"
 )
 if [ -n "$disk" ]; then

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* rig-arch: arm64 */
 /*
  * An L2 guest program (built static for arm64 by mkinitramfs.sh): one
  * load/store pair (ldp) from an MMIO address, which KVM cannot decode
