@@ -71,6 +71,7 @@ struct arch_vm {
 
 /* KVM_GET_SUPPORTED_CPUID, read once by arch_host_check(); each vCPU gets a fixed-up copy. */
 static struct kvm_cpuid2 *supported_cpuid;
+static bool tsc_deadline; /* KVM_CAP_TSC_DEADLINE_TIMER */
 
 /*
  * api.rst, KVM_GET_SUPPORTED_CPUID: E2BIG if nent is too small. Start with
@@ -104,6 +105,7 @@ int arch_host_check(void)
 	if (fd < 0)
 		return 0; /* vm_create() explains a missing /dev/kvm */
 	supported_cpuid = get_supported_cpuid(fd);
+	tsc_deadline = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	close(fd);
 	if (!supported_cpuid) {
 		pr_err("/dev/kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
@@ -231,7 +233,7 @@ int arch_vcpu_init(struct vcpu *vcpu)
 	}
 	/* api.rst, KVM_SET_CPUID2: before the first KVM_RUN, and never changed after it. */
 	memcpy(c, sup, size);
-	x86_cpuid_fixup(c->entries, c->nent, vcpu->id, vcpu->vm->ncpus);
+	x86_cpuid_fixup(c->entries, c->nent, vcpu->id, vcpu->vm->ncpus, tsc_deadline);
 	n = ioctl(vcpu->fd, KVM_SET_CPUID2, c);
 	free(c);
 	if (n < 0) {

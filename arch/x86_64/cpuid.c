@@ -17,7 +17,7 @@ struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int
 }
 
 void x86_cpuid_fixup(struct kvm_cpuid_entry2 *e, unsigned int n, unsigned int cpu,
-		     unsigned int ncpus)
+		     unsigned int ncpus, bool tsc_deadline)
 {
 	uint32_t count = ncpus > 255 ? 255 : ncpus;
 
@@ -37,6 +37,8 @@ void x86_cpuid_fixup(struct kvm_cpuid_entry2 *e, unsigned int n, unsigned int cp
 			else
 				e[i].edx &= ~CPUID1_EDX_HTT;
 			e[i].ecx |= CPUID1_ECX_HYPERVISOR;
+			if (tsc_deadline)
+				e[i].ecx |= CPUID1_ECX_TSC_DEADLINE;
 			break;
 		case CPUID_EXT_TOPOLOGY:
 		case CPUID_V2_EXT_TOPOLOGY:
@@ -54,7 +56,7 @@ void x86_cpuid_fixup(struct kvm_cpuid_entry2 *e, unsigned int n, unsigned int cp
 	{                                                                                          \
 		fn, bit,                                                                           \
 			"its KVM_GET_SUPPORTED_CPUID lacks " name ", which a stock x86_64 kernel " \
-								  "needs"                          \
+			"needs"                                                                    \
 	}
 static const struct {
 	uint32_t function;

@@ -16,6 +16,7 @@
 #define CPUID1_EBX_APIC_ID_SHIFT 24
 #define CPUID1_EBX_LOGICAL_SHIFT 16
 #define CPUID1_ECX_SSE4_2 (1u << 20)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID1_ECX_HYPERVISOR (1u << 31) /* reserved for hypervisors to set */
 #define CPUID1_EDX_HTT (1u << 28)
 #define CPUID_EXT_TOPOLOGY 0xb	   /* EDX: x2APIC ID */
@@ -30,12 +31,16 @@ struct kvm_cpuid_entry2 *x86_cpuid_find(struct kvm_cpuid_entry2 *e, unsigned int
 /*
  * Make KVM's supported table (copied into e) vCPU cpu's of ncpus: leaf 1
  * initial APIC ID = cpu and the logical-processor count (with HTT when
- * ncpus > 1), the hypervisor bit; leaves 0xb/0x1f x2APIC ID = cpu in every
- * subleaf; AMD's leaf 0x8000001e extended APIC ID = cpu. KVM's in-kernel
- * LAPIC gives vCPU n APIC ID n, and the MADT says the same.
+ * ncpus > 1), the hypervisor bit, and the TSC-deadline timer if tsc_deadline
+ * (KVM_CAP_TSC_DEADLINE_TIMER: api.rst says KVM_GET_SUPPORTED_CPUID leaves
+ * that bit to userspace before Linux 6.14, as it needs the in-kernel LAPIC;
+ * without a PIT, it is how the guest's LAPIC timer needs no calibration);
+ * leaves 0xb/0x1f x2APIC ID = cpu in every subleaf; AMD's leaf 0x8000001e
+ * extended APIC ID = cpu. KVM's in-kernel LAPIC gives vCPU n APIC ID n, and
+ * the MADT says the same.
  */
 void x86_cpuid_fixup(struct kvm_cpuid_entry2 *e, unsigned int n, unsigned int cpu,
-		     unsigned int ncpus);
+		     unsigned int ncpus, bool tsc_deadline);
 
 /*
  * Can this KVM run a stock x86_64 Linux? Not if the kvm_pvm module drives

@@ -43,8 +43,8 @@ START_TEST(page_tables_identity_map_4g)
 	/* PDEs: 2 MiB pages (PS), identity: entry n maps n * 2 MiB. */
 	ck_assert_uint_eq(le64(pt + 2 * 4096), 0x83);
 	ck_assert_uint_eq(le64(pt + 2 * 4096 + 8), 0x200083);
-	ck_assert_uint_eq(le64(pt + 2 * 4096 + 8 * 8), 0x1000083); /* 16 MiB: the kernel */
-	ck_assert_uint_eq(le64(pt + 3 * 4096), 0x40000083);	  /* 1 GiB, second PD */
+	ck_assert_uint_eq(le64(pt + 2 * 4096 + 8 * 8), 0x1000083);    /* 16 MiB: the kernel */
+	ck_assert_uint_eq(le64(pt + 3 * 4096), 0x40000083);	      /* 1 GiB, second PD */
 	ck_assert_uint_eq(le64(pt + 5 * 4096 + 8 * 511), 0xffe00083); /* the last 2 MiB of 4 GiB */
 	for (uint64_t i = 0; i < 2048; i++)
 		ck_assert_uint_eq(le64(pt + 2 * 4096 + 8 * i), i << 21 | 0x83);
@@ -175,18 +175,28 @@ static unsigned int make_cpuid(void)
 					     .ebx = 0x07020800,
 					     .ecx = 0x00f8320b | CPUID1_ECX_SSE4_2,
 					     .edx = 0x178bfbff };
-	fake[2] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 0,
+	fake[2] = (struct kvm_cpuid_entry2){ .function = 0xb,
+					     .index = 0,
 					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-					     .eax = 1, .ebx = 1, .ecx = 0x100, .edx = 7 };
-	fake[3] = (struct kvm_cpuid_entry2){ .function = 0xb, .index = 1,
+					     .eax = 1,
+					     .ebx = 1,
+					     .ecx = 0x100,
+					     .edx = 7 };
+	fake[3] = (struct kvm_cpuid_entry2){ .function = 0xb,
+					     .index = 1,
 					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-					     .eax = 4, .ebx = 2, .ecx = 0x201, .edx = 7 };
-	fake[4] = (struct kvm_cpuid_entry2){ .function = 0x40000000, .eax = 0x40000001,
+					     .eax = 4,
+					     .ebx = 2,
+					     .ecx = 0x201,
+					     .edx = 7 };
+	fake[4] = (struct kvm_cpuid_entry2){ .function = 0x40000000,
+					     .eax = 0x40000001,
 					     .ebx = 0x4b4d564b };
 	fake[5] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .edx = 0x2fd3fbff };
 	fake[6] = (struct kvm_cpuid_entry2){ .function = 0x8000001e, .eax = 7, .ebx = 0x100 };
-	fake[7] = (struct kvm_cpuid_entry2){ .function = 0x1f, .index = 0,
-					     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .edx = 7 };
+	fake[7] = (struct kvm_cpuid_entry2){
+		.function = 0x1f, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .edx = 7
+	};
 	return 8;
 }
 
@@ -194,7 +204,7 @@ START_TEST(cpuid_fixup_per_vcpu)
 {
 	unsigned int n = make_cpuid();
 
-	x86_cpuid_fixup(fake, n, 3, 4);
+	x86_cpuid_fixup(fake, n, 3, 4, false);
 	ck_assert_uint_eq(fake[1].ebx, 0x03040800); /* APIC ID 3, 4 logical, CLFLUSH kept */
 	ck_assert_uint_eq(fake[1].edx, 0x178bfbff | CPUID1_EDX_HTT);
 	ck_assert_uint_eq(fake[1].ecx, 0x00f8320b | CPUID1_ECX_SSE4_2 | CPUID1_ECX_HYPERVISOR);
@@ -208,8 +218,10 @@ START_TEST(cpuid_fixup_per_vcpu)
 	ck_assert_uint_eq(fake[4].ebx, 0x4b4d564b); /* KVM's signature leaf untouched */
 	/* One vCPU: APIC ID 0, count 1, no HTT. */
 	make_cpuid();
-	x86_cpuid_fixup(fake, n, 0, 1);
+	x86_cpuid_fixup(fake, n, 0, 1, true);
 	ck_assert_uint_eq(fake[1].ebx, 0x00010800);
+	ck_assert_uint_eq(fake[1].ecx, 0x00f8320b | CPUID1_ECX_SSE4_2 | CPUID1_ECX_HYPERVISOR |
+					       CPUID1_ECX_TSC_DEADLINE);
 	ck_assert_uint_eq(fake[1].edx & CPUID1_EDX_HTT, 0);
 	ck_assert_uint_eq(fake[2].edx, 0);
 	/* x86_cpuid_find honours the significant index. */
@@ -306,8 +318,8 @@ START_TEST(acpi_sleep_registers)
 	platform_setup();
 	ck_assert_uint_eq(in(0x601, 1), 0x5a5a5a00);
 	ck_assert_uint_eq(in(0x600, 1), 0x5a5a5a00);
-	ck_assert(out8(0x601, 0x80)); /* clearing WAK_STS */
-	ck_assert(out8(0x600, 5 << 2)); /* SLP_TYP 5 without SLP_EN: nothing */
+	ck_assert(out8(0x601, 0x80));		 /* clearing WAK_STS */
+	ck_assert(out8(0x600, 5 << 2));		 /* SLP_TYP 5 without SLP_EN: nothing */
 	ck_assert(out8(0x600, 1 << 5 | 3 << 2)); /* S3: ignored (a log line) */
 	ck_assert(out8(0x601, 1 << 5 | 5 << 2)); /* S5 on the status register: nothing */
 	ck_assert_int_eq(stops, 0);
