@@ -31,7 +31,7 @@ STATIC := -static
 ARCH_SRCS := arch/arm64/kvm.c
 else ifeq ($(ARCH),x86_64)
 ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c arch/x86_64/boot64.c arch/x86_64/cpuid.c \
-	arch/x86_64/platform.c
+	arch/x86_64/platform.c arch/x86_64/acpi.c
 else
 $(error ARCH=$(ARCH): icevmm builds for arm64 and x86_64)
 endif
@@ -60,7 +60,8 @@ SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lse
 CHECK_LIBS := $(SYS_LDFLAGS) $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt) -lpthread
 
 # Components: small static libraries, one public header each (docs/ARCHITECTURE.md).
-LIB_BUS := vmm/bus.c vmm/dt.c
+# libbus: the bus, and how devices describe themselves (device tree; ACPI's AML).
+LIB_BUS := vmm/bus.c vmm/dt.c vmm/acpi_dev.c vmm/aml.c
 LIB_CLI := vmm/cli.c
 LIB_SERIAL := devices/serial.c
 LIB_DOORBELL := devices/doorbell.c
@@ -71,7 +72,7 @@ LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 # The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c \
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c vmm/dump.c \
 	$(ARCH_SRCS)
 
 # `make V=1` shows the full commands.
@@ -112,9 +113,9 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) -static -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq aml dump
 ifeq ($(ARCH),x86_64)
-UNIT_TESTS += bzimage x86boot
+UNIT_TESTS += bzimage x86boot acpi
 endif
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
@@ -122,6 +123,9 @@ $(O)/tests/unit/test_bzimage: $(O)/arch/x86_64/bzimage.o
 # x86 boot CPU state, CPUID, the port bus and its platform devices, the exit policy
 $(O)/tests/unit/test_x86boot: $(O)/arch/x86_64/boot64.o $(O)/arch/x86_64/cpuid.o \
 	$(O)/arch/x86_64/platform.o $(O)/libbus.a
+$(O)/tests/unit/test_aml: $(O)/libbus.a
+$(O)/tests/unit/test_dump: $(O)/vmm/dump.o
+$(O)/tests/unit/test_acpi: $(O)/arch/x86_64/acpi.o $(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a
 $(O)/tests/unit/test_cli: $(O)/libcli.a
@@ -158,12 +162,23 @@ $(O)/tests/bench/reqpath: $(O)/tests/bench/reqpath.o $(O)/tests/unit/guest.o $(B
 $(O)/tests/oracle/ice_devpath: $(O)/tests/oracle/ice_devpath.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
-# The independent crypto oracle (Python's cryptography) against the device path
-# and the offline command; ORACLE_SEED=N reproduces a run.
-oracle-run: $(O)/icevmm $(O)/tests/oracle/ice_devpath
+# The x86_64 ACPI tables of a fake machine, written as --dump-acpi writes them.
+$(O)/tests/oracle/acpi_tables: $(O)/tests/oracle/acpi_tables.o $(O)/arch/x86_64/acpi.o $(O)/vmm/dump.o \
+		$(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+
+# The independent oracles: the crypto oracle (Python's cryptography) against
+# the device path and the offline command (ORACLE_SEED=N reproduces a run);
+# on x86_64, iasl (acpica-tools) reading the ACPI tables.
+ORACLE_BINS := $(O)/icevmm $(O)/tests/oracle/ice_devpath
+ifeq ($(ARCH),x86_64)
+ORACLE_BINS += $(O)/tests/oracle/acpi_tables
+endif
+oracle-run: $(ORACLE_BINS)
 	/usr/bin/python3 tests/oracle/ice_oracle.py --build $(O) \
 		$(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
 	/usr/bin/python3 tests/oracle/test_fscrypt_oracle.py --build $(O) $(if $(TEST_RUNNER),--runner $(TEST_RUNNER)) $(if $(ORACLE_SEED),--seed $(ORACLE_SEED))
+	$(if $(filter x86_64,$(ARCH)),tests/oracle/acpi_iasl.sh $(O))
 
 $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
@@ -178,7 +193,8 @@ bench: deps
 reqpath-count: $(O)/tests/bench/reqpath
 	tests/bench/reqpath-callgrind.sh $(O)
 
-unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t))) $(O)/tests/oracle/ice_devpath
+unit-build: $(foreach t,$(UNIT_TESTS),$(call unit_bin,$(t))) $(O)/tests/oracle/ice_devpath \
+	$(if $(filter x86_64,$(ARCH)),$(O)/tests/oracle/acpi_tables)
 
 # Runs the unit tests of this ARCH (arm64 ones under qemu-aarch64-static on x86).
 unit-run: unit-build

@@ -26,10 +26,23 @@ struct boot_desc {
 	unsigned int cpus;
 };
 
-/* The device tree (or other machine description) the arch built for the guest. */
+/*
+ * The machine description the arch built for the guest, as named pieces:
+ * "dtb" (arm64's device tree), or one per ACPI table named by its signature
+ * ("RSDP" for the RSD PTR, "XSDT", "FACP", "APIC", "DSDT"). For --dump-dtb
+ * and --dump-acpi (vmm/dump.c).
+ */
 struct boot_blob {
+	const char *name;
 	const void *data; /* in guest RAM: valid while the VM exists */
 	size_t size;
+};
+
+#define BOOT_BLOBS_MAX 8
+
+struct boot_blobs {
+	struct boot_blob b[BOOT_BLOBS_MAX];
+	unsigned int n;
 };
 
 /* Where the generic devices live in the guest's physical address space. */
@@ -64,10 +77,10 @@ int arch_vcpu_init(struct vcpu *vcpu);
 int arch_vm_finalize(struct vm *vm);
 /*
  * Place kernel and initrd in guest RAM and read them there, describe the
- * machine to the guest (*dtb: that description, e.g. for --dump-dtb), point
- * the boot vCPU at the kernel.
+ * machine to the guest (*blobs: that description, for --dump-dtb and
+ * --dump-acpi; it comes in empty), point the boot vCPU at the kernel.
  */
-int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb);
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blobs *blobs);
 /*
  * A KVM exit reason the generic vCPU loop does not know (vmm/vm.c): handle
  * it and return 0, or return -1 if it is not one of the arch's (the VM then

@@ -13,6 +13,7 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "../vmm/aml.h"
 #include "serial.h"
 
 /* Register offsets (DLAB = LCR bit 7 selects the divisor latch at 0/1). */
@@ -246,8 +247,20 @@ static int serial_dt_node(const struct mmio_dev *dev, const struct dt_ctx *ctx)
 	return err;
 }
 
+/*
+ * PNP0501: a 16550A-compatible UART (Linux: 8250_pnp). Its window and
+ * interrupt come from _CRS, whichever bus it sits on.
+ */
+static int serial_acpi_node(const struct mmio_dev *dev, const struct acpi_ctx *ctx)
+{
+	acpi_begin_device(ctx, dev, "UA", "PNP0501");
+	aml_end(ctx->aml); /* after an error: does nothing */
+	return aml_error(ctx->aml);
+}
+
 const struct mmio_dev_ops serial_ops = {
 	.read = serial_read,
 	.write = serial_write,
 	.dt_node = serial_dt_node,
+	.acpi_node = serial_acpi_node,
 };

@@ -25,14 +25,15 @@ fi
 # Debian arm64 kernel (its .deb ships without one; dpkg's postinst makes it).
 # linux-source-6.12 (bookworm-security) and flex ... xz-utils: the project's
 # guest kernel (scripts/guest-kernel.sh). f2fs-tools: mkfs.f2fs for the FBE
-# system cases.
+# system cases. acpica-tools: iasl and acpiexec, the independent reader of the
+# x86_64 ACPI tables (tests/oracle/acpi_iasl.sh).
 HOST_PKGS=(
 	build-essential pkg-config libfdt-dev libgcrypt20-dev libgpg-error-dev
 	libseccomp-dev check libsubunit-dev linux-libc-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross
 	qemu-system-arm qemu-system-x86 qemu-user-static cpio e2fsprogs kmod
 	python3-cryptography clang clang-format libclang-rt-14-dev valgrind
-	linux-source-6.12 flex bison bc libssl-dev libelf-dev xz-utils f2fs-tools
+	linux-source-6.12 flex bison bc libssl-dev libelf-dev xz-utils f2fs-tools acpica-tools
 )
 
 # arm64 libraries, unpacked (not installed) into the sysroot: in bookworm the

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "../vmm/aml.h"
 #include "../vmm/log.h"
 #include "mmio.h"
 
@@ -558,8 +559,21 @@ static int virtio_mmio_dt_node(const struct mmio_dev *dev, const struct dt_ctx *
 	return err;
 }
 
+/*
+ * LNRO0005: the ACPI ID of a virtio-mmio transport (Linux's virtio_mmio
+ * binds to it through its ACPI match table and reads the register window
+ * and the interrupt from _CRS).
+ */
+static int virtio_mmio_acpi_node(const struct mmio_dev *dev, const struct acpi_ctx *ctx)
+{
+	acpi_begin_device(ctx, dev, "VR", "LNRO0005");
+	aml_end(ctx->aml); /* after an error: does nothing */
+	return aml_error(ctx->aml);
+}
+
 const struct mmio_dev_ops virtio_mmio_ops = {
 	.read = virtio_mmio_read,
 	.write = virtio_mmio_write,
 	.dt_node = virtio_mmio_dt_node,
+	.acpi_node = virtio_mmio_acpi_node,
 };

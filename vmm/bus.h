@@ -19,12 +19,36 @@ struct dt_ctx {
 	int (*add_irq)(const struct dt_ctx *ctx, unsigned int irq);
 };
 
+struct aml;
+
+/*
+ * What a device needs to describe itself in the guest's ACPI namespace (the
+ * DSDT, written by the arch; vmm/aml.h is the encoder).
+ */
+struct acpi_ctx {
+	struct aml *aml;
+	/*
+	 * Unique among the devices of one DSDT: the walker counts them. Devices
+	 * use it in their 4-character name and as _UID.
+	 */
+	unsigned int index;
+	/*
+	 * Appends Name(_CRS, ResourceTemplate() {...}) for dev: its window
+	 * (Memory32Fixed on the MMIO bus, IO on the port-I/O bus) and, if it has
+	 * one, its interrupt with the trigger and polarity the arch gives that
+	 * line. Errors are latched in the AML.
+	 */
+	void (*add_crs)(const struct acpi_ctx *ctx, const struct mmio_dev *dev);
+};
+
 struct mmio_dev_ops {
 	/* off is relative to the device's base; len is 1, 2, 4 or 8. */
 	void (*read)(void *opaque, uint64_t off, void *data, uint32_t len);
 	void (*write)(void *opaque, uint64_t off, const void *data, uint32_t len);
 	/* Optional: add the device's own node to the device tree. */
 	int (*dt_node)(const struct mmio_dev *dev, const struct dt_ctx *ctx);
+	/* Optional: add the device's Device() object to the DSDT; 0 or -errno. */
+	int (*acpi_node)(const struct mmio_dev *dev, const struct acpi_ctx *ctx);
 };
 
 struct mmio_dev {
@@ -44,6 +68,16 @@ struct mmio_dev {
  */
 int dt_begin_mmio_node(const struct dt_ctx *ctx, const struct mmio_dev *dev, const char *prefix,
 		       const char *compatible);
+
+/*
+ * Appends Device(<prefix><index, 2 hex digits>) { _HID, _UID = index, _CRS }
+ * (ACPI 6.5 sections 6.1.5, 6.1.12, 6.2.2). hid: a 7-character PNP ID
+ * ("PNP0501") is written as EISAID(), an 8-character ACPI ID ("LNRO0005") as a
+ * string. prefix: 2 characters, A-Z or '_' first. The caller may add objects,
+ * then closes the Device with aml_end(). Returns 0 or the AML's error.
+ */
+int acpi_begin_device(const struct acpi_ctx *ctx, const struct mmio_dev *dev, const char *prefix,
+		      const char *hid);
 
 #define BUS_MAX_DEVS 16
 

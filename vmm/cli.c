@@ -34,7 +34,9 @@ static const char usage_text[] =
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
-	"      --dump-dtb FILE   write the guest's device tree to FILE and exit\n"
+	"      --dump-dtb FILE   write the guest's device tree (arm64) to FILE and exit\n"
+	"      --dump-acpi DIR   write the guest's ACPI tables (x86_64) to DIR/<table>.dat\n"
+	"                        (rsdp, xsdt, facp, apic, dsdt) and exit\n"
 	"      --boot-timer      log icevmm's wall and CPU time when the guest rings the\n"
 	"                        boot-timer doorbell (0x0902_0000)\n"
 	"      --no-seccomp      run without the seccomp sandbox (for debugging)\n"
@@ -51,6 +53,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_DUMP_DTB = 256,
+	OPT_DUMP_ACPI,
 	OPT_ALLOW_INSECURE_KEYS,
 	OPT_BOOT_TIMER,
 	OPT_NO_SECCOMP,
@@ -66,6 +69,7 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "disk", required_argument, NULL, 'd' },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "dump-acpi", required_argument, NULL, OPT_DUMP_ACPI },
 	{ "allow-insecure-keys", no_argument, NULL, OPT_ALLOW_INSECURE_KEYS },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
@@ -220,6 +224,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *o
 		}
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
+			break;
+		case OPT_DUMP_ACPI:
+			cfg->dump_acpi = optarg;
 			break;
 		case OPT_ALLOW_INSECURE_KEYS:
 			cfg->allow_insecure_keys = true;

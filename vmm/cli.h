@@ -31,6 +31,7 @@ struct vmm_config {
 	const char *initrd;  /* NULL: none */
 	const char *cmdline; /* VMM_DEFAULT_CMDLINE unless --cmdline */
 	const char *dump_dtb;
+	const char *dump_acpi;
 	uint64_t mem_bytes;
 	unsigned int cpus;
 	unsigned int timeout_s; /* 0: no timeout */

@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "cli.h"
 #include "console.h"
+#include "dump.h"
 #include "exit_status.h"
 #include "file.h"
 #include "ice_cmd.h"
@@ -93,21 +94,6 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 			pr_err("cannot place device %s", devs[i].name);
 			return -1;
 		}
-	}
-	return 0;
-}
-
-/* --dump-dtb: the device tree the arch built, as the guest would see it. */
-static int write_dtb(const char *path, const struct boot_blob *dtb)
-{
-	FILE *f = fopen(path, "wb");
-	bool ok = f && fwrite(dtb->data, 1, dtb->size, f) == dtb->size;
-
-	if (f && fclose(f)) /* closes f whatever it returns */
-		ok = false;
-	if (!ok) {
-		pr_err("%s: cannot write the device tree: %s", path, strerror(errno));
-		return -1;
 	}
 	return 0;
 }
@@ -240,7 +226,7 @@ static int boot(const struct vmm_config *cfg)
 					.cmdline = cfg->cmdline,
 					.mem_bytes = cfg->mem_bytes,
 					.cpus = cfg->cpus };
-	struct boot_blob dtb = { NULL, 0 };
+	struct boot_blobs blobs = { .n = 0 };
 	struct doorbell doorbells[2];
 	struct serial uart;
 	struct vm vm;
@@ -265,14 +251,15 @@ static int boot(const struct vmm_config *cfg)
 	    add_platform_devices(&vm, cfg, &uart, doorbells) || add_disks(&vm, cfg, disks, stores))
 		goto out_vm;
 
-	/* 5. Kernel, initrd and device tree into RAM; boot registers (arch). */
-	err = arch_load_guest(&vm, &desc, &dtb);
+	/* 5. Kernel, initrd and machine description into RAM; boot registers (arch). */
+	err = arch_load_guest(&vm, &desc, &blobs);
 	guest_file_close(&kernel);
 	guest_file_close(&initrd);
 	if (err < 0)
 		goto out_vm;
-	if (cfg->dump_dtb) { /* written, nothing to run */
-		if (write_dtb(cfg->dump_dtb, &dtb) == 0)
+	if (cfg->dump_dtb || cfg->dump_acpi) { /* written (vmm/dump.c), nothing to run */
+		if ((!cfg->dump_dtb || dump_dtb(cfg->dump_dtb, &blobs) == 0) &&
+		    (!cfg->dump_acpi || dump_acpi(cfg->dump_acpi, &blobs) == 0))
 			status = 0;
 		goto out_vm;
 	}

@@ -268,7 +268,7 @@ static int vcpu_get_reg(struct vcpu *v, uint64_t id, uint64_t *val)
 	return ioctl(v->fd, KVM_GET_ONE_REG, &reg);
 }
 
-int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *dtb)
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blobs *blobs)
 {
 	const struct guest_file *kernel = boot->kernel, *initrd = boot->initrd;
 	uint64_t initrd_len = initrd ? initrd->size : 0;
@@ -330,8 +330,8 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 		pr_err("building the device tree failed: libfdt error %d", err);
 		return -1;
 	}
-	dtb->data = fdt;
-	dtb->size = fdt_totalsize(fdt);
+	blobs->b[0] = (struct boot_blob){ .name = "dtb", .data = fdt, .size = fdt_totalsize(fdt) };
+	blobs->n = 1;
 
 	/*
 	 * booting.rst: x0 = physical address of the device tree, x1..x3 = 0,

@@ -37,6 +37,7 @@
 #include "../../vmm/log.h"
 #include "../../vmm/vm.h"
 #include "../arch.h"
+#include "acpi.h"
 #include "boot64.h"
 #include "bzimage.h"
 #include "cpuid.h"
@@ -260,16 +261,25 @@ int arch_vm_finalize(struct vm *vm)
 }
 
 /*
- * TODO(acpi): the ACPI tables. The coordinator wires arch/x86_64/acpi.h in
- * here: build RSDP, XSDT, FADT, MADT and DSDT (devices from vm->bus and
- * vm->pio) into guest RAM at X86_ACPI_BASE (X86_ACPI_SIZE bytes, reserved in
- * the e820), return the RSDP's address (X86_ACPI_BASE) in *rsdp and the
- * tables in blob for --dump-acpi. Until then: no tables, *rsdp = 0.
+ * The ACPI tables (acpi.h), in the e820's reserved area at X86_ACPI_BASE:
+ * the RSDP first, so a kernel that ignores boot_params.acpi_rsdp_addr finds
+ * it by scanning 0xe0000-0xfffff. Also handed back for --dump-acpi.
  */
-static int load_acpi(struct vm *vm, struct boot_blob *blob, uint64_t *rsdp)
+static int load_acpi(struct vm *vm, struct boot_blobs *blobs, uint64_t *rsdp)
 {
-	(void)vm, (void)blob;
-	*rsdp = 0;
+	const struct x86_acpi_params p = {
+		.ncpus = vm->ncpus, .mmio = &vm->bus, .pio = &vm->pio, .base_gpa = X86_ACPI_BASE
+	};
+	void *buf = gmem_ptr(&vm->mem, X86_ACPI_BASE, X86_ACPI_SIZE);
+	struct x86_acpi_tables tabs;
+	const char *why = NULL;
+
+	if (!buf || x86_acpi_build(&p, buf, X86_ACPI_SIZE, &tabs, &why) ||
+	    x86_acpi_blobs(&tabs, blobs)) {
+		pr_err("building the ACPI tables failed: %s", why ? why : "too many tables");
+		return -1;
+	}
+	*rsdp = X86_ACPI_BASE;
 	return 0;
 }
 
@@ -310,7 +320,7 @@ static int set_boot_registers(struct vcpu *v, uint64_t entry)
 	return 0;
 }
 
-int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blob *blob)
+int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blobs *blobs)
 {
 	const struct guest_file *kernel = boot->kernel, *initrd = boot->initrd;
 	const struct arch_vm *a = vm->arch;
@@ -345,7 +355,7 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 		.e820 = a->e820,
 		.e820_count = a->e820_count,
 	};
-	if (load_acpi(vm, blob, &bb.acpi_rsdp_addr))
+	if (load_acpi(vm, blobs, &bb.acpi_rsdp_addr))
 		return -1;
 	/* 4. boot_params, the "zero page": the setup header and what the loader adds. */
 	bp = gmem_ptr(&vm->mem, X86_BOOT_PARAMS_ADDR, BZIMAGE_BOOT_PARAMS_SIZE);

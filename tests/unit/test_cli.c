@@ -36,6 +36,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(c.kernel, "Image");
 	ck_assert_ptr_null(c.initrd);
 	ck_assert_ptr_null(c.dump_dtb);
+	ck_assert_ptr_null(c.dump_acpi);
 	ck_assert_str_eq(c.cmdline, VMM_DEFAULT_CMDLINE);
 	ck_assert_uint_eq(c.mem_bytes, 256ULL << 20);
 	ck_assert_uint_eq(c.cpus, 1);
@@ -47,9 +48,9 @@ START_TEST(all_options)
 {
 	struct vmm_config c;
 
-	ck_assert_int_eq(parse(&c,
-			       ARGS("-k", "K", "--initrd", "I", "--cmdline", "quiet", "--mem", "1G",
-				    "--cpus", "2", "--timeout", "30", "--dump-dtb", "out.dtb")),
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--initrd", "I", "--cmdline", "quiet", "--mem",
+					"1G", "--cpus", "2", "--timeout", "30", "--dump-dtb",
+					"out.dtb", "--dump-acpi", "acpi-out")),
 			 CLI_RUN);
 	ck_assert_str_eq(c.kernel, "K");
 	ck_assert_str_eq(c.initrd, "I");
@@ -58,6 +59,10 @@ START_TEST(all_options)
 	ck_assert_uint_eq(c.cpus, 2);
 	ck_assert_uint_eq(c.timeout_s, 30);
 	ck_assert_str_eq(c.dump_dtb, "out.dtb");
+	ck_assert_str_eq(c.dump_acpi, "acpi-out");
+	ck_assert_int_eq(parse(&c, ARGS("--dump-acpi=tables", "-k", "K")), CLI_RUN);
+	ck_assert_str_eq(c.dump_acpi, "tables");
+	ck_assert_ptr_null(c.dump_dtb);
 	ck_assert_int_eq(parse(&c, ARGS("--kernel=K", "--mem=512")), CLI_RUN);
 	ck_assert_uint_eq(c.mem_bytes, 512ULL << 20); /* plain number: MiB */
 }
@@ -89,6 +94,7 @@ START_TEST(malformed)
 	expect_error(ARGS("--kernel", "K", "--bogus"), "unknown option '--bogus'");
 	expect_error(ARGS("--kernel", "K", "-z"), "unknown option");
 	expect_error(ARGS("--kernel"), "needs a value");
+	expect_error(ARGS("--kernel", "K", "--dump-acpi"), "'--dump-acpi' needs a value");
 	expect_error(ARGS("--kernel", "K", "stray"), "unexpected argument 'stray'");
 }
 END_TEST
@@ -100,6 +106,7 @@ START_TEST(help_and_version)
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
 	ck_assert_ptr_nonnull(strstr(outbuf, "Usage: icevmm --kernel PATH"));
 	ck_assert_ptr_nonnull(strstr(outbuf, "Exit status"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "--dump-acpi DIR"));
 	ck_assert_int_eq(parse(&c, ARGS("-V")), CLI_DONE);
 	ck_assert_str_eq(outbuf, "icevmm " ICEVMM_VERSION "\n");
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The 16550A UART, driven through its MMIO entry points as a vCPU exit would. */
+#include <errno.h>
 #include <string.h>
 
 #include "../../devices/serial.h"
+#include "../../vmm/aml.h"
 #include "unit.h"
 
 static struct serial uart;
@@ -147,6 +149,39 @@ START_TEST(out_of_range_offsets_ignored)
 }
 END_TEST
 
+/* The arch's part of the ACPI seam, faked: a marker where _CRS goes. */
+static void crs_marker(const struct acpi_ctx *ctx, const struct mmio_dev *dev)
+{
+	(void)dev;
+	aml_name(ctx->aml, "_CRS");
+	aml_int(ctx->aml, 0x42);
+}
+
+/* The UART describes itself to ACPI as a 16550A (PNP0501), on any bus. */
+START_TEST(acpi_node)
+{
+	const struct mmio_dev dev = { .name = "uart", .base = 0x3f8, .size = 8, .ops = &serial_ops };
+	static const uint8_t want[] = {
+		0x5b, 0x82, 0x1d, 'U', 'A', '0',  '3',			  /* Device(UA03) */
+		0x08, '_',  'H',  'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01, /* EISAID("PNP0501") */
+		0x08, '_',  'U',  'I', 'D', 0x0a, 0x03,			  /* _UID 3 */
+		0x08, '_',  'C',  'R', 'S', 0x0a, 0x42,			  /* the arch's _CRS */
+	};
+	uint8_t buf[64];
+	struct aml a;
+	struct acpi_ctx ctx = { .aml = &a, .index = 3, .add_crs = crs_marker };
+
+	aml_init(&a, buf, sizeof(buf));
+	ck_assert_int_eq(serial_ops.acpi_node(&dev, &ctx), 0);
+	ck_assert_int_eq(aml_finish(&a), 0);
+	ck_assert_uint_eq(a.len, sizeof(want));
+	ck_assert(!memcmp(buf, want, sizeof(want)));
+
+	aml_init(&a, buf, sizeof(want) - 1); /* the error reaches the caller */
+	ck_assert_int_eq(serial_ops.acpi_node(&dev, &ctx), -ENOSPC);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("serial");
@@ -160,6 +195,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, divisor_latch_and_scratch);
 	tcase_add_test(tc, modem_status_and_loopback);
 	tcase_add_test(tc, out_of_range_offsets_ignored);
+	tcase_add_test(tc, acpi_node);
 	suite_add_tcase(s, tc);
 	return s;
 }

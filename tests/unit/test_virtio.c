@@ -8,6 +8,7 @@
  * Descriptors are laid out by hand right before each publish: a probe read
  * (tg_add) in between may have reused their slots.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../devices/blk.h"
+#include "../../vmm/aml.h"
 #include "guest.h"
 #include "unit.h"
 
@@ -2449,6 +2451,39 @@ START_TEST(chain_current_without_a_queue)
 }
 END_TEST
 
+/* The arch's part of the ACPI seam, faked: a marker where _CRS goes. */
+static void crs_marker(const struct acpi_ctx *ctx, const struct mmio_dev *d)
+{
+	(void)d;
+	aml_name(ctx->aml, "_CRS");
+	aml_int(ctx->aml, 0x42);
+}
+
+/* The transport describes itself to ACPI as LNRO0005, what Linux's virtio_mmio matches. */
+START_TEST(acpi_node)
+{
+	const struct mmio_dev md = { .name = "virtio", .base = 0x1000, .size = 0x200 };
+	static const uint8_t want[] = {
+		0x5b, 0x82, 0x22, 'V',	'R',  '1',  '0', /* Device(VR10) */
+		0x08, '_',  'H',  'I',	'D',  0x0d, 'L',  'N', 'R', 'O',  '0',
+		'0',  '0',  '5',  0x00, 0x08, '_',  'U',  'I', 'D', 0x0a, 0x10, /* _UID 16 */
+		0x08, '_',  'C',  'R',	'S',  0x0a, 0x42, /* the arch's _CRS */
+	};
+	uint8_t buf[64];
+	struct aml a;
+	struct acpi_ctx ctx = { .aml = &a, .index = 16, .add_crs = crs_marker };
+
+	aml_init(&a, buf, sizeof(buf));
+	ck_assert_int_eq(virtio_mmio_ops.acpi_node(&md, &ctx), 0);
+	ck_assert_int_eq(aml_finish(&a), 0);
+	ck_assert_uint_eq(a.len, sizeof(want));
+	ck_assert(!memcmp(buf, want, sizeof(want)));
+
+	aml_init(&a, buf, sizeof(want) - 1); /* the error reaches the caller */
+	ck_assert_int_eq(virtio_mmio_ops.acpi_node(&md, &ctx), -ENOSPC);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("virtio");
@@ -2469,6 +2504,7 @@ Suite *unit_suite(void)
 		suite_add_tcase(s, all[i]);
 	}
 	tcase_add_test(regs, identification_registers);
+	tcase_add_test(regs, acpi_node);
 	tcase_add_test(regs, device_features_windows);
 	tcase_add_test(regs, queue_num_max_and_queue_sel_range);
 	tcase_add_test(regs, narrow_register_accesses_ignored);
