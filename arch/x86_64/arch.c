@@ -16,8 +16,9 @@
  *                      the VM-wide KVM state: TSS/identity-map pages,
  *                      PIC + IOAPIC + LAPICs; the platform's port devices
  *   arch_vcpu_init     per vCPU: CPUID, MSRs
- *   arch_load_guest    kernel, initrd, command line, ACPI, boot_params, page
- *                      tables and GDT into RAM; the boot vCPU's registers.
+ *   arch_load_guest    kernel, initrd, command line, ACPI, the reset vector,
+ *                      boot_params, page tables and GDT into RAM; the boot
+ *                      vCPU's registers.
  *                      Secondary vCPUs wait in KVM for INIT/SIPI from Linux
  *                      (the in-kernel LAPIC: KVM_MP_STATE_UNINITIALIZED).
  *   arch_vcpu_exit     KVM_EXIT_IO (the port bus), KVM_EXIT_SHUTDOWN
@@ -327,6 +328,7 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 	size_t cmdline_len = strlen(boot->cmdline);
 	size_t head = kernel->size < GUEST_FILE_HEAD ? (size_t)kernel->size : GUEST_FILE_HEAD;
 	static uint8_t tables[X86_PAGE_TABLES_SIZE];
+	uint8_t stub[X86_RESET_STUB_SIZE];
 	struct bzimage_boot bb;
 	const char *why;
 	uint8_t *bp;
@@ -357,13 +359,17 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 	};
 	if (load_acpi(vm, blobs, &bb.acpi_rsdp_addr))
 		return -1;
-	/* 4. boot_params, the "zero page": the setup header and what the loader adds. */
+	/* 4. The reset vector (after the tables: the ACPI area ends where it starts). */
+	x86_reset_stub(stub);
+	if (put_guest(vm, X86_RESET_VECTOR_ADDR, stub, sizeof(stub)))
+		return -1;
+	/* 5. boot_params, the "zero page": the setup header and what the loader adds. */
 	bp = gmem_ptr(&vm->mem, X86_BOOT_PARAMS_ADDR, BZIMAGE_BOOT_PARAMS_SIZE);
 	if (!bp || bzimage_boot_params(bp, kernel->head, head, &a->kernel, &bb, &why)) {
 		pr_err("%s: %s", kernel->path, bp ? why : "no RAM for boot_params");
 		return -1;
 	}
-	/* 5. Long mode: the identity map, the GDT, and the boot vCPU's registers. */
+	/* 6. Long mode: the identity map, the GDT, and the boot vCPU's registers. */
 	x86_build_page_tables(tables, X86_PML4_ADDR);
 	if (put_guest(vm, X86_PML4_ADDR, tables, sizeof(tables)))
 		return -1;

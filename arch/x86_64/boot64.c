@@ -154,3 +154,17 @@ void x86_boot_msrs(struct kvm_msr_entry *e)
 	for (unsigned int i = 0; i < X86_BOOT_MSRS; i++)
 		e[i] = (struct kvm_msr_entry){ .index = msrs[i].index, .data = msrs[i].data };
 }
+
+size_t x86_reset_stub(uint8_t *buf)
+{
+	static const uint8_t code[] = {
+		0xb0, 0xfe, /* mov al, 0xfe  (the i8042's "pulse reset" command) */
+		0xe6, 0x64, /* out 0x64, al */
+		0xf4,	    /* hlt            (should the VMM not stop) */
+		0xeb, 0xfd, /* jmp short $-3  (back to the hlt) */
+	};
+
+	memset(buf, 0, X86_RESET_STUB_SIZE);
+	memcpy(buf, code, sizeof(code));
+	return sizeof(code);
+}

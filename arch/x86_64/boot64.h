@@ -86,6 +86,19 @@ void x86_boot_regs(struct kvm_regs *regs, uint64_t entry, uint64_t boot_params, 
 #define MTRR_DEF_TYPE_E (1ULL << 11)
 #define MTRR_TYPE_WB 6
 
+/*
+ * The code at the reset vector, F000:FFF0 (guest-physical 0xffff0), where
+ * Linux jumps to "ask the BIOS" to reboot (arch/x86/kernel/reboot.c,
+ * machine_real_restart(), its BOOT_BIOS method, in real mode). There is no
+ * BIOS: what is there pulses the reset line through the i8042 (out 0xfe to
+ * port 0x64, as Linux's BOOT_KBD method does), so icevmm stops with status
+ * 3. It matters: on a hardware-reduced ACPI platform Linux reboots with
+ * BOOT_EFI, which without EFI falls through to BOOT_BIOS before it tries
+ * anything else. Writes at most 16 bytes; returns how many.
+ */
+#define X86_RESET_STUB_SIZE 16
+size_t x86_reset_stub(uint8_t *buf);
+
 #define X86_BOOT_MSRS 10
 /* Fill e (X86_BOOT_MSRS entries) with the MSR values a vCPU starts with. */
 void x86_boot_msrs(struct kvm_msr_entry *e);

@@ -12,7 +12,9 @@
  *   0x0000_9000  PML4; 0xa000 PDPT; 0xb000..0xefff four PDs
  *                (identity map of the first 4 GiB with 2 MiB pages)
  *   0x0002_0000  kernel command line
- *   0x000e_0000  ACPI tables, RSDP first (reserved in the e820; up to 1 MiB)
+ *   0x000e_0000  ACPI tables, RSDP first (reserved in the e820)
+ *   0x000f_fff0  the "reset vector": 16 bytes that reset the machine through
+ *                the i8042 (see x86_reset_stub() in boot64.h)
  *   0x0100_0000  the protected-mode kernel (16 MiB, or pref_address if higher)
  *   initrd       as high as fits below min(initrd_addr_max, end of low RAM)
  *
@@ -41,7 +43,8 @@
 #define X86_CMDLINE_ADDR 0x20000ULL
 #define X86_CMDLINE_LIMIT 0x90000ULL /* the command line ends below this */
 #define X86_ACPI_BASE 0xe0000ULL
-#define X86_ACPI_SIZE 0x20000ULL /* to 1 MiB */
+#define X86_RESET_VECTOR_ADDR 0xffff0ULL		      /* real mode F000:FFF0 */
+#define X86_ACPI_SIZE (X86_RESET_VECTOR_ADDR - X86_ACPI_BASE) /* up to the reset vector */
 #define X86_KERNEL_ADDR 0x1000000ULL
 
 #define X86_DEBUG_EXIT_BASE 0xd0000000ULL

@@ -131,6 +131,20 @@ START_TEST(sregs_long_mode_consistent_with_gdt)
 }
 END_TEST
 
+START_TEST(reset_vector_stub)
+{
+	static const uint8_t want[16] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4, 0xeb, 0xfd };
+	uint8_t buf[X86_RESET_STUB_SIZE];
+
+	memset(buf, 0xaa, sizeof(buf));
+	ck_assert_uint_eq(x86_reset_stub(buf), 7);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	/* The 16 bytes end exactly at 1 MiB; the ACPI area ends where they start. */
+	ck_assert_uint_eq(X86_RESET_VECTOR_ADDR + X86_RESET_STUB_SIZE, 0x100000);
+	ck_assert_uint_eq(X86_ACPI_BASE + X86_ACPI_SIZE, X86_RESET_VECTOR_ADDR);
+}
+END_TEST
+
 START_TEST(regs_and_msrs)
 {
 	struct kvm_msr_entry e[X86_BOOT_MSRS];
@@ -389,6 +403,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, page_tables_identity_map_4g);
 	tcase_add_test(tc, gdt_descriptor_bytes);
 	tcase_add_test(tc, sregs_long_mode_consistent_with_gdt);
+	tcase_add_test(tc, reset_vector_stub);
 	tcase_add_test(tc, regs_and_msrs);
 	tcase_add_test(tc, cpuid_fixup_per_vcpu);
 	tcase_add_test(tc, kvm_usable_check);
