@@ -131,7 +131,7 @@ static int parse_kernel(const struct guest_file *kernel, struct bzimage_info *in
 	const char *why;
 
 	if (bzimage_parse(kernel->head, head, kernel->size, info, &why)) {
-		pr_err("%s: not a bootable x86_64 bzImage: %s", kernel->path, why);
+		pr_err("%s: not a bootable x86 bzImage: %s", kernel->path, why);
 		return -1;
 	}
 	return 0;
