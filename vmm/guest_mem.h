@@ -59,6 +59,9 @@ static __attribute__((noinline, unused)) void *gmem_ptr_above(const struct guest
  * wrap: a guest may pass gpa and len close to UINT64_MAX. The common case, a
  * range below the hole (every range in RAM when there is none), costs what it
  * did before holes existed: three comparisons, inline; the rest is a call.
+ * (That call is not free for a caller in a loop, which must keep its state
+ * across it: make reqpath-count went from 880 to 890 instructions per 4 KiB
+ * read. Inlining the rest instead cost 894.)
  */
 static inline void *gmem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 {
