@@ -30,7 +30,8 @@ endif
 STATIC := -static
 ARCH_SRCS := arch/arm64/kvm.c
 else ifeq ($(ARCH),x86_64)
-ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c arch/x86_64/acpi.c
+ARCH_SRCS := arch/x86_64/arch.c arch/x86_64/bzimage.c arch/x86_64/boot64.c arch/x86_64/cpuid.c \
+	arch/x86_64/platform.c arch/x86_64/acpi.c
 else
 $(error ARCH=$(ARCH): icevmm builds for arm64 and x86_64)
 endif
@@ -114,11 +115,14 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 # Unit tests: one binary per component, linking only that component (and bus).
 UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq aml dump
 ifeq ($(ARCH),x86_64)
-UNIT_TESTS += bzimage acpi
+UNIT_TESTS += bzimage x86boot acpi
 endif
 unit_bin = $(O)/tests/unit/test_$(1)
 $(O)/tests/unit/test_image: $(O)/libarm64boot.a
 $(O)/tests/unit/test_bzimage: $(O)/arch/x86_64/bzimage.o
+# x86 boot CPU state, CPUID, the port bus and its platform devices, the exit policy
+$(O)/tests/unit/test_x86boot: $(O)/arch/x86_64/boot64.o $(O)/arch/x86_64/cpuid.o \
+	$(O)/arch/x86_64/platform.o $(O)/libbus.a
 $(O)/tests/unit/test_aml: $(O)/libbus.a
 $(O)/tests/unit/test_dump: $(O)/vmm/dump.o
 $(O)/tests/unit/test_acpi: $(O)/arch/x86_64/acpi.o $(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a

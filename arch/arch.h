@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The architecture interface: everything generic code (vmm/) needs from an
- * architecture, and nothing more. arch/arm64 implements it; arch/x86_64 is a
- * placeholder until x86 guests are supported.
+ * architecture, and nothing more. arch/arm64 and arch/x86_64 implement it.
  */
 #ifndef ICEVMM_ARCH_H
 #define ICEVMM_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +48,12 @@ struct boot_blobs {
 /* Where the generic devices live in the guest's physical address space. */
 struct arch_layout {
 	uint64_t ram_base;
+	/*
+	 * RAM that would reach hole_start continues at hole_end instead (x86: the
+	 * 32-bit MMIO window); 0, 0: no hole (vmm/guest_mem.h).
+	 */
+	uint64_t ram_hole_start, ram_hole_end;
+	bool uart_on_pio; /* the UART is on the port-I/O bus (vm->pio), not vm->bus */
 	uint64_t uart_base;
 	unsigned int uart_irq;
 	uint64_t debug_exit_base;

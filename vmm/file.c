@@ -63,7 +63,17 @@ fail:
 
 int guest_file_load(const struct guest_file *f, void *dst)
 {
-	if (pread_full(f->fd, dst, f->size, 0)) {
+	return guest_file_load_from(f, 0, dst);
+}
+
+int guest_file_load_from(const struct guest_file *f, uint64_t off, void *dst)
+{
+	if (off > f->size) {
+		pr_err("%s %s: offset %llu is past its end", f->what, f->path,
+		       (unsigned long long)off);
+		return -1;
+	}
+	if (pread_full(f->fd, dst, f->size - off, off)) {
 		pr_err("%s %s: read failed: %s", f->what, f->path,
 		       errno ? strerror(errno) : "file shrank");
 		return -1;

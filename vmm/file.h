@@ -9,14 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_FILE_HEAD 64 /* enough for any kernel header we parse */
+/*
+ * Enough for any kernel header we parse: arm64's Image header is 64 bytes,
+ * x86's bzImage setup header ends by 0x301 (arch/x86_64/bzimage.h checks).
+ */
+#define GUEST_FILE_HEAD 0x301
 
 struct guest_file {
 	const char *path;
 	const char *what; /* "kernel", "initrd": for messages */
 	int fd;
 	uint64_t size;
-	uint8_t head[GUEST_FILE_HEAD]; /* the first min(size, 64) bytes */
+	uint8_t head[GUEST_FILE_HEAD]; /* the first min(size, GUEST_FILE_HEAD) bytes */
 };
 
 /*
@@ -26,6 +30,12 @@ struct guest_file {
 int guest_file_open(struct guest_file *f, const char *path, const char *what, uint64_t max);
 /* Read the whole file into dst (f->size bytes); -1 with a message on error. */
 int guest_file_load(const struct guest_file *f, void *dst);
+/*
+ * Read the file from byte off to its end into dst (f->size - off bytes: x86
+ * loads a bzImage's protected-mode part, which starts past its setup code);
+ * -1 with a message on error or if off is past the end.
+ */
+int guest_file_load_from(const struct guest_file *f, uint64_t off, void *dst);
 void guest_file_close(struct guest_file *f);
 
 #endif

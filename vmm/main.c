@@ -27,6 +27,9 @@
 #include "timing.h"
 #include "vm.h"
 
+/* The 16550's registers as I/O ports (one byte apart, like its MMIO form). */
+#define SERIAL_PIO_SIZE 8
+
 /* How long a finished run waits for stdout to take the guest's output. */
 #define CONSOLE_FLUSH_MS 2000
 
@@ -53,10 +56,11 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 	const struct irq_line uart_irq = { .set_level = arch_set_irq,
 					   .ctx = vm,
 					   .irq = arch_layout.uart_irq };
+	/* On a port bus the 16550's eight registers take eight ports (x86: 0x3f8..0x3ff). */
 	const struct mmio_dev devs[] = {
 		{ .name = "uart",
 		  .base = arch_layout.uart_base,
-		  .size = SERIAL_MMIO_SIZE,
+		  .size = arch_layout.uart_on_pio ? SERIAL_PIO_SIZE : SERIAL_MMIO_SIZE,
 		  .irq = arch_layout.uart_irq,
 		  .has_irq = true,
 		  .ops = &serial_ops,
@@ -83,7 +87,10 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 					  .compatible = "icevmm,boot-timer",
 					  .ring = boot_timer_ring };
 	for (i = 0; i < n; i++) {
-		if (bus_register(&vm->bus, &devs[i])) {
+		/* The arch says which bus the UART is on; the other devices are MMIO everywhere. */
+		struct mmio_bus *bus = i == 0 && arch_layout.uart_on_pio ? &vm->pio : &vm->bus;
+
+		if (bus_register(bus, &devs[i])) {
 			pr_err("cannot place device %s", devs[i].name);
 			return -1;
 		}

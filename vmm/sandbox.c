@@ -76,11 +76,15 @@ struct allow {
  * mmap and mlock — size the pool up front instead of allowing mlock.
  */
 static const struct allow allow_list[] = {
-	/* vCPU threads: enter the guest, and get the stop kick (vmm/vm.c) */
+	/*
+	 * vCPU threads: enter the guest, and get the stop kick (vmm/vm.c). On
+	 * x86 a KVM_EXIT_IO is handled in the kvm_run page like an MMIO exit:
+	 * no call of its own.
+	 */
 	ALLOW_IOCTL(KVM_RUN),
-	/* devices raise and lower their interrupt lines (arch_set_irq) */
+	/* devices raise and lower their interrupt lines (arch_set_irq: the vGIC, or x86's GSIs) */
 	ALLOW_IOCTL(KVM_IRQ_LINE),
-	/* a data abort for an access KVM cannot decode (issue 8, item 6) */
+	/* arm64: a data abort for an access KVM cannot decode (issue 8, item 6) */
 	ALLOW_IOCTL(KVM_SET_VCPU_EVENTS),
 	/* the console: isatty() and restoring the terminal (vmm/console.c) */
 	ALLOW_IOCTL(TCGETS),

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -74,15 +75,38 @@ int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes)
 		       (unsigned long long)(mem_bytes >> 20), strerror(errno));
 		return -1;
 	}
-	vm->mem = (struct guest_mem){ .host = ram, .gpa_base = gpa_base, .size = mem_bytes };
+	gmem_init(&vm->mem, ram, gpa_base, mem_bytes);
+	/*
+	 * RAM that would run into the arch's MMIO hole continues above it: one
+	 * host mapping, two memory slots (the first low_size bytes, then the
+	 * rest at the hole's end).
+	 */
+	if (arch_layout.ram_hole_end > arch_layout.ram_hole_start &&
+	    gpa_base < arch_layout.ram_hole_start &&
+	    mem_bytes > arch_layout.ram_hole_start - gpa_base) {
+		vm->mem.low_size = arch_layout.ram_hole_start - gpa_base;
+		vm->mem.hole_size = arch_layout.ram_hole_end - arch_layout.ram_hole_start;
+	}
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,
 		.guest_phys_addr = gpa_base,
-		.memory_size = mem_bytes,
+		.memory_size = vm->mem.low_size,
 		.userspace_addr = (uintptr_t)ram,
 	};
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	if (vm->mem.low_size == mem_bytes)
+		return 0;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 1,
+		.guest_phys_addr = arch_layout.ram_hole_end,
+		.memory_size = mem_bytes - vm->mem.low_size,
+		.userspace_addr = (uintptr_t)ram + vm->mem.low_size,
+	};
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		pr_err("KVM_SET_USER_MEMORY_REGION (RAM above the hole): %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -168,6 +192,34 @@ static void vcpu_handle_system_event(struct vcpu *v)
 	}
 }
 
+/*
+ * api.rst, KVM_EXIT_INTERNAL_ERROR: suberror, then ndata words of detail
+ * (for EMULATION with KVM_CAP_EXIT_ON_EMULATION_FAILURE: the instruction
+ * bytes). One line with all of it, then stop with the policy's status.
+ */
+static void vcpu_handle_internal_error(struct vcpu *v)
+{
+	const struct kvm_run *run = v->run;
+	uint32_t i, n = run->internal.ndata;
+	char words[16 * 19 + 1] = "";
+	int status = vm_internal_error_status(run->internal.suberror);
+	size_t len = 0;
+
+	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (i = 0; i < n && len < sizeof(words); i++)
+		len += (size_t)snprintf(words + len, sizeof(words) - len, " 0x%llx",
+					(unsigned long long)run->internal.data[i]);
+	if (status == EXIT_GUEST_CRASH)
+		pr_guest("vCPU %u: the guest did something KVM cannot emulate (KVM internal "
+			 "error, suberror %u, data:%s): stopping it as crashed",
+			 v->id, run->internal.suberror, n ? words : " none");
+	else
+		pr_err("vCPU %u: KVM internal error, suberror %u, data:%s", v->id,
+		       run->internal.suberror, n ? words : " none");
+	vm_stop(v->vm, status);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -197,9 +249,7 @@ static void *vcpu_thread(void *arg)
 			vm_stop(vm, EXIT_VMM_ERROR);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			pr_err("vCPU %u: KVM internal error, suberror %u", v->id,
-			       v->run->internal.suberror);
-			vm_stop(vm, EXIT_VMM_ERROR);
+			vcpu_handle_internal_error(v);
 			break;
 		default:
 			if (arch_vcpu_exit(v) == 0)

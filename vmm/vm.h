@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A KVM virtual machine: the VM file descriptor, guest RAM, the MMIO bus, the
- * vCPUs, and the one-shot "stop" that ends the run with an exit status.
+ * A KVM virtual machine: the VM file descriptor, guest RAM, the MMIO and
+ * port-I/O buses, the vCPUs, and the one-shot "stop" that ends the run with an exit status.
  */
 #ifndef ICEVMM_VM_H
 #define ICEVMM_VM_H
 
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "exit_status.h"
 #include "guest_mem.h"
 
 struct kvm_run;
@@ -31,7 +33,8 @@ struct vm {
 	int kvm_fd;
 	int fd;
 	struct guest_mem mem;
-	struct mmio_bus bus;
+	struct mmio_bus bus; /* MMIO: KVM_EXIT_MMIO */
+	struct mmio_bus pio; /* port I/O (x86 KVM_EXIT_IO; empty elsewhere): addresses are ports */
 	unsigned int ncpus;
 	struct vcpu *vcpus;
 	size_t run_size;
@@ -42,6 +45,26 @@ struct vm {
 	int exit_status;
 	int stop_fd; /* eventfd */
 };
+
+/*
+ * The status for a KVM_EXIT_INTERNAL_ERROR with this suberror (the policy,
+ * README "Exit status"). KVM_INTERNAL_ERROR_EMULATION (an instruction KVM's
+ * emulator cannot do, e.g. an exotic one touching MMIO), _SIMUL_EX (an
+ * exception while delivering one) and _DELIVERY_EV (an event KVM could not
+ * deliver, e.g. an IDT in MMIO) are what the guest did: it crashed,
+ * EXIT_GUEST_CRASH. Anything else is KVM failing icevmm: EXIT_VMM_ERROR.
+ */
+static inline int vm_internal_error_status(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		return EXIT_GUEST_CRASH;
+	default:
+		return EXIT_VMM_ERROR;
+	}
+}
 
 /* Opens /dev/kvm, creates the VM and maps mem_bytes of RAM at gpa_base. Prints why on error. */
 int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes);

@@ -163,6 +163,11 @@ int bzimage_boot_params(uint8_t *bp, const void *head, size_t head_len,
 	put_le(bp + BZ_RAMDISK_SIZE, boot->initrd_size, 4);
 	put_le(bp + BP_EXT_RAMDISK_IMAGE, boot->initrd_addr >> 32, 4);
 	put_le(bp + BP_EXT_RAMDISK_SIZE, boot->initrd_size >> 32, 4);
+	/*
+	 * zero-page.rst: acpi_rsdp_addr (Linux 5.0+; the slot was padding
+	 * before, so older kernels ignore it and find the RSDP by scanning).
+	 */
+	put_le(bp + BP_ACPI_RSDP_ADDR, boot->acpi_rsdp_addr, 8);
 	bp[BP_E820_ENTRIES] = (uint8_t)boot->e820_count;
 	for (unsigned int i = 0; i < boot->e820_count; i++) {
 		uint8_t *e = bp + BP_E820_TABLE + 20 * i;
@@ -171,6 +176,43 @@ int bzimage_boot_params(uint8_t *bp, const void *head, size_t head_len,
 		put_le(e + 8, boot->e820[i].size, 8);
 		put_le(e + 16, boot->e820[i].type, 4);
 	}
+	return 0;
+}
+
+int bzimage_place(const struct bzimage_info *info, uint64_t min_addr, uint64_t low_end,
+		  uint64_t initrd_size, struct bzimage_place *out, const char **why)
+{
+	uint64_t addr = info->pref_address > min_addr ? info->pref_address : min_addr;
+	uint64_t top, kernel_end;
+
+	/* pref_address comes from the file: anything up to 2^64 - 1. */
+	if (addr >= low_end) {
+		*why = "the kernel's preferred load address lies beyond guest RAM below 3 GiB";
+		return -EINVAL;
+	}
+	/* boot.rst, kernel_alignment: a relocatable kernel must be loaded this aligned. */
+	addr = (addr + info->alignment - 1) & ~(info->alignment - 1);
+	if (addr > low_end || info->init_size > low_end - addr) {
+		*why = "the kernel needs more RAM than guest RAM below 3 GiB has (its init_size "
+		       "from its load address); increase --mem";
+		return -EINVAL;
+	}
+	kernel_end = (addr + info->init_size + 0xfff) & ~0xfffULL; /* the initrd's floor */
+	out->kernel_addr = addr;
+	out->initrd_addr = 0;
+	if (!initrd_size)
+		return 0;
+	/* initrd_addr_max: "the maximum address that may be occupied by the initrd" */
+	top = low_end;
+	if ((uint64_t)info->initrd_addr_max + 1 < top)
+		top = (uint64_t)info->initrd_addr_max + 1;
+	if (top < kernel_end || initrd_size > top - kernel_end) {
+		*why = "the initrd does not fit between the kernel and the kernel's "
+		       "initrd_addr_max "
+		       "(or the end of RAM below 3 GiB); increase --mem or shrink the initrd";
+		return -EINVAL;
+	}
+	out->initrd_addr = (top - initrd_size) & ~0xfffULL;
 	return 0;
 }
 

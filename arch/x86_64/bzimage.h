@@ -47,6 +47,7 @@
 #define BZ_INIT_SIZE 0x260
 #define BZ_HDR_END_2_12 0x264 /* the last field we read (init_size) ends here */
 /* zero-page.rst: boot_params fields outside the setup header */
+#define BP_ACPI_RSDP_ADDR 0x070 /* 8 bytes; kernels from 5.0 read it, older ones scan */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
@@ -87,6 +88,7 @@ struct bzimage_boot {
 	uint64_t initrd_addr, initrd_size; /* 0, 0: none */
 	const struct e820_entry *e820;
 	unsigned int e820_count;
+	uint64_t acpi_rsdp_addr; /* 0: none given (the kernel scans 0xe0000-0xfffff) */
 };
 
 /*
@@ -98,6 +100,22 @@ struct bzimage_boot {
 int bzimage_boot_params(uint8_t *bp, const void *head, size_t head_len,
 			const struct bzimage_info *info, const struct bzimage_boot *boot,
 			const char **why);
+
+/* Where the kernel and the initrd go in guest RAM (bzimage_place()). */
+struct bzimage_place {
+	uint64_t kernel_addr; /* of the protected-mode kernel: the 64-bit entry is at +0x200 */
+	uint64_t initrd_addr; /* 0 without an initrd */
+};
+
+/*
+ * Place the kernel at min_addr or its pref_address, whichever is higher,
+ * rounded up to its kernel_alignment, with init_size bytes of room; and an
+ * initrd of initrd_size bytes (0: none) as high as it fits, 4 KiB aligned,
+ * below both initrd_addr_max and low_end (the end of RAM below the MMIO hole),
+ * above the kernel's init_size. -EINVAL with *why if something does not fit.
+ */
+int bzimage_place(const struct bzimage_info *info, uint64_t min_addr, uint64_t low_end,
+		  uint64_t initrd_size, struct bzimage_place *out, const char **why);
 
 /* e820 (zero-page.rst: struct boot_e820_entry, 20 bytes packed). */
 #define E820_RAM 1

@@ -22,11 +22,9 @@ static void tg_set_irq(void *ctx, unsigned int irq, int level)
 void tg_init(struct test_guest *g)
 {
 	memset(g, 0, sizeof(*g));
-	g->mem.host = calloc(1, TG_SIZE);
+	gmem_init(&g->mem, calloc(1, TG_SIZE), TG_BASE, TG_SIZE);
 	if (!g->mem.host)
 		abort();
-	g->mem.gpa_base = TG_BASE;
-	g->mem.size = TG_SIZE;
 	g->irq = (struct irq_line){ .set_level = tg_set_irq, .ctx = g, .irq = 5 };
 	g->next_free = TG_BASE + 4096; /* keep page 0 free: tests use it for odd layouts */
 }

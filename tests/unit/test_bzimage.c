@@ -266,6 +266,85 @@ START_TEST(boot_params_fields)
 	ck_assert_uint_eq(get_le(bp + 0x31c, 4), E820_RAM);
 	for (size_t i = 0x320; i < sizeof(bp); i++)
 		ck_assert_uint_eq(bp[i], 0);
+	/* The RSDP's address, when there are ACPI tables: zero-page.rst 0x070, 8 bytes. */
+	boot.acpi_rsdp_addr = 0x1000e0000ULL;
+	ck_assert_int_eq(bzimage_boot_params(bp, img, sizeof(img), &info, &boot, &why), 0);
+	ck_assert_uint_eq(get_le(bp + 0x070, 8), 0x1000e0000ULL);
+	ck_assert_uint_eq(bp[0x06f], 0);
+	ck_assert_uint_eq(bp[0x078], 0);
+}
+END_TEST
+
+static void expect_place(const struct bzimage_info *info, uint64_t low_end, uint64_t initrd,
+			 uint64_t kernel_addr, uint64_t initrd_addr)
+{
+	struct bzimage_place pl = { 1, 1 };
+	const char *why = NULL;
+
+	ck_assert_int_eq(bzimage_place(info, 16 * MiB, low_end, initrd, &pl, &why), 0);
+	ck_assert_uint_eq(pl.kernel_addr, kernel_addr);
+	ck_assert_uint_eq(pl.initrd_addr, initrd_addr);
+}
+
+static void expect_no_place(const struct bzimage_info *info, uint64_t low_end, uint64_t initrd,
+			    const char *start)
+{
+	struct bzimage_place pl;
+	const char *why = NULL;
+
+	ck_assert_int_eq(bzimage_place(info, 16 * MiB, low_end, initrd, &pl, &why), -EINVAL);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_msg(!strncmp(why, start, strlen(start)), "why: %s", why);
+}
+
+START_TEST(placement)
+{
+	struct bzimage_info info;
+	const char *why = NULL;
+
+	make_bzimage();
+	ck_assert_int_eq(bzimage_parse(img, sizeof(img), sizeof(img), &info, &why), 0);
+	/* 16 MiB (= pref_address), no initrd; RAM just big enough for init_size (40 MiB). */
+	expect_place(&info, 56 * MiB, 0, 16 * MiB, 0);
+	expect_no_place(&info, 56 * MiB - 4096, 0, "the kernel needs more RAM");
+	/* The initrd at the top of low RAM, 4 KiB aligned down. */
+	expect_place(&info, 256 * MiB, 5000, 16 * MiB, 256 * MiB - 8192);
+	expect_place(&info, 256 * MiB, 8192, 16 * MiB, 256 * MiB - 8192);
+	/* ... exactly filling the space after the kernel's init_size; a byte more: refused. */
+	expect_place(&info, 256 * MiB, 200 * MiB, 16 * MiB, 56 * MiB);
+	expect_no_place(&info, 256 * MiB, 200 * MiB + 1, "the initrd does not fit");
+	/* initrd_addr_max below the end of RAM bounds it: the last byte at initrd_addr_max. */
+	info.initrd_addr_max = 128 * MiB - 1;
+	expect_place(&info, 3 * GiB, MiB, 16 * MiB, 127 * MiB);
+	info.initrd_addr_max = 0x7fffffff;
+	expect_place(&info, 3 * GiB, MiB, 16 * MiB, 2 * GiB - MiB);
+	info.initrd_addr_max = 0xffffffff; /* 2.x kernels with a 4 GiB limit: low RAM ends first */
+	expect_place(&info, 3 * GiB, MiB, 16 * MiB, 3 * GiB - MiB);
+	info.initrd_addr_max = 40 * MiB; /* below the kernel's end */
+	expect_no_place(&info, 3 * GiB, 4096, "the initrd does not fit");
+	info.initrd_addr_max = 0x7fffffff;
+	/* An init_size ending off a page: the initrd starts on the next page, not inside it. */
+	info.init_size = 40 * MiB + 1;
+	expect_place(&info, 56 * MiB + 8192, 4096, 16 * MiB, 56 * MiB + 4096);
+	expect_no_place(&info, 56 * MiB + 8192, 4097, "the initrd does not fit");
+	info.init_size = 40 * MiB;
+	/* pref_address above 16 MiB, rounded up to kernel_alignment. */
+	info.pref_address = 33 * MiB + 5;
+	expect_place(&info, 256 * MiB, 0, 34 * MiB, 0);
+	info.pref_address = 8 * MiB; /* below the floor: the floor wins */
+	expect_place(&info, 256 * MiB, 0, 16 * MiB, 0);
+	/* Hostile pref_address: past RAM, or near 2^64 (no wrap in the rounding). */
+	info.pref_address = 3 * GiB;
+	expect_no_place(&info, 3 * GiB, 0, "the kernel's preferred load address");
+	info.pref_address = UINT64_MAX - 4096;
+	expect_no_place(&info, 3 * GiB, 0, "the kernel's preferred load address");
+	info.pref_address = 3 * GiB - 1; /* rounds up to 3 GiB: no room at all */
+	expect_no_place(&info, 3 * GiB, 0, "the kernel needs more RAM");
+	/* A 1 GiB alignment (the largest bzimage_parse accepts). */
+	info.pref_address = 0x1000000;
+	info.alignment = GiB;
+	expect_place(&info, 3 * GiB, 0, GiB, 0);
+	expect_no_place(&info, GiB + 40 * MiB - 4096, 0, "the kernel needs more RAM");
 }
 END_TEST
 
@@ -387,6 +466,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, rejects_hostile_fields);
 	tcase_add_test(tc, boot_params_fields);
 	tcase_add_test(tc, boot_params_refusals);
+	tcase_add_test(tc, placement);
 	tcase_add_test(tc, e820_maps);
 	tcase_add_test(tc, e820_refusals);
 	suite_add_tcase(s, tc);

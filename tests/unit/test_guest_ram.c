@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../../vmm/guest_mem.h"
 #include "../../vmm/guest_ram.h"
 #include "unit.h"
 
@@ -174,6 +175,94 @@ START_TEST(failure_returns_the_whole_reservation)
 }
 END_TEST
 
+/*
+ * gmem_ptr() with a hole, x86's shape scaled down: RAM at GPA 0, 3 pages
+ * below a 1-page hole at 0x3000, the rest (2 pages) at 0x4000. Host offsets:
+ * GPA 0x4000 is host[0x3000].
+ */
+static uint8_t holed_ram[5 * 4096];
+static const struct guest_mem holed = {
+	.host = holed_ram, .gpa_base = 0, .size = 5 * 4096, .low_size = 3 * 4096, .hole_size = 4096
+};
+
+START_TEST(gmem_hole_low_ranges)
+{
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0, 1), holed_ram);
+	/* Ending exactly at the hole: fine; one byte more: refused. */
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0x2000, 0x1000), holed_ram + 0x2000);
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0, 0x3000), holed_ram);
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x2000, 0x1001));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x2fff, 2));
+	/* Straddling the hole into the high RAM: refused, although both ends are RAM. */
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x2000, 0x3000));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0, 5 * 4096));
+}
+END_TEST
+
+START_TEST(gmem_hole_in_and_high)
+{
+	/* Starting in the hole, whatever the length. */
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x3000, 1));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x3fff, 1));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x3000, 0));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x3800, 0x1000));
+	/* Above it: translated down by the hole's size. */
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0x4000, 1), holed_ram + 0x3000);
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0x4000, 0x2000), holed_ram + 0x3000);
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0x5fff, 1), holed_ram + 0x4fff);
+	ck_assert_ptr_eq(gmem_ptr(&holed, 0x6000, 0), holed_ram + 0x5000); /* empty, at the end */
+	/* Past the end of the high RAM. */
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x4000, 0x2001));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x5fff, 2));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x6000, 1));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x6001, 0));
+}
+END_TEST
+
+START_TEST(gmem_hole_overflow)
+{
+	struct guest_mem based = holed;
+
+	/* Lengths and addresses near UINT64_MAX: no sum may wrap into RAM. */
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x1000, UINT64_MAX));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x4000, UINT64_MAX));
+	ck_assert_ptr_null(gmem_ptr(&holed, 0x4000, UINT64_MAX - 0x3fff));
+	ck_assert_ptr_null(gmem_ptr(&holed, UINT64_MAX, 1));
+	ck_assert_ptr_null(gmem_ptr(&holed, UINT64_MAX, 0));
+	ck_assert_ptr_null(gmem_ptr(&holed, UINT64_MAX - 0xfff, 0x1000));
+	ck_assert_ptr_null(gmem_ptr(&holed, UINT64_MAX - 0x1000 + 1 + 0x4000, 0x1000));
+	/* With a base: below it is refused, and the hole moves with it. */
+	based.gpa_base = 0x100000;
+	ck_assert_ptr_null(gmem_ptr(&based, 0xfffff, 1));
+	ck_assert_ptr_eq(gmem_ptr(&based, 0x100000, 0x3000), holed_ram);
+	ck_assert_ptr_null(gmem_ptr(&based, 0x103000, 1));
+	ck_assert_ptr_eq(gmem_ptr(&based, 0x104000, 0x2000), holed_ram + 0x3000);
+}
+END_TEST
+
+START_TEST(gmem_no_hole)
+{
+	struct guest_mem gm, zeroed = { .host = holed_ram, .gpa_base = 0x1000, .size = 0x2000 };
+
+	/* gmem_init: no hole; and a guest_mem a test left zeroed behaves the same. */
+	gmem_init(&gm, holed_ram, 0x1000, 0x2000);
+	ck_assert_uint_eq(gm.low_size, 0x2000);
+	ck_assert_uint_eq(gm.hole_size, 0);
+	for (int i = 0; i < 2; i++) {
+		const struct guest_mem *m = i ? &zeroed : &gm;
+
+		ck_assert_ptr_eq(gmem_ptr(m, 0x1000, 0x2000), holed_ram);
+		ck_assert_ptr_eq(gmem_ptr(m, 0x2fff, 1), holed_ram + 0x1fff);
+		ck_assert_ptr_eq(gmem_ptr(m, 0x3000, 0), holed_ram + 0x2000);
+		ck_assert_ptr_null(gmem_ptr(m, 0x3000, 1));
+		ck_assert_ptr_null(gmem_ptr(m, 0x2fff, 2));
+		ck_assert_ptr_null(gmem_ptr(m, 0xfff, 1));
+		ck_assert_ptr_null(gmem_ptr(m, 0x1000, UINT64_MAX));
+		ck_assert_ptr_null(gmem_ptr(m, UINT64_MAX, 1));
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("guest_ram");
@@ -182,6 +271,12 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, aligned_despite_skewed_mmap);
 	tcase_add_test(tc, already_aligned_trims_only_the_tail);
 	tcase_add_test(tc, failure_returns_the_whole_reservation);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gmem_ptr");
+	tcase_add_test(tc, gmem_hole_low_ranges);
+	tcase_add_test(tc, gmem_hole_in_and_high);
+	tcase_add_test(tc, gmem_hole_overflow);
+	tcase_add_test(tc, gmem_no_hole);
 	suite_add_tcase(s, tc);
 	return s;
 }
