@@ -242,7 +242,7 @@ int x86_acpi_build(const struct x86_acpi_params *p, void *buf, size_t size,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (p->ncpus < 1 || p->ncpus > X86_ACPI_MAX_CPUS) {
+	if (p->ncpus < 1 || p->ncpus > X86_MAX_CPUS) {
 		*why = "the MADT describes 1 to 64 vCPUs";
 		return -EINVAL;
 	}

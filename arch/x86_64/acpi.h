@@ -18,21 +18,11 @@
 
 #include "../../vmm/bus.h"
 #include "../arch.h"
+#include "layout.h" /* where the tables, the APICs and the sleep registers are */
 
-/*
- * The platform's numbers. layout: see x86-plan; to be merged into
- * arch/x86_64/layout.h.
- */
-#define X86_ACPI_TABLE_BASE 0x000e0000ULL /* RSDP first; in the e820's reserved hole */
-#define X86_ACPI_TABLE_SIZE 0x20000	  /* up to 0x000f_ffff */
-#define X86_IOAPIC_BASE 0xfec00000u
-#define X86_IOAPIC_PINS 24 /* KVM's in-kernel IOAPIC: GSIs 0-23 */
-#define X86_LAPIC_BASE 0xfee00000u
-#define X86_ISA_IRQS 16			  /* GSIs 0-15: ISA lines, edge/active high */
-#define X86_ACPI_SLEEP_CONTROL_PORT 0x600 /* 8-bit, FADT SLEEP_CONTROL_REG */
-#define X86_ACPI_SLEEP_STATUS_PORT 0x601  /* 8-bit, FADT SLEEP_STATUS_REG */
-#define X86_ACPI_S5_SLP_TYP 5		  /* _S5's SLP_TYP: power off */
-#define X86_ACPI_MAX_CPUS 64
+#define X86_IOAPIC_PINS 24    /* KVM's in-kernel IOAPIC: GSIs 0-23 */
+#define X86_ISA_IRQS 16	      /* GSIs 0-15: ISA lines, edge/active high */
+#define X86_ACPI_S5_SLP_TYP 5 /* _S5's SLP_TYP: power off */
 
 /* The sleep control register's bits (ACPI 6.5 section 4.8.3.7). */
 #define X86_ACPI_SLP_TYP_SHIFT 2
@@ -40,7 +30,7 @@
 #define X86_ACPI_SLP_EN 0x20
 
 struct x86_acpi_params {
-	unsigned int ncpus;	     /* 1 to X86_ACPI_MAX_CPUS */
+	unsigned int ncpus;	     /* 1 to X86_MAX_CPUS */
 	const struct mmio_bus *mmio; /* devices in memory space (may be NULL) */
 	const struct mmio_bus *pio;  /* devices in I/O port space (may be NULL) */
 	uint64_t base_gpa;	     /* where buf sits in the guest; 16-byte aligned */

@@ -62,7 +62,8 @@
 #define X86_I8042_CMD_PORT 0x64
 #define X86_UART_PORT 0x3f8
 #define X86_UART_GSI 4
-#define X86_ACPI_SLEEP_PORT 0x600 /* control; status at 0x601 */
+#define X86_ACPI_SLEEP_CONTROL_PORT 0x600 /* 8-bit, FADT SLEEP_CONTROL_REG */
+#define X86_ACPI_SLEEP_STATUS_PORT 0x601  /* 8-bit, FADT SLEEP_STATUS_REG */
 
 /* The MADT and the LAPIC IDs: APIC ID = vCPU index, 8-bit xAPIC IDs. */
 #define X86_MAX_CPUS 64

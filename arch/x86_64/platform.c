@@ -76,7 +76,7 @@ int x86_platform_register(struct mmio_bus *pio, struct x86_platform *p)
 		  .ops = &x86_i8042_cmd_ops,
 		  .opaque = p },
 		{ .name = "acpi-sleep",
-		  .base = X86_ACPI_SLEEP_PORT,
+		  .base = X86_ACPI_SLEEP_CONTROL_PORT,
 		  .size = 2,
 		  .ops = &x86_acpi_sleep_ops,
 		  .opaque = p },

@@ -15,7 +15,7 @@
 #include "../../virtio/mmio.h"
 #include "../../vmm/dump.h"
 
-static uint8_t mem[X86_ACPI_TABLE_SIZE];
+static uint8_t mem[X86_ACPI_SIZE];
 
 int main(int argc, char **argv)
 {
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		.name = "debug-exit", .base = 0xd0000000, .size = 0x1000, .ops = &plain_ops
 	};
 	struct mmio_bus mmio = { .ndevs = 0 }, pio = { .ndevs = 0 };
-	struct x86_acpi_params p = { .mmio = &mmio, .pio = &pio, .base_gpa = X86_ACPI_TABLE_BASE };
+	struct x86_acpi_params p = { .mmio = &mmio, .pio = &pio, .base_gpa = X86_ACPI_BASE };
 	struct x86_acpi_tables tabs;
 	struct boot_blobs blobs = { .n = 0 };
 	const char *why;

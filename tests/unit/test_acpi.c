@@ -14,12 +14,12 @@
 #include "../../virtio/mmio.h"
 #include "unit.h"
 
-#define BASE X86_ACPI_TABLE_BASE
+#define BASE X86_ACPI_BASE
 #define VIRTIO_BASE 0xd1000000u
 #define VIRTIO_STRIDE 0x200u
 #define VIRTIO_GSI 16
 
-static uint8_t mem[X86_ACPI_TABLE_SIZE];
+static uint8_t mem[X86_ACPI_SIZE];
 static struct mmio_bus mmio, pio;
 static struct x86_acpi_tables tabs;
 static const char *why;
