@@ -11,7 +11,7 @@
 #   make fuzz-smoke     30 s of the fuzz target
 #   make system         the nested-rig system tests; CASES="blk boot1" runs only those
 #   make run            boot the default guest (natively, or in the nested rig)
-#   make guest-kernel ARCH=arm64
+#   make guest-kernel ARCH=arm64|x86_64
 #                       the guest kernel with the virtio_blk ICE series (cached)
 #   make format         clang-format the sources
 

@@ -6,8 +6,10 @@
 #
 #   guest-kernel.sh [--print-path] ARCH
 #
-# ARCH: arm64 (cross-built with gcc-aarch64-linux-gnu).
-# The result goes to $CACHE/linux/<arch>-<key>/Image, where <key> hashes the
+# ARCH: arm64 (cross-built with gcc-aarch64-linux-gnu) or x86_64 (built with
+# the host's gcc on an x86_64 host, with gcc-x86-64-linux-gnu elsewhere).
+# The result goes to $CACHE/linux/<arch>-<key>/Image (arm64) or bzImage
+# (x86_64), where <key> hashes the
 # source package version, the series, the fragment, this script and the
 # compiler: a second run with nothing changed does nothing but print the
 # path. --print-path prints that path without building (it may not exist).
@@ -25,7 +27,7 @@ SERIES_DIR=$root/firmware/linux/series
 JOBS=${GUEST_KERNEL_JOBS:-2}
 
 usage() {
-	echo "usage: $0 [--print-path] arm64" >&2
+	echo "usage: $0 [--print-path] arm64|x86_64" >&2
 	exit 2
 }
 
@@ -39,11 +41,14 @@ arch=$1
 case "$arch" in
 arm64)
 	cross=aarch64-linux-gnu-
+	target=Image
 	image_rel=arch/arm64/boot/Image
 	;;
 x86_64)
-	echo "guest-kernel: ARCH=x86_64 is not supported yet (arm64 only)" >&2
-	exit 2
+	cross=
+	[ "$(uname -m)" = x86_64 ] || cross=x86_64-linux-gnu-
+	target=bzImage
+	image_rel=arch/x86/boot/bzImage
 	;;
 *) usage ;;
 esac
@@ -76,7 +81,7 @@ key=$( {
 	sha256sum "$0" "$fragment" "$SERIES_DIR/series" "${patches[@]}" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 out=$CACHE/linux/$arch-$key
-image=$out/Image
+image=$out/$target
 
 if [ "$print_only" -eq 1 ]; then
 	printf '%s\n' "$image"
@@ -143,15 +148,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	die "not =y after olddefconfig (a dependency is missing from ${fragment#"$root"/}): ${missing[*]}"
 fi
 
-if ! "${kmake[@]}" Image >>"$log" 2>&1; then
+if ! "${kmake[@]}" "$target" >>"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	die "the kernel build failed"
 fi
 
-# Publish atomically: Image, its config and symbols, what it was built from.
+# Publish atomically: the image, its config and symbols, what it was built
+# from.
 stage=$work/out
 mkdir -p "$stage"
-cp "$work/build/$image_rel" "$stage/Image"
+cp "$work/build/$image_rel" "$stage/$target"
 cp "$work/build/.config" "$stage/config"
 cp "$work/build/System.map" "$stage/System.map"
 {
