@@ -288,7 +288,7 @@ run: deps
 	scripts/run-demo.sh $(ARCH)
 
 # The guest kernel with the virtio_blk ICE series (firmware/linux/README.md),
-# cached in $(ICEVMM_CACHE)/linux; prints the Image's path.
+# cached in $(ICEVMM_CACHE)/linux; prints the Image (arm64) or bzImage (x86_64) path.
 guest-kernel: deps
 	@scripts/guest-kernel.sh $(ARCH)
 
