@@ -7,12 +7,13 @@
 #define ICEVMM_EXIT_STATUS_H
 
 enum icevmm_exit {
-	EXIT_GUEST_POWEROFF = 0, /* PSCI SYSTEM_OFF, or the user quit with Ctrl-A x */
+	EXIT_GUEST_POWEROFF = 0, /* PSCI SYSTEM_OFF, ACPI S5, or the user quit with Ctrl-A x */
 	EXIT_VMM_ERROR = 1,	 /* icevmm itself failed: bad input file, KVM error, ... */
 	EXIT_USAGE = 2,		 /* bad command line */
-	EXIT_GUEST_RESET = 3,	 /* PSCI SYSTEM_RESET (reboot, or a panic with panic=-1) */
-	EXIT_TIMEOUT = 4,	 /* --timeout expired before the guest stopped */
-	EXIT_GUEST_CRASH = 5,	 /* the guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
+	EXIT_GUEST_RESET = 3, /* PSCI SYSTEM_RESET, i8042 reset, triple fault (reboot, panic=-1) */
+	EXIT_TIMEOUT = 4,     /* --timeout expired before the guest stopped */
+	EXIT_GUEST_CRASH =
+		5, /* a guest crash (KVM_SYSTEM_EVENT_CRASH, or what KVM cannot emulate) */
 	/* A guest write of v to the debug-exit device: status 64 + (v & 63). */
 	EXIT_DEBUG_BASE = 64,
 	EXIT_DEBUG_MASK = 63,
