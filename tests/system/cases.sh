@@ -117,6 +117,9 @@ for c in "$@"; do
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
+	# x86_64: 4.5 GiB of RAM, 1.5 GiB of it above the 32-bit hole, at 4 GiB
+	# (L1 has 2 GiB: icevmm maps guest RAM without reserving it).
+	highmem) boot highmem 1 "icevmm.mode=script icevmm.script=highmem" --mem 4608M ;;
 	# x86_64: Linux's reboot=t resets by a triple fault (KVM_EXIT_SHUTDOWN).
 	reset_triple) boot reset_triple 1 "icevmm.mode=reboot reboot=t" ;;
 	timeout) boot timeout 2 "icevmm.mode=hang" --timeout 2 ;;

@@ -624,7 +624,7 @@ fbe_verify_files() {
 }
 
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
-X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk seccomp_tasks fbe_ext4"
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem seccomp_tasks fbe_ext4"
 check_x86_cases() {
 	local d=$1
 	check_boot_cases "$d"
@@ -634,6 +634,7 @@ check_x86_cases() {
 	expect "$d" timeout 4 "--timeout 2 s expired"
 	expect "$d" bad_kernel 1 "not a bootable x86 bzImage"
 	expect "$d" bad_bzimage 1 "not a bootable x86 bzImage"
+	expect "$d" highmem 64 "highmem: zone Normal (above 4 GiB)" "highmem: 64 MiB copied intact"
 	check_blk "$d"
 	if wanted seccomp_tasks; then
 		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
