@@ -316,6 +316,14 @@ for c in "$@"; do
 		;;
 	fbe_*) fbe_case "$c" ;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
+	dump_acpi)
+		# x86_64: the tables a 2-vCPU guest with two disks would get.
+		head -c 1048576 /dev/zero >/tmp/dump_acpi-0.img
+		head -c 1048576 /dev/zero >/tmp/dump_acpi-1.img
+		run_case dump_acpi "$icevmm" --kernel "$image" --cpus 2 --dump-acpi "$out/dump_acpi" \
+			--disk /tmp/dump_acpi-0.img --disk /tmp/dump_acpi-1.img,ro
+		rm -f /tmp/dump_acpi-0.img /tmp/dump_acpi-1.img
+		;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac
 done

@@ -197,6 +197,30 @@ check_all_cases() {
 	check_fbe_lifecycle "$d"
 }
 
+# The ACPI tables of a real run, read by iasl (acpica-tools): every table
+# disassembles cleanly and the DSDT has both disks and the UART.
+check_dump_acpi() {
+	local d=$1 t n
+	wanted dump_acpi || return 0
+	expect "$d" dump_acpi 0
+	for t in rsdp xsdt facp apic dsdt; do
+		[ -s "$d/dump_acpi/$t.dat" ] || { fail "dump_acpi: no $t.dat"; return; }
+	done
+	if ! (cd "$d/dump_acpi" && iasl -d facp.dat apic.dat dsdt.dat) >"$d/dump_acpi.iasl.log" 2>&1; then
+		fail "dump_acpi: iasl -d failed"
+		sed 's/^/      | /' "$d/dump_acpi.iasl.log" | tail -n 10
+		return
+	fi
+	n=$(grep -c 'LNRO0005' "$d/dump_acpi/dsdt.dsl" || true)
+	if [ "$n" = 2 ] && grep -q 'PNP0501' "$d/dump_acpi/dsdt.dsl" &&
+		grep -q '_S5' "$d/dump_acpi/dsdt.dsl" &&
+		[ "$(grep -c 'Processor Local APIC\]' "$d/dump_acpi/apic.dsl" || true)" = 2 ]; then
+		pass "dump_acpi: iasl reads the tables: 2 LNRO0005 disks, the PNP0501 UART, _S5, 2 local APICs"
+	else
+		fail "dump_acpi: the disassembly lacks a disk, the UART, _S5 or a local APIC ($n LNRO0005)"
+	fi
+}
+
 check_dump_dtb() {
 	local d=$1
 	wanted dump_dtb || return 0
@@ -624,7 +648,7 @@ fbe_verify_files() {
 }
 
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
-X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem seccomp_tasks fbe_ext4"
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_ext4"
 check_x86_cases() {
 	local d=$1
 	check_boot_cases "$d"
@@ -634,6 +658,7 @@ check_x86_cases() {
 	expect "$d" timeout 4 "--timeout 2 s expired"
 	expect "$d" bad_kernel 1 "not a bootable x86 bzImage"
 	expect "$d" bad_bzimage 1 "not a bootable x86 bzImage"
+	check_dump_acpi "$d"
 	expect "$d" highmem 64 "highmem: zone Normal (above 4 GiB)" "highmem: 64 MiB copied intact"
 	check_blk "$d"
 	if wanted seccomp_tasks; then
@@ -781,6 +806,17 @@ if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && [ -n "$gicv3" ]; then
 	# shellcheck disable=SC2086
 	sh "$here/cases.sh" "$env_dir" "$ICEVMM" "$GUEST/Image" "$GUEST/l2.cpio.gz" $gicv3
 	check_all_cases "$env_dir"
+fi
+
+# kvm_pvm's /dev/kvm runs no stock guest (icevmm refuses it): the rig only.
+if [ "$(uname -m)" = x86_64 ] && [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] &&
+	[ -n "$x86" ]; then
+	echo "== native KVM on this x86_64 host"
+	env_dir=$share/out-native-x86_64
+	# shellcheck disable=SC2086
+	(cd "$share" && sh "$here/cases.sh" "$env_dir" "$share/icevmm-x86_64" \
+		"$share/Image-x86_64" "$share/l2-x86_64.cpio.gz" $x86)
+	check_x86_cases "$env_dir"
 fi
 
 if [ "$failures" -ne 0 ]; then
