@@ -23,6 +23,21 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host; then
 	poweroff -f
 fi
 
+# icevmm.heartbeat=N (run-l1.sh): touch /host/.l1-alive every N seconds, so
+# the host can tell a busy L1 from a hung one.
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case "$arg" in
+	icevmm.heartbeat=*)
+		beat=${arg#icevmm.heartbeat=}
+		(while :; do
+			touch /host/.l1-alive
+			sleep "$beat"
+		done) &
+		;;
+	esac
+done
+
 status=125
 if [ ! -c /dev/kvm ]; then
 	echo "ICEVMM-L1: /dev/kvm is missing (no EL2 or SVM in this QEMU?)"

@@ -17,6 +17,10 @@
 # Environment: RIG_TIMEOUT  seconds before QEMU is killed (default 600,
 #                           3600 with --interactive)
 #              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe)
+#              RIG_HEARTBEAT seconds between L1's heartbeats (default 10); a
+#                           heartbeat 9 times that late, or an L1 soft lockup of
+#                           100 s, counts as a hung L1: killed and booted once
+#                           more (not with --interactive or --kill-on)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,6 +107,12 @@ fi
 # A status left over from an earlier run must not be mistaken for this one's.
 rm -f "$share/job.status"
 
+# A non-interactive L1 touches SHARE_DIR/.l1-alive every HEARTBEAT_S seconds
+# (init-l1.sh); the watcher below takes a stale one for a hung L1.
+HEARTBEAT_S=${RIG_HEARTBEAT:-10}
+beat=
+[ "$interactive" -eq 1 ] || [ -n "$kill_on" ] || beat="icevmm.heartbeat=$HEARTBEAT_S"
+
 case "$RIG_ARCH" in
 arm64)
 	qemu=(
@@ -131,7 +141,7 @@ qemu+=(
 	-kernel "$GUEST/Image"
 	-initrd "$GUEST/l1.cpio.gz"
 	# panic=-1: a panic reboots, and -no-reboot turns that into an exit.
-	-append "console=$console rdinit=/init quiet panic=-1 ${RIG_APPEND:-}"
+	-append "console=$console rdinit=/init quiet panic=-1 $beat ${RIG_APPEND:-}"
 	-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host"
 )
 if [ -n "$disk" ]; then
@@ -177,29 +187,47 @@ elif [ "$interactive" -eq 1 ]; then
 	timeout --foreground "$limit" "${qemu[@]}" \
 		-chardev stdio,id=con,signal=off -serial chardev:con || rc=$?
 else
-	# An L1 whose kernel reports a soft lockup of 100 s or more does not
-	# recover (seen with the x86_64 L1 while other processes starved the
-	# host's CPUs): stop it at once and boot it once more, rather than
-	# wait for the timeout. The job starts over from its beginning.
+	# A hung L1 does not recover: seen with the x86_64 L1 (QEMU TCG with
+	# nested SVM), a few times in ten runs, with and without load on the
+	# host — its kernel reports a soft lockup, or the whole L1 stops, its
+	# heartbeat included. Either way: stop it at once and boot it once
+	# more, rather than wait for the timeout. The job starts over.
+	stale=$((HEARTBEAT_S * 9))
 	for attempt in 1 2; do
 		rm -f "$share/job.status" "$share/.l1-hung"
+		touch "$share/.l1-alive" # from the boot on, until L1's init takes over
 		set +o pipefail
 		timeout "$limit" "${qemu[@]}" -serial stdio </dev/null 2>&1 |
-			while IFS= read -r line; do
-				printf '%s\n' "$line"
-				case "$line" in
-				*"soft lockup - CPU#"*"stuck for "[1-9][0-9][0-9]s*)
-					[ -e "$share/.l1-hung" ] && continue
+			while :; do
+				r=0
+				IFS= read -r -t 5 line || r=$?
+				if [ "$r" -gt 128 ]; then
+					# A line still being written: keep what came so far.
+					[ -z "$line" ] || printf '%s' "$line"
+					age=$(($(date +%s) - $(stat -c %Y "$share/.l1-alive" 2>/dev/null || date +%s)))
+					[ "$age" -ge "$stale" ] || continue
+					echo "run-l1: no heartbeat from L1 for $age s" >&2
 					: >"$share/.l1-hung"
 					pkill -KILL -f -- "-initrd $GUEST/l1.cpio.gz" || true
+					break
+				fi
+				[ "$r" -eq 0 ] || { [ -z "$line" ] || printf '%s\n' "$line"; break; }
+				case "$line" in
+				*"soft lockup - CPU#"*"stuck for "[1-9][0-9][0-9]s*)
+					if [ ! -e "$share/.l1-hung" ]; then
+						: >"$share/.l1-hung"
+						pkill -KILL -f -- "-initrd $GUEST/l1.cpio.gz" || true
+					fi
 					;;
 				esac
+				printf '%s\n' "$line"
 			done
 		rc=${PIPESTATUS[0]}
 		set -o pipefail
 		[ -e "$share/.l1-hung" ] || break
-		echo "run-l1: L1 hung (its kernel reports a soft lockup); attempt $attempt of 2" >&2
+		echo "run-l1: L1 hung; attempt $attempt of 2" >&2
 	done
+	rm -f "$share/.l1-alive"
 	rm -f "$share/.l1-hung"
 fi
 end=$(date +%s.%N)
