@@ -103,13 +103,18 @@ PY
 if [ "${BENCH_NO_RIG:-0}" = 1 ]; then
 	echo "boot_to_init_ms_*, first_kvm_run_ms_*, rss_overhead_mib_*: BENCH_NO_RIG=1" >>"$skipped"
 else
-	rig_bench arm64
-	# The x86_64 rig needs this host's icevmm to be an x86_64 one.
-	if [ "$host_arch" = x86_64 ]; then
-		rig_bench x86_64
-	else
-		echo "*_x86_64: the x86_64 rig runs on x86_64 hosts only" >>"$skipped"
-	fi
+	# BENCH_RIGS="x86_64" (or "arm64"): only that guest's rows.
+	case " ${BENCH_RIGS:-arm64 x86_64} " in *" arm64 "*) rig_bench arm64 ;; esac
+	case " ${BENCH_RIGS:-arm64 x86_64} " in
+	*" x86_64 "*)
+		# The x86_64 rig needs this host's icevmm to be an x86_64 one.
+		if [ "$host_arch" = x86_64 ]; then
+			rig_bench x86_64
+		else
+			echo "*_x86_64: the x86_64 rig runs on x86_64 hosts only" >>"$skipped"
+		fi
+		;;
+	esac
 fi
 
 /usr/bin/python3 - "$rows" "$skipped" "$root/build/bench.json" <<'PY'
