@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System tests: icevmm boots a real Debian arm64 kernel + busybox initramfs
-# (L2) on real KVM. Without /dev/kvm (these machines) KVM comes from the
-# nested rig: an arm64 L1 Linux in QEMU TCG with emulated EL2, run once with a
-# GICv3 and once with a GICv2 (the vGIC fallback). On an arm64 host with a
-# usable /dev/kvm the cases also run natively.
+# System tests: icevmm boots a real Debian kernel + busybox initramfs (L2)
+# on real KVM. Without /dev/kvm (these machines) KVM comes from the nested
+# rigs: an arm64 L1 Linux in QEMU TCG with emulated EL2, run once with a GICv3
+# and once with a GICv2 (the vGIC fallback), and on x86_64 hosts an amd64 L1
+# with emulated AMD SVM, where icevmm boots Debian's stock amd64 kernel
+# (X86_CASES). On a host with a usable /dev/kvm the cases of its architecture
+# also run natively.
 #
 # The cases run inside L1 (cases.sh) and only record results; every assertion
 # is made here, on the host, from the files L1 wrote back through 9p.
