@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install what icevmm needs to build and test, and build the arm64 sysroot
-# used for the static cross build.  Safe to run repeatedly: when everything is
-# already there it only runs a few dpkg-query/stat checks.
+# Install what icevmm needs to build and test, build the arm64 sysroot used
+# for the static cross build, and (x86_64 hosts) unpack the x86_64 rig's QEMU
+# from bookworm-backports into the cache (scripts/rig-qemu.sh).  Safe to run
+# repeatedly: when everything is already there it only runs a few
+# dpkg-query/stat checks.
 #
 #   scripts/deps.sh                  install / refresh, quietly
 #   scripts/deps.sh --print-sysroot  print the arm64 sysroot path, do nothing else
@@ -135,3 +137,9 @@ for lib in "${SYSROOT_LIBS[@]}"; do
 		exit 1
 	fi
 done
+
+# 5. The x86_64 rig's QEMU (x86_64 hosts only): bookworm-backports' 10.0,
+# private to the cache directory (scripts/rig-qemu.sh says why and how).
+if [ "$(uname -m)" = x86_64 ]; then
+	"$(dirname "$0")/rig-qemu.sh"
+fi

@@ -111,7 +111,25 @@ boot() { # boot NAME CPUS EXTRA_CMDLINE [icevmm options...]
 		--mem 256M --timeout 120 --cmdline "$base $extra" "$@"
 }
 
+# The rig boots L1 again after a hang, with the same job: the cases resume.
+# CASE.done: the case finished in an earlier L1 boot, skip it. CASE.tries:
+# how many L1 boots started it; one that hung L1 twice is not run a third
+# time (CASE.hung says so, and run-all.sh fails it with its logs).
 for c in "$@"; do
+	[ ! -e "$out/$c.done" ] || continue
+	tries=$(cat "$out/$c.tries" 2>/dev/null || echo 0)
+	if [ "$tries" -ge 2 ]; then
+		echo "cases.sh: $c hung L1 in $tries L1 boots: not run again" >"$out/$c.hung"
+		continue
+	fi
+	if [ "$tries" -gt 0 ]; then
+		# What the L1 boot that hung left: kept beside the new run's.
+		for f in "$out/$c".* "$out/$c"-*; do
+			[ -f "$f" ] && [ "$f" != "$out/$c.tries" ] || continue
+			mv "$f" "$out/$c.hung$tries.${f##*/}"
+		done
+	fi
+	echo $((tries + 1)) >"$out/$c.tries"
 	case "$c" in
 	boot1) boot boot1 1 "" ;;
 	boot2) boot boot2 2 "" ;;
@@ -264,6 +282,7 @@ for c in "$@"; do
 		if ! mount -t ext4 -o loop /tmp/frozen.fs /mnt/frozen; then
 			echo "cases.sh: frozen_disk: cannot mount an ext4 on a loop device" \
 				>"$out/frozen_disk.log"
+			: >"$out/$c.done"
 			continue
 		fi
 		dd if=/dev/zero of=/mnt/frozen/disk.img bs=1M count=8 2>/dev/null
@@ -326,4 +345,5 @@ for c in "$@"; do
 		;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac
+	: >"$out/$c.done"
 done

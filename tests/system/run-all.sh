@@ -684,9 +684,23 @@ run_l1() {
 	printf 'sh /host/cases.sh /host/out-%s /host/icevmm%s /host/Image%s /host/l2%s.cpio.gz %s\n' \
 		"$env" "$sfx" "$sfx" "$sfx" "$*" >"$share/job.sh"
 	echo "== nested rig, $env L1: $*"
-	RIG_ARCH=${sfx:+x86_64} "$here/run-l1.sh" "${opts[@]}" "$share" \
+	# A hung L1 is booted again and its job resumes at the case that hung
+	# (cases.sh); a case that hangs two L1s is given up. So: up to three
+	# hangs in one job, then a boot that finishes it.
+	RIG_ATTEMPTS=4 RIG_ARCH=${sfx:+x86_64} "$here/run-l1.sh" "${opts[@]}" "$share" \
 		>"$share/l1-$env.console" 2>&1 || rc=$?
 	grep '^run-l1: ' "$share/l1-$env.console" || true # the lock wait, the L1's time
+	local d=$share/out-$env f c
+	for f in "$d"/*.tries; do
+		[ -f "$f" ] && [ "$(cat "$f")" -gt 1 ] || continue
+		c=${f##*/}
+		c=${c%.tries}
+		if [ -f "$d/$c.hung" ]; then
+			env_dir=$d fail "$c: hung L1 in two L1 boots; not run a third time"
+		else
+			echo "== $env: $c hung L1 once; its second run is the one checked"
+		fi
+	done
 	if [ "$rc" -ne 0 ]; then
 		fail "l1-$env: the L1 job ended with status $rc"
 		tail -n 30 "$share/l1-$env.console" | sed 's/^/      | /'

@@ -17,10 +17,16 @@
 # Environment: RIG_TIMEOUT  seconds before QEMU is killed (default 600,
 #                           3600 with --interactive)
 #              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe)
+#              RIG_QEMU     the QEMU binary (default: arm64 qemu-system-aarch64,
+#                           x86_64 the backported one of scripts/rig-qemu.sh;
+#                           RIG_QEMU=qemu-system-x86_64 is bookworm's 7.2)
 #              RIG_HEARTBEAT seconds between L1's heartbeats (default 10); a
 #                           heartbeat 9 times that late, or an L1 soft lockup of
-#                           100 s, counts as a hung L1: killed and booted once
-#                           more (not with --interactive or --kill-on)
+#                           100 s, counts as a hung L1: killed and booted again
+#                           (not with --interactive or --kill-on), the same job
+#                           in the same share (a job that resumes, as
+#                           cases.sh does, goes on where the hang stopped it)
+#              RIG_ATTEMPTS L1 boots at most, hangs included (default 2)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -116,7 +122,7 @@ beat=
 case "$RIG_ARCH" in
 arm64)
 	qemu=(
-		qemu-system-aarch64
+		"${RIG_QEMU:-qemu-system-aarch64}"
 		# virtualization=on emulates EL2, which is what gives L1 a /dev/kvm.
 		-M "virt,virtualization=on,gic-version=$gic"
 		# Emulating pointer authentication makes TCG ~3.5x slower.
@@ -125,8 +131,18 @@ arm64)
 	console=ttyAMA0
 	;;
 x86_64)
+	# QEMU 10 from bookworm-backports (scripts/rig-qemu.sh): bookworm's 7.2
+	# hangs now and then running a nested guest on its emulated SVM.
+	# Its own data directory, then bookworm's SeaBIOS.
+	qdir=$("$here/../../scripts/rig-qemu.sh" --print-dir)
+	if [ -z "${RIG_QEMU:-}" ] && [ ! -x "$qdir/usr/bin/qemu-system-x86_64" ]; then
+		echo "run-l1: the x86_64 rig's QEMU is not in $qdir: run scripts/rig-qemu.sh (make deps does)" >&2
+		exit 2
+	fi
+	qemu=("${RIG_QEMU:-$qdir/usr/bin/qemu-system-x86_64}")
+	[ -n "${RIG_QEMU:-}" ] || qemu+=(-L "$qdir/usr/share/qemu" -L /usr/share/seabios)
 	# +svm: AMD's virtualization extensions, which kvm_amd in L1 uses.
-	qemu=(qemu-system-x86_64 -M q35 -cpu max,+svm)
+	qemu+=(-M q35 -cpu max,+svm)
 	console=ttyS0
 	;;
 *)
@@ -193,7 +209,8 @@ else
 	# heartbeat included. Either way: stop it at once and boot it once
 	# more, rather than wait for the timeout. The job starts over.
 	stale=$((HEARTBEAT_S * 9))
-	for attempt in 1 2; do
+	attempts=${RIG_ATTEMPTS:-2}
+	for attempt in $(seq 1 "$attempts"); do
 		rm -f "$share/job.status" "$share/.l1-hung"
 		touch "$share/.l1-alive" # from the boot on, until L1's init takes over
 		set +o pipefail
@@ -225,7 +242,7 @@ else
 		rc=${PIPESTATUS[0]}
 		set -o pipefail
 		[ -e "$share/.l1-hung" ] || break
-		echo "run-l1: L1 hung; attempt $attempt of 2" >&2
+		echo "run-l1: L1 hung; attempt $attempt of $attempts" >&2
 	done
 	rm -f "$share/.l1-alive"
 	rm -f "$share/.l1-hung"
