@@ -333,6 +333,17 @@ for c in "$@"; do
 		# A forbidden call (socket) right after the filter is loaded: exit 1, one line.
 		boot seccomp_selftest 1 "" --seccomp-selftest
 		;;
+	rig_hang)
+		# The rig's own test: the first L1 that runs this case stops its
+		# heartbeat and never finishes it, as a hung L1 would; run-l1.sh
+		# must take it for hung and boot L1 again, and the job must resume
+		# here (the cases before it are not run again).
+		if [ "$tries" -eq 0 ]; then
+			kill "$(cat /tmp/heartbeat.pid)"
+			sleep 100000
+		fi
+		run_case rig_hang true
+		;;
 	fbe_*) fbe_case "$c" ;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	dump_acpi)

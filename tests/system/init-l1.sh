@@ -34,6 +34,8 @@ for arg in $cmdline; do
 			touch /host/.l1-alive
 			sleep "$beat"
 		done) &
+		# For the rig's own test (cases.sh rig_hang), which stops it.
+		echo $! >/tmp/heartbeat.pid
 		;;
 	esac
 done

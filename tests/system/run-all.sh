@@ -333,6 +333,36 @@ run_power_cut() {
 	fi
 }
 
+# The rig's own safety net (run-l1.sh, cases.sh): an L1 that hangs in its
+# second case (rig_hang stops the heartbeat) is killed and booted again, and
+# the job resumes at that case; the first case (dump_dtb, no guest) is not
+# run again. A short heartbeat makes the hang show within seconds.
+run_rig_hang() {
+	local rc=0
+	echo "sh /host/cases.sh /host/out-rig_hang /host/icevmm /host/Image /host/l2.cpio.gz dump_dtb rig_hang" \
+		>"$share/job.sh"
+	echo "== nested rig, an L1 that hangs once: rig_hang"
+	RIG_HEARTBEAT=2 RIG_ATTEMPTS=2 "$here/run-l1.sh" "$share" \
+		>"$share/l1-rig_hang.console" 2>&1 || rc=$?
+	grep '^run-l1: ' "$share/l1-rig_hang.console" || true
+	[ "$rc" -eq 0 ] || fail "rig_hang: the L1 job ended with status $rc"
+}
+
+check_rig_hang() {
+	local d=$1 tries
+	wanted rig_hang || return 0
+	expect "$d" rig_hang 0
+	tries="$(cat "$d/dump_dtb.tries" 2>/dev/null) $(cat "$d/rig_hang.tries" 2>/dev/null)"
+	if [ "$tries" = "1 2" ] && [ -f "$d/dump_dtb.dtb" ] &&
+		grep -q '^run-l1: no heartbeat from L1 for' "$share/l1-rig_hang.console" &&
+		grep -q '^run-l1: L1 hung; attempt 1 of 2' "$share/l1-rig_hang.console"; then
+		pass "rig_hang: the hung L1 was booted again and its job resumed at the case that hung"
+	else
+		fail "rig_hang: L1 boots per case (dump_dtb, rig_hang): $tries, expected 1 2, or no hang seen"
+		grep '^run-l1: ' "$share/l1-rig_hang.console" | sed 's/^/      | /'
+	fi
+}
+
 check_power_cut() {
 	local d=$1 diff
 	wanted power_cut || return 0
@@ -710,7 +740,7 @@ run_l1() {
 # Booted a second time in an L1 with a GICv2 (the vGICv2 fallback).
 GICV2_CASES="boot1 boot2"
 # Cases with an L1 boot of their own, which they end by killing it.
-OWN_L1_CASES="power_cut"
+OWN_L1_CASES="power_cut rig_hang"
 
 # The cases to run: the command line's, or all.
 selected=${*:-$ALL_CASES $OWN_L1_CASES $X86_CASES}
@@ -814,6 +844,11 @@ env_dir=$share/out-power_cut
 if wanted power_cut && rig arm64; then
 	run_power_cut
 	check_power_cut "$env_dir"
+fi
+env_dir=$share/out-rig_hang
+if wanted rig_hang && rig arm64; then
+	run_rig_hang
+	check_rig_hang "$env_dir"
 fi
 
 if [ "$(uname -m)" = aarch64 ] && [ -w /dev/kvm ] && [ -n "$gicv3" ]; then
