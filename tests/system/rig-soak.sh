@@ -20,7 +20,10 @@
 #
 # Environment: RIG_ARCH (x86_64, the default here, or arm64) and RIG_QEMU
 # (run-l1.sh; RIG_QEMU=qemu-system-x86_64 is bookworm's QEMU 7.2).
-# Prints one line per L1 and a summary; exits 1 if anything went wrong.
+# Prints one line per L1 and a summary; exits 1 if anything went wrong. Keeps
+# in build/rig-soak/ each L1's results (boot, kind, status, L1 uptime at start
+# and end), the log of every boot that went wrong and the console of every L1
+# that hung.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -122,6 +125,8 @@ want() { # the status a kind ends with when all is well
 }
 
 total=0 bad=0 l1hung=0 stalled=0 wrong=0
+rm -rf "$root/build/rig-soak"
+mkdir -p "$root/build/rig-soak"
 echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots${quiet:+, quiet}${only:+, $only only}, QEMU ${RIG_QEMU:-default}"
 for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
@@ -140,14 +145,12 @@ for l in $(seq 1 "$l1s"); do
 		esac
 		echo "   L1 $l boot $i ($kind): $st"
 		if [ "$st" != l1-hung ]; then
-			mkdir -p "$root/build/rig-soak"
 			cp "$share/out/boot-$i.log" "$root/build/rig-soak/L1-$l-boot-$i-$kind.log"
 		fi
 	done < <(cat "$share/out/results" 2>/dev/null)
-	if [ "$h" -gt 0 ]; then
-		mkdir -p "$root/build/rig-soak"
-		cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
-	fi
+	# Every boot's kind, status and L1 uptime at its start and end.
+	cp "$share/out/results" "$root/build/rig-soak/L1-$l.results" 2>/dev/null || true
+	[ "$h" -eq 0 ] || cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
 	echo "L1 $l: $n boots, $h L1 hangs, $s L2 stalls (--timeout), $w other wrong statuses; job status $rc; $((SECONDS - t0)) s"
 	total=$((total + n)) l1hung=$((l1hung + h)) stalled=$((stalled + s)) wrong=$((wrong + w))
 	[ "$rc" -eq 0 ] || bad=$((bad + 1))
