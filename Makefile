@@ -10,6 +10,7 @@
 #   make oracle         the crypto oracle (host, and arm64 under qemu-aarch64-static)
 #   make fuzz-smoke     30 s of the fuzz target
 #   make system         the nested-rig system tests; CASES="blk boot1" runs only those
+#   make rig-soak       the rig's hang reproducer (docs/RIG.md; SOAK="--verbose")
 #   make run            boot the default guest (natively, or in the nested rig)
 #   make guest-kernel ARCH=arm64|x86_64
 #                       the guest kernel with the virtio_blk ICE series (cached)
@@ -266,6 +267,12 @@ system-build:
 system: deps system-build
 	tests/system/run-all.sh $(CASES)
 
+# The rig's hang reproducer (docs/RIG.md): boots the rig's stock guest again
+# and again and counts hangs. SOAK="--l1s 3 --boots 30 --verbose" sets its
+# options; RIG_ARCH=arm64 soaks the arm64 rig. Not part of check.
+rig-soak: deps system-build
+	tests/system/rig-soak.sh $(SOAK)
+
 # Every suite in this order, each through its own target; a failed suite does
 # not stop the ones after it, but fails check. The summary gives each suite's
 # time and verdict.
@@ -302,7 +309,7 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: rig-soak bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 .PHONY: guest-kernel
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 

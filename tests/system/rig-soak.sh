@@ -12,8 +12,9 @@
 # --only KIND  boot only this kind (default: each in turn)
 #
 # The L2 boots cycle through the kinds the system cases use: boot1 (1 vCPU,
-# power-off: status 0), boot2 (2 vCPUs: 0), reset (i8042: 3), reset_triple
-# (triple fault: 3), highmem (4.5 GiB of RAM, the script: 64). Each boot has
+# power-off: status 0), boot2 (2 vCPUs: 0), reset (i8042 or PSCI: 3), and on
+# x86_64 reset_triple (triple fault: 3) and highmem (4.5 GiB of RAM, the
+# script: 64). Each boot has
 # --timeout 120: a stalled L2 ends with status 4. A hung L1 (run-l1.sh: no
 # heartbeat for 90 s, or a soft lockup of 100 s) is killed and booted again,
 # and its job resumes after the boot that hung it.
@@ -55,17 +56,21 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$l1s$boots" in '' | *[!0-9]*) usage ;; esac
-case "$only" in '' | boot1 | boot2 | reset | reset_triple | highmem) ;; *) usage ;; esac
-
 case "$RIG_ARCH" in
 x86_64)
 	icevmm=$root/build/x86_64/icevmm
 	console=ttyS0
+	kinds="boot1 boot2 reset reset_triple highmem"
 	;;
 arm64)
 	icevmm=$root/build/arm64/icevmm
 	console=ttyAMA0
+	kinds="boot1 boot2 reset"
 	;;
+*) usage ;;
+esac
+case " $kinds " in
+*" ${only:-boot1} "*) kinds=${only:-$kinds} ;;
 *) usage ;;
 esac
 [ -x "$icevmm" ] || {
@@ -91,8 +96,7 @@ if [ -f \$out/current ]; then
 	rm -f \$out/current
 fi
 i=\$(cat \$out/results 2>/dev/null | wc -l)
-set -- boot1 boot2 reset reset_triple highmem
-[ -z "$only" ] || set -- $only
+set -- $kinds
 while [ \$i -lt $boots ]; do
 	n=\$((i % \$# + 1))
 	eval kind=\\\${\$n}
@@ -127,7 +131,7 @@ want() { # the status a kind ends with when all is well
 total=0 bad=0 l1hung=0 stalled=0 wrong=0
 rm -rf "$root/build/rig-soak"
 mkdir -p "$root/build/rig-soak"
-echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots${quiet:+, quiet}${only:+, $only only}, QEMU ${RIG_QEMU:-default}"
+echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, QEMU ${RIG_QEMU:-from scripts/rig-qemu.sh}"
 for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
 	t0=$SECONDS
