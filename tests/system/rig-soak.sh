@@ -138,26 +138,30 @@ for l in $(seq 1 "$l1s"); do
 	rc=0
 	# Every hang reboots L1 (at most one per boot, and a few spare).
 	RIG_ATTEMPTS=$((boots + 2)) "$here/run-l1.sh" "$share" >"$share/l1.console" 2>&1 || rc=$?
+	# A boot started and never recorded, with no L1 after it: L1 died in it.
+	if [ -f "$share/out/current" ]; then
+		echo "$(cat "$share/out/current") l1-died - -" >>"$share/out/results"
+	fi
 	n=0 h=0 s=0 w=0
 	while read -r i kind st a b; do
 		n=$((n + 1))
 		case $st in
-		l1-hung) h=$((h + 1)) ;;
+		l1-hung | l1-died) h=$((h + 1)) ;;
 		4) s=$((s + 1)) ;;
 		"$(want "$kind")") continue ;;
 		*) w=$((w + 1)) ;;
 		esac
 		echo "   L1 $l boot $i ($kind): $st"
-		if [ "$st" != l1-hung ]; then
+		if [ "$st" != l1-hung ] && [ "$st" != l1-died ]; then
 			cp "$share/out/boot-$i.log" "$root/build/rig-soak/L1-$l-boot-$i-$kind.log"
 		fi
 	done < <(cat "$share/out/results" 2>/dev/null)
 	# Every boot's kind, status and L1 uptime at its start and end.
 	cp "$share/out/results" "$root/build/rig-soak/L1-$l.results" 2>/dev/null || true
-	[ "$h" -eq 0 ] || cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
-	echo "L1 $l: $n boots, $h L1 hangs, $s L2 stalls (--timeout), $w other wrong statuses; job status $rc; $((SECONDS - t0)) s"
+	[ "$h" -eq 0 ] && [ "$rc" -eq 0 ] || cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
+	echo "L1 $l: $n boots, $h L1 hangs or deaths, $s L2 stalls (--timeout), $w other wrong statuses; job status $rc; $((SECONDS - t0)) s"
 	total=$((total + n)) l1hung=$((l1hung + h)) stalled=$((stalled + s)) wrong=$((wrong + w))
 	[ "$rc" -eq 0 ] || bad=$((bad + 1))
 done
-echo "rig-soak: $total boots: $l1hung L1 hangs, $stalled L2 stalls, $wrong wrong statuses, $bad L1 jobs failed"
+echo "rig-soak: $total boots: $l1hung L1 hangs or deaths, $stalled L2 stalls, $wrong wrong statuses, $bad L1 jobs failed"
 [ $((l1hung + stalled + wrong + bad)) -eq 0 ]
