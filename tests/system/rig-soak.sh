@@ -143,7 +143,7 @@ for l in $(seq 1 "$l1s"); do
 		echo "$(cat "$share/out/current") l1-died - -" >>"$share/out/results"
 	fi
 	n=0 h=0 s=0 w=0
-	while read -r i kind st a b; do
+	while read -r i kind st _; do
 		n=$((n + 1))
 		case $st in
 		l1-hung | l1-died) h=$((h + 1)) ;;
@@ -158,7 +158,9 @@ for l in $(seq 1 "$l1s"); do
 	done < <(cat "$share/out/results" 2>/dev/null)
 	# Every boot's kind, status and L1 uptime at its start and end.
 	cp "$share/out/results" "$root/build/rig-soak/L1-$l.results" 2>/dev/null || true
-	[ "$h" -eq 0 ] && [ "$rc" -eq 0 ] || cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
+	if [ "$h" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		cp "$share/l1.console" "$root/build/rig-soak/L1-$l.console"
+	fi
 	echo "L1 $l: $n boots, $h L1 hangs or deaths, $s L2 stalls (--timeout), $w other wrong statuses; job status $rc; $((SECONDS - t0)) s"
 	total=$((total + n)) l1hung=$((l1hung + h)) stalled=$((stalled + s)) wrong=$((wrong + w))
 	[ "$rc" -eq 0 ] || bad=$((bad + 1))
