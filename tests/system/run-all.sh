@@ -739,7 +739,8 @@ run_l1() {
 
 # Booted a second time in an L1 with a GICv2 (the vGICv2 fallback).
 GICV2_CASES="boot1 boot2"
-# Cases with an L1 boot of their own, which they end by killing it.
+# Cases with an L1 boot of their own, which they end by killing it (power_cut
+# at once; rig_hang as a hung L1, to boot it again).
 OWN_L1_CASES="power_cut rig_hang"
 
 # The cases to run: the command line's, or all.
