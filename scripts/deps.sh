@@ -140,6 +140,7 @@ done
 
 # 5. The x86_64 rig's QEMU (x86_64 hosts only): bookworm-backports' 10.0,
 # private to the cache directory (scripts/rig-qemu.sh says why and how).
-if [ "$(uname -m)" = x86_64 ]; then
-	"$(dirname "$0")/rig-qemu.sh"
+# Without it the rig still runs, on bookworm's 7.2 (run-l1.sh says so).
+if [ "$(uname -m)" = x86_64 ] && ! "$(dirname "$0")/rig-qemu.sh"; then
+	echo "deps: the x86_64 rig will run on bookworm's QEMU 7.2, which hangs now and then (docs/RIG.md)" >&2
 fi

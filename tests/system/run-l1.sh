@@ -135,12 +135,14 @@ x86_64)
 	# hangs now and then running a nested guest on its emulated SVM.
 	# Its own data directory, then bookworm's SeaBIOS.
 	qdir=$("$here/../../scripts/rig-qemu.sh" --print-dir)
-	if [ -z "${RIG_QEMU:-}" ] && [ ! -x "$qdir/usr/bin/qemu-system-x86_64" ]; then
-		echo "run-l1: the x86_64 rig's QEMU is not in $qdir: run scripts/rig-qemu.sh (make deps does)" >&2
-		exit 2
+	if [ -n "${RIG_QEMU:-}" ]; then
+		qemu=("$RIG_QEMU")
+	elif [ -x "$qdir/usr/bin/qemu-system-x86_64" ]; then
+		qemu=("$qdir/usr/bin/qemu-system-x86_64" -L "$qdir/usr/share/qemu" -L /usr/share/seabios)
+	else
+		echo "run-l1: no QEMU 10 in $qdir (scripts/rig-qemu.sh): bookworm's 7.2 runs this L1, and may hang (docs/RIG.md)" >&2
+		qemu=(qemu-system-x86_64)
 	fi
-	qemu=("${RIG_QEMU:-$qdir/usr/bin/qemu-system-x86_64}")
-	[ -n "${RIG_QEMU:-}" ] || qemu+=(-L "$qdir/usr/share/qemu" -L /usr/share/seabios)
 	# +svm: AMD's virtualization extensions, which kvm_amd in L1 uses.
 	qemu+=(-M q35 -cpu max,+svm)
 	console=ttyS0
