@@ -136,8 +136,9 @@ for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
 	t0=$SECONDS
 	rc=0
-	# Every hang reboots L1 (at most one per boot, and a few spare).
-	RIG_ATTEMPTS=$((boots + 2)) "$here/run-l1.sh" "$share" >"$share/l1.console" 2>&1 || rc=$?
+	# Every hang reboots L1 (at most one per boot, and a few spare); each
+	# L1 boot may take as long as all its boots' --timeout.
+	RIG_ATTEMPTS=$((boots + 2)) RIG_TIMEOUT=$((boots * 120 + 120)) "$here/run-l1.sh" "$share" >"$share/l1.console" 2>&1 || rc=$?
 	# A boot started and never recorded, with no L1 after it: L1 died in it.
 	if [ -f "$share/out/current" ]; then
 		echo "$(cat "$share/out/current") l1-died - -" >>"$share/out/results"
