@@ -211,7 +211,7 @@ else
 	# heartbeat included. Either way: stop it at once and boot it again,
 	# rather than wait for the timeout. The same job runs again in the same
 	# share: one that resumes (cases.sh) goes on at the case that hung.
-	# QEMU 10, which runs the x86_64 rig now, has not hung (docs/RIG.md).
+	# QEMU 10, which runs the x86_64 rig now, has not (docs/RIG.md).
 	stale=$((HEARTBEAT_S * 9))
 	attempts=${RIG_ATTEMPTS:-2}
 	case "$attempts" in '' | *[!0-9]* | 0)
