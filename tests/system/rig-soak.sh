@@ -14,10 +14,9 @@
 # The L2 boots cycle through the kinds the system cases use: boot1 (1 vCPU,
 # power-off: status 0), boot2 (2 vCPUs: 0), reset (i8042 or PSCI: 3), and on
 # x86_64 reset_triple (triple fault: 3) and highmem (4.5 GiB of RAM, the
-# script: 64). Each boot has
-# --timeout 120: a stalled L2 ends with status 4. A hung L1 (run-l1.sh: no
-# heartbeat for 90 s, or a soft lockup of 100 s) is killed and booted again,
-# and its job resumes after the boot that hung it.
+# script: 64). Each boot has --timeout 120: a stalled L2 ends with status 4.
+# A hung L1 (run-l1.sh: no heartbeat for 90 s, or a soft lockup of 100 s) is
+# killed and booted again, and its job resumes after the boot that hung it.
 #
 # Environment: RIG_ARCH (x86_64, the default here, or arm64) and RIG_QEMU
 # (run-l1.sh; RIG_QEMU=qemu-system-x86_64 is bookworm's QEMU 7.2).
