@@ -177,6 +177,7 @@ void run_main_loop(struct vm *vm, struct serial *uart, unsigned int timeout_s)
 
 			if (left <= 0) {
 				pr_info("--timeout %u s expired; stopping the guest", timeout_s);
+				vm_report_vcpus(vm);
 				vm_stop(vm, EXIT_TIMEOUT);
 				break;
 			}

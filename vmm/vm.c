@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "../arch/arch.h"
+#include "cli.h"
 #include "exit_status.h"
 #include "guest_ram.h"
 #include "log.h"
@@ -32,6 +34,8 @@
 
 #define KVM_VCPU_KICK_SIGNAL SIGUSR1
 #define VCPU_STACK_SIZE (1024 * 1024)
+/* vm_report_vcpus: how long it watches the vCPUs' exit counts. */
+#define VM_REPORT_SAMPLE_MS 200
 
 int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes)
 {
@@ -227,13 +231,23 @@ static void *vcpu_thread(void *arg)
 
 	timing_first_run();
 	while (!atomic_load(&vm->stopping)) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+		int ret;
+
+		atomic_store_explicit(&v->in_guest, true, memory_order_relaxed);
+		ret = ioctl(v->fd, KVM_RUN, 0);
+		atomic_store_explicit(&v->in_guest, false, memory_order_relaxed);
+		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			pr_err("vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			vm_stop(vm, EXIT_VMM_ERROR);
 			break;
 		}
+		/* Only this thread writes it: no locked add needed on the exit path. */
+		atomic_store_explicit(&v->exits,
+				      atomic_load_explicit(&v->exits, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+		atomic_store_explicit(&v->last_exit, v->run->exit_reason, memory_order_relaxed);
 		switch (v->run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			vcpu_handle_mmio(v);
@@ -261,6 +275,30 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+void vm_report_vcpus(struct vm *vm)
+{
+	uint64_t before[VMM_MAX_CPUS] = { 0 };
+	unsigned int i, n = vm->ncpus < VMM_MAX_CPUS ? vm->ncpus : VMM_MAX_CPUS;
+
+	/* Two samples, VM_REPORT_SAMPLE_MS apart: is the guest still exiting? */
+	for (i = 0; i < n; i++)
+		before[i] = atomic_load_explicit(&vm->vcpus[i].exits, memory_order_relaxed);
+	poll(NULL, 0, VM_REPORT_SAMPLE_MS);
+	for (i = 0; i < n; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		uint64_t exits = atomic_load_explicit(&v->exits, memory_order_relaxed);
+		bool in_guest = atomic_load_explicit(&v->in_guest, memory_order_relaxed);
+
+		if (!v->started)
+			continue;
+		pr_info("vCPU %u: %s; %llu exits, %llu in the last %d ms; the last: reason %u", i,
+			in_guest ? "in the guest (KVM_RUN)" : "in icevmm, handling an exit",
+			(unsigned long long)exits, (unsigned long long)(exits - before[i]),
+			VM_REPORT_SAMPLE_MS,
+			atomic_load_explicit(&v->last_exit, memory_order_relaxed));
+	}
 }
 
 static void vcpu_kick_handler(int sig)

@@ -27,6 +27,15 @@ struct vcpu {
 	struct kvm_run *run; /* shared with KVM: exit information */
 	pthread_t thread;
 	bool started;
+	/*
+	 * Progress, for the report when --timeout ends a run (vm_report_vcpus):
+	 * exits handled, the last exit's reason, and whether the thread is in
+	 * KVM_RUN (the guest's side) or handling an exit (icevmm's side).
+	 * Written by this vCPU's thread only, read by the main thread.
+	 */
+	atomic_uint_fast64_t exits;
+	atomic_uint last_exit;
+	atomic_bool in_guest;
 };
 
 struct vm {
@@ -83,6 +92,12 @@ void vm_kick_vcpus(struct vm *vm);
  * kicked out of it.
  */
 unsigned int vm_join_vcpus_until(struct vm *vm, const struct timespec *deadline);
+/*
+ * One line per vCPU: where its thread is (in the guest, or handling an exit in
+ * icevmm) and how many exits it has handled. Said when --timeout ends a run, so
+ * that a stalled guest can be told from a vCPU stuck in icevmm.
+ */
+void vm_report_vcpus(struct vm *vm);
 /* vm_kick_vcpus, then waits for every vCPU thread. */
 void vm_join_vcpus(struct vm *vm);
 void vm_destroy(struct vm *vm);

@@ -111,25 +111,30 @@ boot() { # boot NAME CPUS EXTRA_CMDLINE [icevmm options...]
 		--mem 256M --timeout 120 --cmdline "$base $extra" "$@"
 }
 
-# The rig boots L1 again after a hang, with the same job: the cases resume.
-# CASE.done: the case finished in an earlier L1 boot, skip it. CASE.tries:
-# how many L1 boots started it; one that hung L1 twice is not run a third
-# time (CASE.hung says so, and run-all.sh fails it with its logs).
-for c in "$@"; do
-	[ ! -e "$out/$c.done" ] || continue
-	tries=$(cat "$out/$c.tries" 2>/dev/null || echo 0)
-	if [ "$tries" -ge 2 ]; then
-		echo "cases.sh: $c hung L1 in $tries L1 boots: not run again" >"$out/$c.hung"
-		continue
-	fi
-	if [ "$tries" -gt 0 ]; then
-		# What the L1 boot that hung left: kept beside the new run's.
-		for f in "$out/$c".* "$out/$c"-*; do
-			[ -f "$f" ] && [ "$f" != "$out/$c.tries" ] || continue
-			mv "$f" "$out/$c.hung$tries.${f##*/}"
-		done
-	fi
-	echo $((tries + 1)) >"$out/$c.tries"
+# set_aside CASE TAG: the files of CASE's last run (CASE.*, CASE-*, but not
+# its CASE.tries nor runs set aside before) are renamed CASE.TAG.*, kept
+# beside the next run's.
+set_aside() {
+	for f in "$out/$1".* "$out/$1"-*; do
+		[ -f "$f" ] || continue
+		case "${f##*/}" in
+		"$1.tries" | "$1.hung"[0-9]* | "$1.stall1."*) continue ;;
+		esac
+		mv "$f" "$out/$1.$2.${f##*/}"
+	done
+}
+
+# stalled CASE: did a guest of CASE's run end by its --timeout (status 4)?
+# Only the timeout case means to; in any other the guest stopped making
+# progress, as in the x86_64 rig's rare L2 stalls (docs/RIG.md).
+stalled() {
+	[ "$1" != timeout ] || return 1
+	cat "$out/$1".status "$out/$1"-*.status 2>/dev/null | grep -qx 4
+}
+
+# run_one CASE: runs CASE (files in OUTDIR, named after it).
+run_one() {
+	c=$1
 	case "$c" in
 	boot1) boot boot1 1 "" ;;
 	boot2) boot boot2 2 "" ;;
@@ -282,8 +287,7 @@ for c in "$@"; do
 		if ! mount -t ext4 -o loop /tmp/frozen.fs /mnt/frozen; then
 			echo "cases.sh: frozen_disk: cannot mount an ext4 on a loop device" \
 				>"$out/frozen_disk.log"
-			: >"$out/$c.done"
-			continue
+			return
 		fi
 		dd if=/dev/zero of=/mnt/frozen/disk.img bs=1M count=8 2>/dev/null
 		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 1 --mem 256M --timeout 120 \
@@ -344,6 +348,16 @@ for c in "$@"; do
 		fi
 		run_case rig_hang true
 		;;
+	rig_stall)
+		# The rig's own test of a stalled guest: the first run's guest
+		# hangs until a 2 s --timeout ends it (status 4); cases.sh must run
+		# the case again, and the second run boots normally.
+		if [ -f "$out/rig_stall.stalled" ]; then
+			boot rig_stall 1 ""
+		else
+			boot rig_stall 1 "icevmm.mode=hang" --timeout 2
+		fi
+		;;
 	fbe_*) fbe_case "$c" ;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	dump_acpi)
@@ -356,5 +370,30 @@ for c in "$@"; do
 		;;
 	*) echo "cases.sh: unknown case $c" >&2 ;;
 	esac
+}
+
+# The rig boots L1 again after a hang, with the same job: the cases resume.
+# CASE.done: the case finished in an earlier L1 boot, skip it. CASE.tries:
+# how many L1 boots started it; one that hung L1 twice is not run a third
+# time (CASE.hung says so, and run-all.sh fails it with its logs).
+# A case whose guest stalled is run once more at once (CASE.stalled says so;
+# the stalled run's files are CASE.stall1.*); a second stall is checked, and
+# fails, as any other wrong status.
+for c in "$@"; do
+	[ ! -e "$out/$c.done" ] || continue
+	tries=$(cat "$out/$c.tries" 2>/dev/null || echo 0)
+	if [ "$tries" -ge 2 ]; then
+		echo "cases.sh: $c hung L1 in $tries L1 boots: not run again" >"$out/$c.hung"
+		continue
+	fi
+	# What the L1 boot that hung left: kept beside the new run's.
+	[ "$tries" -eq 0 ] || set_aside "$c" "hung$tries"
+	echo $((tries + 1)) >"$out/$c.tries"
+	run_one "$c"
+	if stalled "$c"; then
+		set_aside "$c" stall1
+		echo "cases.sh: $c: the guest stalled (status 4); run again" >"$out/$c.stalled"
+		run_one "$c"
+	fi
 	: >"$out/$c.done"
 done

@@ -179,7 +179,7 @@ check_all_cases() {
 	check_boot_cases "$d"
 	expect "$d" debug_exit 69 "ICEVMM-L2-INIT-OK"
 	expect "$d" reset 3
-	expect "$d" timeout 4 "--timeout 2 s expired"
+	expect "$d" timeout 4 "--timeout 2 s expired" "icevmm: vCPU 1: in "
 	expect "$d" sigterm 143 "stopping on signal 15"
 	expect "$d" bad_kernel 1 "not a bootable arm64 Image: no arm64 Image magic"
 	expect "$d" missing_initrd 1 "initrd /nonexistent: No such file or directory"
@@ -339,9 +339,9 @@ run_power_cut() {
 # run again. A short heartbeat makes the hang show within seconds.
 run_rig_hang() {
 	local rc=0
-	echo "sh /host/cases.sh /host/out-rig_hang /host/icevmm /host/Image /host/l2.cpio.gz dump_dtb rig_hang" \
-		>"$share/job.sh"
-	echo "== nested rig, an L1 that hangs once: rig_hang"
+	printf 'sh /host/cases.sh /host/out-rig_hang /host/icevmm /host/Image %s %s\n' \
+		/host/l2.cpio.gz "dump_dtb rig_hang rig_stall" >"$share/job.sh"
+	echo "== nested rig, an L1 that hangs once, then a guest that stalls once: rig_hang"
 	RIG_HEARTBEAT=2 RIG_ATTEMPTS=2 "$here/run-l1.sh" "$share" \
 		>"$share/l1-rig_hang.console" 2>&1 || rc=$?
 	grep '^run-l1: ' "$share/l1-rig_hang.console" || true
@@ -360,6 +360,17 @@ check_rig_hang() {
 	else
 		fail "rig_hang: L1 boots per case (dump_dtb, rig_hang): $tries, expected 1 2, or no hang seen"
 		grep '^run-l1: ' "$share/l1-rig_hang.console" | sed 's/^/      | /'
+	fi
+	# rig_stall (in the same job): its first run stalled (status 4) and is
+	# kept beside the second, which booted.
+	if [ "$(cat "$d/rig_stall.stall1.rig_stall.status" 2>/dev/null)" = 4 ] &&
+		[ -f "$d/rig_stall.stalled" ] &&
+		grep -q 'icevmm: vCPU 0: in ' "$d/rig_stall.stall1.rig_stall.log" &&
+		[ "$(cat "$d/rig_stall.status" 2>/dev/null)" = 0 ] &&
+		grep -q 'ICEVMM-L2-INIT-OK nproc=1' "$d/rig_stall.log"; then
+		pass "rig_stall: a stalled guest's case was run again (icevmm reported its vCPUs)"
+	else
+		fail "rig_stall: expected a stalled first run (status 4) and a second that booted"
 	fi
 }
 
@@ -687,7 +698,7 @@ check_x86_cases() {
 	expect "$d" debug_exit 69 "ICEVMM-L2-INIT-OK"
 	expect "$d" reset 3
 	expect "$d" reset_triple 3 "triple fault"
-	expect "$d" timeout 4 "--timeout 2 s expired"
+	expect "$d" timeout 4 "--timeout 2 s expired" "icevmm: vCPU 1: in "
 	expect "$d" bad_kernel 1 "not a bootable x86 bzImage"
 	expect "$d" bad_bzimage 1 "not a bootable x86 bzImage"
 	check_dump_acpi "$d"
@@ -731,6 +742,18 @@ run_l1() {
 			echo "== $env: $c hung L1 once; its second run is the one checked"
 		fi
 	done
+	# A stalled guest is run again by cases.sh: say so, with icevmm's report
+	# on its vCPUs, and keep the stalled run's files for a look.
+	for f in "$d"/*.stalled; do
+		[ -f "$f" ] || continue
+		c=${f##*/}
+		c=${c%.stalled}
+		mkdir -p "$kept/STALLED-$c/$env"
+		cp --sparse=always "$d/$c.stall1."* "$share/l1-$env.console" "$kept/STALLED-$c/$env/"
+		echo "== $env: $c's guest stalled once (status 4); its second run is the one checked" \
+			"[files: ${kept#"$root"/}/STALLED-$c/$env]"
+		cat "$d/$c.stall1."*.log | grep -e '--timeout' -e 'icevmm: vCPU' | sed 's/^/      | /'
+	done
 	if [ "$rc" -ne 0 ]; then
 		fail "l1-$env: the L1 job ended with status $rc"
 		tail -n 30 "$share/l1-$env.console" | sed 's/^/      | /'
@@ -747,7 +770,7 @@ OWN_L1_CASES="power_cut rig_hang"
 selected=${*:-$ALL_CASES $OWN_L1_CASES $X86_CASES}
 for c in $selected; do
 	case " $ALL_CASES $OWN_L1_CASES $X86_CASES " in
-	*" $c "*) rm -rf "$kept/FAILED-$c" ;;
+	*" $c "*) rm -rf "$kept/FAILED-$c" "$kept/STALLED-$c" ;;
 	*)
 		echo "run-all: no case '$c'; the cases: $ALL_CASES $OWN_L1_CASES $X86_CASES" >&2
 		exit 2
