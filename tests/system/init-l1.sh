@@ -13,9 +13,21 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 
-# Modules in dependency order, as mkinitramfs.sh resolved them.
+# Modules in dependency order, as mkinitramfs.sh resolved them. Parameters
+# come from the kernel command line as modprobe takes them (busybox insmod
+# does not look there): kvm_amd.vgif=0 (run-l1.sh's RIG_APPEND) loads kvm-amd.ko
+# with vgif=0.
+read -r cmdline </proc/cmdline
 while read -r ko; do
-	insmod "$ko" || echo "ICEVMM-L1: insmod $ko failed"
+	mod=${ko##*/}
+	mod=$(echo "${mod%.ko}" | tr - _)
+	params=
+	for arg in $cmdline; do
+		case "$arg" in "$mod".*=*) params="$params ${arg#"$mod".}" ;; esac
+	done
+	# shellcheck disable=SC2086 # a list of parameters
+	insmod "$ko" $params || echo "ICEVMM-L1: insmod $ko$params failed"
+	[ -z "$params" ] || echo "ICEVMM-L1: $mod loaded with$params"
 done </etc/modules.order
 
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host; then
@@ -25,7 +37,6 @@ fi
 
 # icevmm.heartbeat=N (run-l1.sh): touch /host/.l1-alive every N seconds, so
 # the host can tell a busy L1 from a hung one.
-read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case "$arg" in
 	icevmm.heartbeat=*)

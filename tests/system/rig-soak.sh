@@ -18,8 +18,9 @@
 # A hung L1 (run-l1.sh: no heartbeat for 90 s, or a soft lockup of 100 s) is
 # killed and booted again, and its job resumes after the boot that hung it.
 #
-# Environment: RIG_ARCH (x86_64, the default here, or arm64) and RIG_QEMU
-# (run-l1.sh; RIG_QEMU=qemu-system-x86_64 is bookworm's QEMU 7.2).
+# Environment: RIG_ARCH (x86_64, the default here, or arm64), RIG_QEMU
+# (run-l1.sh; RIG_QEMU=qemu-system-x86_64 is bookworm's QEMU 7.2) and
+# RIG_APPEND (L1's kernel parameters, module parameters too: kvm_amd.vgif=0).
 # Prints one line per L1 and a summary; exits 1 if anything went wrong. Keeps
 # in build/rig-soak/ each L1's results (boot, kind, status, L1 uptime at start
 # and end), the log of every boot that went wrong and the console of every L1
@@ -130,7 +131,7 @@ want() { # the status a kind ends with when all is well
 total=0 bad=0 l1hung=0 stalled=0 wrong=0
 rm -rf "$root/build/rig-soak"
 mkdir -p "$root/build/rig-soak"
-echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, QEMU ${RIG_QEMU:-from scripts/rig-qemu.sh}"
+echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, QEMU ${RIG_QEMU:-from scripts/rig-qemu.sh}${RIG_APPEND:+, L1 with $RIG_APPEND}"
 for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
 	t0=$SECONDS

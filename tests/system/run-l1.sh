@@ -16,7 +16,8 @@
 # exit status says nothing about what happened inside L1).
 # Environment: RIG_TIMEOUT  seconds before QEMU is killed (default 600,
 #                           3600 with --interactive)
-#              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe)
+#              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe),
+#                           module parameters too (kvm_amd.vgif=0: init-l1.sh)
 #              RIG_QEMU     the QEMU binary (default: arm64 qemu-system-aarch64,
 #                           x86_64 the backported one of scripts/rig-qemu.sh;
 #                           RIG_QEMU=qemu-system-x86_64 is bookworm's 7.2)
