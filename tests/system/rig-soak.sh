@@ -61,11 +61,13 @@ x86_64)
 	icevmm=$root/build/x86_64/icevmm
 	console=ttyS0
 	kinds="boot1 boot2 reset reset_triple highmem"
+	qemu="QEMU ${RIG_QEMU:-10 (scripts/rig-qemu.sh)}"
 	;;
 arm64)
 	icevmm=$root/build/arm64/icevmm
 	console=ttyAMA0
 	kinds="boot1 boot2 reset"
+	qemu="QEMU ${RIG_QEMU:-qemu-system-aarch64}"
 	;;
 *) usage ;;
 esac
@@ -131,7 +133,7 @@ want() { # the status a kind ends with when all is well
 total=0 bad=0 l1hung=0 stalled=0 wrong=0
 rm -rf "$root/build/rig-soak"
 mkdir -p "$root/build/rig-soak"
-echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, QEMU ${RIG_QEMU:-from scripts/rig-qemu.sh}${RIG_APPEND:+, L1 with $RIG_APPEND}"
+echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, $qemu${RIG_APPEND:+, L1 with $RIG_APPEND}"
 for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
 	t0=$SECONDS
