@@ -26,8 +26,11 @@ while read -r ko; do
 		case "$arg" in "$mod".*=*) params="$params ${arg#"$mod".}" ;; esac
 	done
 	# shellcheck disable=SC2086 # a list of parameters
-	insmod "$ko" $params || echo "ICEVMM-L1: insmod $ko$params failed"
-	[ -z "$params" ] || echo "ICEVMM-L1: $mod loaded with$params"
+	if ! insmod "$ko" $params; then
+		echo "ICEVMM-L1: insmod $ko$params failed"
+	elif [ -n "$params" ]; then
+		echo "ICEVMM-L1: $mod loaded with$params"
+	fi
 done </etc/modules.order
 
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host; then
