@@ -15,7 +15,7 @@ mount -t tmpfs tmpfs /tmp
 
 # Modules in dependency order, as mkinitramfs.sh resolved them. Parameters
 # come from the kernel command line as modprobe takes them (busybox insmod
-# does not look there): kvm_amd.vgif=0 (run-l1.sh's RIG_APPEND) loads kvm-amd.ko
+# does not look there): kvm_amd.vgif=0 (run-l1.sh, x86_64) loads kvm-amd.ko
 # with vgif=0.
 read -r cmdline </proc/cmdline
 while read -r ko; do

@@ -20,7 +20,8 @@
 #
 # Environment: RIG_ARCH (x86_64, the default here, or arm64), RIG_QEMU
 # (run-l1.sh; RIG_QEMU=qemu-system-x86_64 is bookworm's QEMU 7.2) and
-# RIG_APPEND (L1's kernel parameters, module parameters too: kvm_amd.vgif=0).
+# RIG_APPEND (more L1 kernel parameters, module parameters too: an x86_64 L1
+# boots with kvm_amd.vgif=0, and RIG_APPEND=kvm_amd.vgif=1 turns vGIF on).
 # Prints one line per L1 and a summary; exits 1 if anything went wrong. Keeps
 # in build/rig-soak/ each L1's results (boot, kind, status, L1 uptime at start
 # and end), the log of every boot that went wrong and the console of every L1
@@ -133,7 +134,9 @@ want() { # the status a kind ends with when all is well
 total=0 bad=0 l1hung=0 stalled=0 wrong=0
 rm -rf "$root/build/rig-soak"
 mkdir -p "$root/build/rig-soak"
-echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, $qemu${RIG_APPEND:+, L1 with $RIG_APPEND}"
+l1args=${RIG_APPEND:-}
+[ "$RIG_ARCH" != x86_64 ] || l1args="kvm_amd.vgif=0${l1args:+ $l1args}"
+echo "== rig-soak: $RIG_ARCH, $l1s L1s x $boots boots of $kinds${quiet:+, quiet}, $qemu${l1args:+, L1 with $l1args}"
 for l in $(seq 1 "$l1s"); do
 	rm -rf "$share/out"
 	t0=$SECONDS

@@ -17,7 +17,9 @@
 # Environment: RIG_TIMEOUT  seconds before QEMU is killed (default 600,
 #                           3600 with --interactive)
 #              RIG_APPEND   extra L1 kernel parameters (e.g. kvm-arm.mode=nvhe),
-#                           module parameters too (kvm_amd.vgif=0: init-l1.sh)
+#                           module parameters too (init-l1.sh); x86_64 L1s
+#                           boot with kvm_amd.vgif=0 before it (docs/RIG.md),
+#                           so RIG_APPEND=kvm_amd.vgif=1 turns vGIF back on
 #              RIG_QEMU     the QEMU binary (default: arm64 qemu-system-aarch64,
 #                           x86_64 the backported one of scripts/rig-qemu.sh;
 #                           RIG_QEMU=qemu-system-x86_64 is bookworm's 7.2)
@@ -147,6 +149,10 @@ x86_64)
 	# +svm: AMD's virtualization extensions, which kvm_amd in L1 uses.
 	qemu+=(-M q35 -cpu max,+svm)
 	console=ttyS0
+	# No virtual GIF for L2: L1's KVM then intercepts STGI/CLGI itself
+	# instead of relying on TCG's emulation of vGIF, and 300 soak boots
+	# ran without a hang or stall (docs/RIG.md, "Measuring hangs").
+	arch_append=kvm_amd.vgif=0
 	;;
 *)
 	echo "run-l1: RIG_ARCH=$RIG_ARCH: arm64 or x86_64" >&2
@@ -160,7 +166,7 @@ qemu+=(
 	-kernel "$GUEST/Image"
 	-initrd "$GUEST/l1.cpio.gz"
 	# panic=-1: a panic reboots, and -no-reboot turns that into an exit.
-	-append "console=$console rdinit=/init quiet panic=-1 $beat ${RIG_APPEND:-}"
+	-append "console=$console rdinit=/init quiet panic=-1 $beat ${arch_append:-} ${RIG_APPEND:-}"
 	-virtfs "local,path=$share,mount_tag=host,security_model=none,id=host"
 )
 if [ -n "$disk" ]; then
