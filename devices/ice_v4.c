@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The v4 draft's inline-encryption wire format: control-queue command shapes,
+ * copy-out and validation, the crypto message of CRYPTO_IN/OUT, and what the
+ * device says of itself (devices/ice_v4.h; docs/ICE.md "The v4 format").
+ */
+#include <string.h>
+
+#include "../virtio/chain.h"
+#include "ice_v4.h"
+
+/* Little-endian fields decoded byte by byte: no host byte order assumed. */
+static uint32_t v4_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t v4_le64(const uint8_t *p)
+{
+	return (uint64_t)v4_le32(p) | (uint64_t)v4_le32(p + 4) << 32;
+}
+
+static void v4_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* OR of bytes [from, to) of buf: zero iff they all are. */
+static uint8_t v4_or(const uint8_t *buf, size_t from, size_t to)
+{
+	uint8_t acc = 0;
+
+	for (; from < to; from++)
+		acc |= buf[from];
+	return acc;
+}
+
+bool ice_v4_ctrl_shape(uint32_t type, uint32_t *req, uint32_t *reply)
+{
+	switch (type) {
+	case VIRTIO_BLK_T_GET_CRYPTO_MODES:
+		*req = 0;
+		*reply = ICE_V4_MODES_SIZE;
+		return true;
+	case VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM:
+	case VIRTIO_BLK_T_CRYPTO_KEYSLOT_EVICT:
+		*req = ICE_V4_KEY_DESC_SIZE;
+		*reply = 0;
+		return true;
+	case VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET:
+		*req = ICE_V4_KEY_BLOB_SIZE;
+		*reply = ICE_V4_SW_SECRET_SIZE;
+		return true;
+	case VIRTIO_BLK_T_CRYPTO_GENERATE_KEY:
+		*req = 0;
+		*reply = ICE_V4_KEY_BLOB_SIZE;
+		return true;
+	case VIRTIO_BLK_T_CRYPTO_IMPORT_KEY:
+	case VIRTIO_BLK_T_CRYPTO_PREPARE_KEY:
+		*req = ICE_V4_KEY_BLOB_SIZE;
+		*reply = ICE_V4_KEY_BLOB_SIZE;
+		return true;
+	}
+	*req = *reply = 0;
+	return false;
+}
+
+enum ice_v4_chain ice_v4_ctrl_read(const struct virtq_chain *c, uint8_t *buf, uint32_t *type,
+				   uint8_t **status)
+{
+	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	uint64_t rd = 0, wr = 0;
+	uint32_t req, reply;
+	unsigned int i;
+
+	*type = 0;
+	*status = NULL;
+	explicit_bzero(buf, ICE_V4_CTRL_BUF_SIZE);
+	if (!last || !last->device_writable || !last->len)
+		return ICE_V4_CHAIN_NO_STATUS;
+	*status = last->host + last->len - 1;
+	/*
+	 * Both sides counted here rather than trusted from readable_len and
+	 * writable_len; virtq_pop() already refused a readable buffer after a
+	 * writable one (2.7.4.2), so the readable side comes first.
+	 */
+	for (i = 0; i < c->nbufs; i++) {
+		if (c->bufs[i].device_writable)
+			wr += c->bufs[i].len;
+		else
+			rd += c->bufs[i].len;
+	}
+	if (rd < ICE_V4_OUTHDR_SIZE)
+		return ICE_V4_CHAIN_MALFORMED;
+	chain_copy(c, false, 0, buf, ICE_V4_OUTHDR_SIZE, false);
+	*type = v4_le32(buf);
+	/* A type with no known shape: nothing but its status byte is judged. */
+	if (!ice_v4_ctrl_shape(*type, &req, &reply)) {
+		explicit_bzero(buf, ICE_V4_CTRL_BUF_SIZE);
+		return ICE_V4_CHAIN_UNSUPP;
+	}
+	if (rd != ICE_V4_OUTHDR_SIZE + req || wr != (uint64_t)reply + 1) {
+		explicit_bzero(buf, ICE_V4_CTRL_BUF_SIZE);
+		return ICE_V4_CHAIN_MALFORMED;
+	}
+	/* The one copy of the request part; only this copy is checked and used. */
+	chain_copy(c, false, ICE_V4_OUTHDR_SIZE, buf + ICE_V4_OUTHDR_SIZE, req, false);
+	return ICE_V4_CHAIN_OK;
+}
+
+/*
+ * Equal XTS halves (IEEE 1619-2018, 5.1, forbids them): checked without an
+ * early exit, like every look at key bytes here.
+ */
+static bool v4_xts_halves_equal(const uint8_t *key, size_t len)
+{
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < len / 2; i++)
+		acc |= key[i] ^ key[len / 2 + i];
+	return !acc;
+}
+
+static uint8_t v4_program(const uint8_t *kd, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd)
+{
+	uint32_t slot = v4_le32(kd + ICE_V4_KD_SLOT);
+	uint32_t key_size = v4_le32(kd + ICE_V4_KD_KEY_SIZE);
+	uint32_t du_bits = v4_le32(kd + ICE_V4_KD_DU_BITS);
+	uint32_t dun_bytes = v4_le32(kd + ICE_V4_KD_DUN_BYTES);
+	const uint8_t *key = kd + ICE_V4_KD_BYTES;
+
+	if (slot >= caps->max_slots)
+		return ICE_V4_S_IOERR;
+	if (v4_le32(kd + ICE_V4_KD_CRYPTO_MODE) != ICE_V4_MODE_AES_256_XTS)
+		return ICE_V4_S_IOERR;
+	/* Hardware-wrapped keys come with the engine that unwraps them. */
+	if (v4_le32(kd + ICE_V4_KD_KEY_TYPE) != ICE_V4_KEY_TYPE_RAW ||
+	    !(caps->key_types & ICE_V4_KEY_TYPES_RAW))
+		return ICE_V4_S_IOERR;
+	if (du_bits >= 32 || !(caps->du_sizes & (1u << du_bits)))
+		return ICE_V4_S_IOERR;
+	if (dun_bytes < 1 || dun_bytes > caps->max_dun_bytes)
+		return ICE_V4_S_IOERR;
+	if (key_size != ICE_V4_RAW_KEY_SIZE || v4_or(key, key_size, ICE_V4_KEY_MAX))
+		return ICE_V4_S_IOERR;
+	if (v4_xts_halves_equal(key, key_size))
+		return ICE_V4_S_IOERR;
+	cmd->slot = slot;
+	cmd->du_size = 1u << du_bits;
+	cmd->key = key;
+	cmd->key_len = key_size;
+	return ICE_V4_S_OK;
+}
+
+static uint8_t v4_check(const uint8_t *buf, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd)
+{
+	const uint8_t *part = buf + ICE_V4_OUTHDR_SIZE;
+	uint32_t type = v4_le32(buf), slot;
+
+	/* ioprio and sector mean nothing to a control command: 0 (docs/ICE.md). */
+	if (v4_or(buf, 4, ICE_V4_OUTHDR_SIZE))
+		return ICE_V4_S_IOERR;
+	cmd->type = type;
+	switch (type) {
+	case VIRTIO_BLK_T_GET_CRYPTO_MODES:
+		return ICE_V4_S_OK;
+	case VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM:
+		return v4_program(part, caps, cmd);
+	case VIRTIO_BLK_T_CRYPTO_KEYSLOT_EVICT:
+		/* Only the slot: Linux's evict hands the driver the whole key. */
+		slot = v4_le32(part + ICE_V4_KD_SLOT);
+		if (slot >= caps->max_slots)
+			return ICE_V4_S_IOERR;
+		cmd->slot = slot;
+		return ICE_V4_S_OK;
+	}
+	/* DERIVE_SW_SECRET, GENERATE, IMPORT, PREPARE: hardware-wrapped keys. */
+	return ICE_V4_S_UNSUPP;
+}
+
+uint8_t ice_v4_ctrl_parse(uint8_t *buf, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd)
+{
+	uint8_t status;
+
+	memset(cmd, 0, sizeof(*cmd));
+	status = v4_check(buf, caps, cmd);
+	if (status != ICE_V4_S_OK) {
+		memset(cmd, 0, sizeof(*cmd));
+		explicit_bzero(buf, ICE_V4_CTRL_BUF_SIZE);
+	}
+	return status;
+}
+
+void ice_v4_modes(const struct ice_v4_caps *caps, uint8_t out[ICE_V4_MODES_SIZE])
+{
+	memset(out, 0, ICE_V4_MODES_SIZE);
+	v4_put_le32(out + 4 * ICE_V4_MODE_AES_256_XTS, caps->du_sizes);
+}
+
+void ice_v4_config(const struct ice_v4_caps *caps, uint8_t out[ICE_V4_CFG_END - ICE_V4_CFG_OFF])
+{
+	memset(out, 0, ICE_V4_CFG_END - ICE_V4_CFG_OFF);
+	out[ICE_V4_CFG_MAX_SLOTS - ICE_V4_CFG_OFF] = (uint8_t)caps->max_slots;
+	out[ICE_V4_CFG_MAX_SLOTS - ICE_V4_CFG_OFF + 1] = (uint8_t)(caps->max_slots >> 8);
+	out[ICE_V4_CFG_MAX_DUN_BYTES - ICE_V4_CFG_OFF] = caps->max_dun_bytes;
+	out[ICE_V4_CFG_KEY_TYPES - ICE_V4_CFG_OFF] = caps->key_types;
+}
+
+uint8_t ice_v4_crypto_msg(const uint8_t msg[ICE_V4_CRYPTO_MSG_SIZE], const struct ice_v4_caps *caps,
+			  uint32_t *slot, uint64_t *dun)
+{
+	uint64_t d = v4_le64(msg + 8);
+
+	*slot = 0;
+	*dun = 0;
+	/* unused[4], then dun[1..3]: icevmm's DUNs are 64-bit (max_dun_bytes <= 8). */
+	if (v4_or(msg, 4, 8) || v4_or(msg, 16, ICE_V4_CRYPTO_MSG_SIZE))
+		return ICE_V4_S_IOERR;
+	if (caps->max_dun_bytes < 8 && d >> (8 * caps->max_dun_bytes))
+		return ICE_V4_S_IOERR;
+	*slot = v4_le32(msg);
+	*dun = d;
+	return ICE_V4_S_OK;
+}
