@@ -68,7 +68,7 @@ LIB_SERIAL := devices/serial.c
 LIB_DOORBELL := devices/doorbell.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
-LIB_BLK := devices/blk.c devices/blk_keyq.c devices/ice_keyq.c devices/ice_v4.c devices/disk.c
+LIB_BLK := devices/blk.c devices/blk_keyq.c devices/blk_ctrl.c devices/ice_keyq.c devices/ice_v4.c devices/disk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
 # The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
@@ -114,7 +114,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) -static -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq ice_v4 aml dump
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 aml dump
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage x86boot acpi
 endif
@@ -147,6 +147,7 @@ $(O)/tests/unit/test_ice: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 # pops from the fake guest; libice to check its caps against the store's
 $(O)/tests/unit/test_keyq: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_blk_keyq: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+$(O)/tests/unit/test_blk_v4: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 # the v4 wire format (devices/ice_v4.c) on hand-made chains
 $(O)/tests/unit/test_ice_v4: $(BLK_LIBS_A)
 # The disk test fakes the image's I/O calls (faults, short counts). On 64-bit

@@ -37,12 +37,6 @@ static bool blk_range_ok(const struct blk_dev *b, uint64_t sector, uint64_t sect
 	return sector <= b->capacity && sectors <= b->capacity - sector;
 }
 
-/* The crypto part of an ICE request header (docs/ICE.md, "Request header"). */
-struct blk_crypto {
-	uint8_t slot;
-	uint64_t dun;
-};
-
 static pthread_key_t bounce_key;
 static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
 
@@ -257,8 +251,9 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
 
-	if (q == BLK_KEY_QUEUE) /* only a guest-programmed disk has it (blk_open) */
-		return blk_keyq_handle(b, c, features);
+	/* Only a guest-programmed v2 disk and a v4 disk have a second queue (blk_open). */
+	if (q == BLK_CTRL_QUEUE)
+		return b->ctrl ? blk_ctrl_handle(b, c, features) : blk_keyq_handle(b, c, features);
 	/* No device-writable last byte: nowhere to put a status, so touch nothing. */
 	if (!last || !last->device_writable)
 		return -1;
@@ -270,9 +265,22 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
 
-	/* With ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
-	if (virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
-	    (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH)) {
+	if (b->ctrl) {
+		/* v4: CRYPTO_IN and CRYPTO_OUT carry a 40-byte crypto message (docs/ICE.md). */
+		if (type >= VIRTIO_BLK_T_CRYPTO_OUT && type <= VIRTIO_BLK_T_CRYPTO_PREPARE_KEY) {
+			int s = blk_v4_request(b, c, features, &type, &crypto, &used);
+
+			if (s != BLK_V4_RW) {
+				status = (uint8_t)s;
+				goto done;
+			}
+			hdr_len = BLK_V4_HDR_SIZE;
+			cr = &crypto;
+		}
+	} else if (virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
+		   (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT ||
+		    type == VIRTIO_BLK_T_FLUSH)) {
+		/* v2: with ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
 		hdr_len = BLK_ICE_HDR_SIZE;
 		if (c->readable_len < BLK_ICE_HDR_SIZE) {
 			status = VIRTIO_BLK_S_IOERR;
@@ -345,20 +353,30 @@ static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_ch
 	return 1;
 }
 
-/* Device reset (Status = 0): a guest-programmed disk forgets every key (docs/ICE.md). */
+/*
+ * Device reset (Status = 0): a guest-programmed disk (v2 key queue, v4) forgets
+ * every key (docs/ICE.md).
+ */
 static void blk_reset(void *dev)
 {
 	struct blk_dev *b = dev;
 
 	/* Never waits for I/O: a request that pinned a key finishes with it (ice.h). */
-	if (b->keyq)
+	if (b->keyq || b->ctrl)
 		ice_store_evict_all(b->ice);
 }
 
-/* The key queue programs the engine VIRTIO_BLK_F_ICE describes: not one without the other. */
+/*
+ * v2: the key queue programs the engine VIRTIO_BLK_F_ICE describes; v4: keys
+ * come over the control queue. Not one without the other.
+ */
 static bool blk_features_ok(void *dev, uint64_t features)
 {
-	(void)dev;
+	struct blk_dev *b = dev;
+
+	if (b->ctrl)
+		return !virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION) ||
+		       virtio_has_feature(features, VIRTIO_BLK_F_CTRL_VQ);
 	return !virtio_has_feature(features, VIRTIO_BLK_F_ICE_KEYQ) ||
 	       virtio_has_feature(features, VIRTIO_BLK_F_ICE);
 }
@@ -405,7 +423,9 @@ static void blk_fill_config(struct blk_dev *b)
 	put_le32(c + 0x30, BLK_MAX_DISCARD_SECTORS);   /* max_write_zeroes_sectors */
 	put_le32(c + 0x34, BLK_MAX_DISCARD_SEG);       /* max_write_zeroes_seg */
 	c[0x38] = 1;				       /* write_zeroes_may_unmap */
-	if (b->ice) {
+	if (b->ctrl) {
+		ice_v4_config(&b->ctrl->caps, c + ICE_V4_CFG_OFF); /* enc_characteristics */
+	} else if (b->ice) {
 		slot_info = ice_slot_info(b->ice);
 		memcpy(c + 0x60, &slot_info, 2);	    /* crypto.slot_info */
 		put_le32(c + 0x64, ice_capability(b->ice)); /* crypto.capability */
@@ -434,9 +454,14 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 		pr_info("disk %s: size is not a multiple of 512; the last %llu bytes are not "
 			"visible to the guest",
 			o->path, (unsigned long long)(b->disk.size % VIRTIO_BLK_SECTOR));
-	if (o->ice) /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
+	if (o->ice && o->spec == BLK_ICE_V4) { /* keys on the control queue */
+		if (blk_ctrl_open(b, o->path) < 0)
+			goto fail;
+		features |= 1ULL << VIRTIO_BLK_F_CTRL_VQ | 1ULL << VIRTIO_BLK_F_INLINE_ENCRYPTION;
+	} else if (o->ice) { /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
-	if (o->ice && o->ice->guest_keys) { /* guest-programmed: the key queue */
+	}
+	if (o->ice && o->spec == BLK_ICE_V2 && o->ice->guest_keys) { /* v2, guest-programmed */
 		if (blk_keyq_open(b) < 0)
 			goto fail;
 		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
@@ -456,7 +481,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 		.ops = &blk_virtio_ops,
 		.dev = b,
 		.features = features,
-		.num_queues = b->keyq ? 2 : 1, /* BLK_REQUEST_QUEUE, BLK_KEY_QUEUE */
+		.num_queues = b->keyq || b->ctrl ? 2 : 1, /* BLK_REQUEST_QUEUE, BLK_CTRL_QUEUE */
 		.config = b->config,
 		.config_size = o->ice ? VIRTIO_BLK_CONFIG_SIZE_ICE : VIRTIO_BLK_CONFIG_SIZE,
 	};
@@ -472,7 +497,13 @@ void blk_ice_summary(struct blk_dev *b, const char *path)
 
 	if (!b->ice)
 		return;
-	if (b->keyq)
+	if (b->ctrl)
+		pr_info("disk %s: ICE (v4): %lu data units encrypted, %lu decrypted; control "
+			"queue: "
+			"%lu PROGRAM, %lu EVICT",
+			path, enc, dec, atomic_load(&b->ctrl->programs),
+			atomic_load(&b->ctrl->evicts));
+	else if (b->keyq)
 		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted; key queue: %lu "
 			"PROGRAM, %lu EVICT or EVICT_ALL",
 			path, enc, dec, atomic_load(&b->keyq->programs),
@@ -484,5 +515,6 @@ void blk_ice_summary(struct blk_dev *b, const char *path)
 void blk_close(struct blk_dev *b)
 {
 	blk_keyq_close(b);
+	blk_ctrl_close(b);
 	disk_close(&b->disk); /* also drops the flock; safe if never opened */
 }

@@ -17,6 +17,7 @@
 #include "disk.h"
 #include "ice.h"
 #include "ice_keyq.h"
+#include "ice_v4.h"
 
 #define VIRTIO_ID_BLOCK 2
 
@@ -44,9 +45,13 @@
 #define VIRTIO_BLK_F_ICE 22 /* inline encryption, docs/ICE.md */
 /* VIRTIO_BLK_F_ICE_KEYQ (63), the guest programs its keys: devices/ice_keyq.h */
 
-/* Queues: one request queue (no VIRTIO_BLK_F_MQ), then the ICE key queue. */
+/*
+ * Queues: one request queue (no VIRTIO_BLK_F_MQ), then the queue that takes
+ * key commands: v2's ICE key queue, or v4's control queue.
+ */
 #define BLK_REQUEST_QUEUE 0
 #define BLK_KEY_QUEUE 1
+#define BLK_CTRL_QUEUE 1
 
 #define VIRTIO_BLK_SECTOR 512
 #define VIRTIO_BLK_ID_BYTES 20
@@ -73,11 +78,21 @@
 #define BLK_MAX_DISCARD_SEG 16
 #define BLK_DISCARD_ALIGN_SECTORS 8 /* 4 KiB: what a hole in the image can be */
 
+/*
+ * The draft an ICE disk speaks (docs/ICE.md): one per disk, since bit 22 is
+ * VIRTIO_BLK_F_ICE in v2 and VIRTIO_BLK_F_CTRL_VQ in v4.
+ */
+enum blk_ice_spec {
+	BLK_ICE_V2 = 0, /* VIRTIO_BLK_F_ICE: 32-byte headers; keys file or key queue */
+	BLK_ICE_V4 = 4, /* CTRL_VQ + INLINE_ENCRYPTION: keys on the control queue */
+};
+
 struct blk_opts {
 	const char *path;
 	bool ro;
-	const char *serial;    /* up to 20 bytes; NULL: empty */
-	struct ice_store *ice; /* keyslots: offer VIRTIO_BLK_F_ICE; NULL: a plain disk */
+	const char *serial;	/* up to 20 bytes; NULL: empty */
+	struct ice_store *ice;	/* keyslots: an ICE disk; NULL: a plain disk */
+	enum blk_ice_spec spec; /* with ice */
 };
 
 /*
@@ -93,21 +108,40 @@ struct blk_keyq {
 	atomic_ulong evicts;	   /* empty slot too): for tests and the summary */
 };
 
+/*
+ * The control queue of a v4 ICE disk (devices/blk_ctrl.c): key commands and
+ * GET_CRYPTO_MODES, served like v2's key queue (its own queue lock, never
+ * waiting for request I/O).
+ */
+struct blk_ctrl {
+	struct ice_v4_caps caps; /* what config space and GET_CRYPTO_MODES say */
+	uint8_t *cmd;		 /* ICE_V4_CTRL_BUF_SIZE bytes in locked memory */
+	atomic_ulong programs;	 /* PROGRAMs done, EVICTs accepted (an empty */
+	atomic_ulong evicts;	 /* slot too): for tests and the summary */
+};
+
+/* The crypto part of a request: the slot whose key it pins and its first DUN. */
+struct blk_crypto {
+	unsigned int slot;
+	uint64_t dun;
+};
+
 struct blk_dev {
 	/* The image, and its sticky flush error: a device reset never touches it. */
 	struct disk disk;
 	uint64_t capacity; /* sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct ice_store *ice;
-	struct blk_keyq *keyq; /* guest-programmed ICE disks only, else NULL */
+	struct blk_keyq *keyq; /* guest-programmed v2 ICE disks only, else NULL */
+	struct blk_ctrl *ctrl; /* v4 ICE disks only, else NULL */
 	/* Data units through the engine, for the summary at exit (blk_ice_summary()) */
 	atomic_ulong du_encrypted, du_decrypted;
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_device vdev; /* what a transport needs: features, config, ops */
 	/*
 	 * Scratch for the request being processed: request-queue only (the
-	 * transport serves one chain of a queue at a time; key-queue chains never
-	 * reach it, blk_handle_chain() routes them to blk_keyq.c first).
+	 * transport serves one chain of a queue at a time; key- and control-queue
+	 * chains never reach it, blk_handle_chain() routes them away first).
 	 */
 	struct iovec iov[VIRTQ_MAX_CHAIN];
 };
@@ -129,5 +163,19 @@ void blk_ice_summary(struct blk_dev *b, const char *path);
 int blk_keyq_open(struct blk_dev *b); /* 0, or -1 printed */
 void blk_keyq_close(struct blk_dev *b);
 int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
+
+/* Between blk.c and blk_ctrl.c */
+int blk_ctrl_open(struct blk_dev *b, const char *path); /* 0, or -1 printed */
+void blk_ctrl_close(struct blk_dev *b);
+int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
+/*
+ * A v4 type (27 to 35) on the request queue: BLK_V4_RW with *type turned
+ * into IN or OUT and *cr filled (a CRYPTO_IN or CRYPTO_OUT to serve with
+ * BLK_V4_HDR_SIZE bytes of header), or the request's status, *used set.
+ */
+#define BLK_V4_RW (-1)
+#define BLK_V4_HDR_SIZE (ICE_V4_OUTHDR_SIZE + ICE_V4_CRYPTO_MSG_SIZE)
+int blk_v4_request(struct blk_dev *b, const struct virtq_chain *c, uint64_t features,
+		   uint32_t *type, struct blk_crypto *cr, int64_t *used);
 
 #endif

@@ -22,7 +22,7 @@ static const char usage_text[] =
 	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
-	"  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS]]\n"
+	"  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
 	"                        serial: up to 20 bytes for GET_ID; ice: an inline crypto\n"
@@ -33,6 +33,9 @@ static const char usage_text[] =
 	"                        ice=KEYS: host-provisioned: the [slot N] keys of keys file\n"
 	"                        KEYS, loaded at start-up; no key queue (a keys file with\n"
 	"                        no [slot N] describes an engine for the guest to program)\n"
+	"                        spec: the draft the disk speaks: v2 (the default;\n"
+	"                        VIRTIO_BLK_F_ICE) or v4 (keys on a control queue, Linux\n"
+	"                        7.3's driver; guest-programmed, AES-256-XTS)\n"
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
@@ -125,7 +128,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
-		return "expected PATH[,ro][,serial=STR][,ice[=KEYS]]";
+		return "expected PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -142,10 +145,21 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 				       "engine)";
 			d->ice = true;
 			d->ice_keys = opt[3] ? opt + 4 : NULL;
+		} else if (!strncmp(opt, "spec=", 5)) {
+			if (d->ice_spec)
+				return "give spec= once";
+			if (strcmp(opt + 5, "v2") && strcmp(opt + 5, "v4"))
+				return "spec= takes v2 or v4";
+			d->ice_spec = opt[6] - '0';
 		} else {
-			return "unknown disk option (expected ro, serial=STR, ice or ice=KEYS)";
+			return "unknown disk option (expected ro, serial=STR, ice, ice=KEYS or "
+			       "spec=v2|v4)";
 		}
 	}
+	if (d->ice_spec && !d->ice)
+		return "spec= is the ICE draft the disk speaks: give it with ice or ice=KEYS";
+	if (!d->ice_spec && d->ice)
+		d->ice_spec = 2;
 	return NULL;
 }
 

@@ -21,9 +21,10 @@
 struct vmm_disk {
 	const char *path;
 	bool ro;
-	const char *serial;   /* NULL: none */
-	bool ice;	      /* an inline crypto engine (VIRTIO_BLK_F_ICE) */
-	const char *ice_keys; /* its keys file; NULL: the default engine, or no ICE */
+	const char *serial;    /* NULL: none */
+	bool ice;	       /* an inline crypto engine (VIRTIO_BLK_F_ICE) */
+	const char *ice_keys;  /* its keys file; NULL: the default engine, or no ICE */
+	unsigned int ice_spec; /* the draft it speaks: 2 (the default) or 4 */
 };
 
 struct vmm_config {
@@ -53,7 +54,7 @@ enum cli_result {
 enum cli_result cli_parse(int argc, char **argv, struct vmm_config *cfg, FILE *out, FILE *err);
 
 /*
- * Parse a --disk value "PATH[,ro][,serial=STR][,ice[=KEYS]]" into d. The string is
+ * Parse a --disk value "PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]" into d. The string is
  * modified (split at commas). Returns NULL or an error message.
  */
 const char *cli_parse_disk(char *arg, struct vmm_disk *d);

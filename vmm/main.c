@@ -129,9 +129,10 @@ static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 	 * host-provisioned disk's slots; a guest-programmed disk's every slot,
 	 * one key being built and one replaced key still pinned by the request in
 	 * flight), and never grows. A guest-programmed disk's device also
-	 * takes its 80-byte key-queue command buffer from the pool
-	 * (libgcrypt's secure allocator): the fixed 32 KiB on top of the keys
-	 * (ICE_SECMEM_BASE, devices/ice.c) holds eight of them many times over.
+	 * takes its command buffer from the pool (libgcrypt's secure
+	 * allocator; 80 bytes for v2's key queue, 168 for v4's control queue):
+	 * the fixed 32 KiB on top of the keys (ICE_SECMEM_BASE, devices/ice.c)
+	 * holds eight of them many times over.
 	 */
 	for (i = 0; i < cfg->ndisks; i++) {
 		const struct vmm_disk *d = &cfg->disks[i];
@@ -190,7 +191,11 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev
 	for (i = 0; i < cfg->ndisks; i++) {
 		const struct vmm_disk *d = &cfg->disks[i];
 		const struct blk_opts o = {
-			.path = d->path, .ro = d->ro, .serial = d->serial, .ice = stores[i]
+			.path = d->path,
+			.ro = d->ro,
+			.serial = d->serial,
+			.ice = stores[i],
+			.spec = d->ice_spec == 4 ? BLK_ICE_V4 : BLK_ICE_V2,
 		};
 		const struct irq_line irq = { .set_level = arch_set_irq,
 					      .ctx = vm,

@@ -173,15 +173,47 @@ START_TEST(disk_ice)
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice=k,ice=l': give ice or ice=KEYS once\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
-				 "serial=STR, ice or ice=KEYS)\n");
+				 "serial=STR, ice, ice=KEYS or spec=v2|v4)\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
-				 "PATH[,ro][,serial=STR][,ice[=KEYS]]\n");
+				 "PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n");
 	/* --help says what each form gives */
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
-	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS]]\n"));
+	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk "
+					     "PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n"));
 	ck_assert_ptr_nonnull(strstr(outbuf, "  ice: guest-programmed: the default engine"));
 	ck_assert_ptr_nonnull(strstr(outbuf, "  ice=KEYS: host-provisioned: the [slot N] keys"));
+}
+END_TEST
+
+/* spec=v2|v4: the draft an ICE disk speaks; v2 unless said, and only with ice */
+START_TEST(disk_ice_spec)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c,
+			       ARGS("-k", "K", "--disk", "a.img", "--disk", "b.img,ice", "--disk",
+				    "c.img,spec=v4,ice=k", "-d", "d.img,ice,spec=v2")),
+			 CLI_RUN);
+	ck_assert_uint_eq(c.ndisks, 4);
+	ck_assert_uint_eq(c.disks[0].ice_spec, 0);
+	ck_assert_uint_eq(c.disks[1].ice_spec, 2);
+	ck_assert_uint_eq(c.disks[2].ice_spec, 4);
+	ck_assert_str_eq(c.disks[2].ice_keys, "k");
+	ck_assert_uint_eq(c.disks[3].ice_spec, 2);
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,spec=v4")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,spec=v4': spec= is the ICE draft the disk "
+				 "speaks: give it with ice or ice=KEYS\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,spec=v3")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,spec=v3': spec= takes v2 or v4\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,spec=v44")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,spec=v44': spec= takes v2 or v4\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,spec=v4,spec=v4")),
+			 CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,spec=v4,spec=v4': give spec= once\n");
+	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
+	ck_assert_ptr_nonnull(strstr(outbuf, "  spec: the draft the disk speaks: v2 (the "
+					     "default;"));
 }
 END_TEST
 
@@ -212,6 +244,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, seccomp_options);
 	tcase_add_test(tc, disk_ice);
+	tcase_add_test(tc, disk_ice_spec);
 	suite_add_tcase(s, tc);
 	return s;
 }
