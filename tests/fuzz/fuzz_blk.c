@@ -19,7 +19,10 @@
  * AES-256-XTS, slots 0-3 loaded from the harness with 512- and 4096-byte data
  * units); with flags bit 2 guest-programmed ICE (the default engine of
  * `--disk PATH,ice`: AES-256-XTS, 512-4096, 32 empty slots, guest_keys), which
- * has queue 1, the key queue (VIRTIO_BLK_F_ICE_KEYQ, docs/ICE.md).
+ * has queue 1, the key queue (VIRTIO_BLK_F_ICE_KEYQ, docs/ICE.md); with flags
+ * bit 3 a v4 ICE disk of that same engine (docs/ICE.md "The v4 format"), whose
+ * queue 1 is the control queue (VIRTIO_BLK_F_CTRL_VQ) and whose request queue
+ * takes CRYPTO_IN, CRYPTO_OUT and GET_CRYPTO_MODES (INLINE_ENCRYPTION).
  *
  * Which queue a chain goes to is the input's choice: the head it puts on
  * queue 0's or queue 1's available ring (the two may share descriptors,
@@ -47,8 +50,13 @@
  * the status is what docs/ICE.md's command table says for the command bytes
  * (checked here independently of devices/ice_keyq.c), and the slots changed
  * exactly as the command says (nothing for a refusal); the device's command
- * copy is wiped afterwards. And whenever Status reads 0, every guest slot is
- * empty (a reset forgets the guest's keys).
+ * copy is wiped afterwards. On a v4 disk the same for the control queue,
+ * against docs/ICE.md's v4 rules (shapes, features, header, key descriptor;
+ * checked here independently of devices/ice_v4.c), and on its request queue
+ * the status of every v4 request type follows from the contract too (an
+ * unusable crypto message or slot is IOERR; key commands are UNSUPP there;
+ * GET_CRYPTO_MODES answers the engine's data unit sizes). And whenever Status
+ * reads 0, every guest slot is empty (a reset forgets the guest's keys).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -255,7 +263,173 @@ static void check_keyq(const struct virtq_chain *c, uint64_t features, int64_t u
 	}
 }
 
-static void check_request(const struct virtq_chain *c, int64_t used)
+/*
+ * The first bytes of one side of the chain as the guest wrote them (readable:
+ * from before the device ran; writable: as it left them), up to max; returns
+ * how many bytes that side has in all.
+ */
+static uint64_t gather(const struct virtq_chain *c, bool writable, uint8_t *buf, size_t max)
+{
+	uint64_t total = 0;
+	size_t n = 0, k;
+
+	for (unsigned int i = 0; i < c->nbufs; i++) {
+		if (c->bufs[i].device_writable != writable)
+			continue;
+		total += c->bufs[i].len;
+		k = max - n < c->bufs[i].len ? max - n : c->bufs[i].len;
+		memcpy(buf + n, writable ? c->bufs[i].host : ram_before + (c->bufs[i].host - ram),
+		       k);
+		n += k;
+	}
+	return total;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* GET_CRYPTO_MODES of the default engine: modes[1] = 512..4096 (bits 9-12). */
+static const uint8_t v4_modes[8] = { 0, 0, 0, 0, 0x00, 0x1e, 0, 0 };
+
+/* docs/ICE.md's v4 table: request and reply bytes of each control command. */
+static bool v4_shape(uint32_t type, uint32_t *req, uint32_t *reply)
+{
+	static const struct {
+		uint32_t type, req, reply;
+	} t[] = { { 29, 0, 8 },	  { 30, 152, 0 },   { 31, 152, 0 },  { 32, 132, 32 },
+		  { 33, 0, 132 }, { 34, 132, 132 }, { 35, 132, 132 } };
+
+	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].type == type) {
+			*req = t[i].req;
+			*reply = t[i].reply;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The status of a well-shaped control command (header + request part in cmd). */
+static uint8_t ctrl_expect(const uint8_t *cmd, uint64_t features)
+{
+	const uint8_t *kd = cmd + 16;
+	uint32_t du_bits = le32(kd + 144), dun_bytes = le32(kd + 148);
+
+	if (!virtio_has_feature(features, VIRTIO_BLK_F_CTRL_VQ))
+		return VIRTIO_BLK_S_IOERR;
+	if (!virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (!zero(cmd + 4, 12)) /* ioprio, sector */
+		return VIRTIO_BLK_S_IOERR;
+	switch (le32(cmd)) {
+	case 29:
+		return VIRTIO_BLK_S_OK;
+	case 30: /* slot, mode AES-256-XTS, raw, 512..4096, dun_bytes 1..8, 64 bytes, halves */
+		if (le32(kd) >= GP_SLOTS || le32(kd + 136) != 1 || le32(kd + 140) != 1 ||
+		    du_bits < 9 || du_bits > 12 || dun_bytes < 1 || dun_bytes > 8 ||
+		    le32(kd + 132) != 64 || !zero(kd + 4 + 64, 64) || !memcmp(kd + 4, kd + 36, 32))
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	case 31:
+		return le32(kd) < GP_SLOTS ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_UNSUPP; /* 32-35: no hardware-wrapped keys */
+}
+
+static void check_ctrl(const struct virtq_chain *c, uint64_t features, int64_t used)
+{
+	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
+	uint8_t cmd[ICE_V4_CTRL_BUF_SIZE] = { 0 }, reply[8], status, want;
+	uint64_t rd = gather(c, false, cmd, sizeof(cmd)), wr;
+	uint32_t type = le32(cmd), req, rep;
+	const uint8_t *kd = cmd + 16;
+
+	if (!zero(dev.ctrl->cmd, ICE_V4_CTRL_BUF_SIZE))
+		fail("the device's copy of the command was not wiped", 1, 0);
+	image_unchanged(1, 0);
+	if (!last || !last->device_writable) {
+		if (used >= 0)
+			fail("no status byte, yet used", 1, used);
+		slots_unchanged(1, -1);
+		return;
+	}
+	wr = gather(c, true, reply, sizeof(reply));
+	status = last->host[last->len - 1];
+	if (rd < 16)
+		want = VIRTIO_BLK_S_IOERR;
+	else if (!v4_shape(type, &req, &rep))
+		want = VIRTIO_BLK_S_UNSUPP;
+	else if (rd != 16 + req || wr != rep + 1)
+		want = VIRTIO_BLK_S_IOERR;
+	else
+		want = ctrl_expect(cmd, features);
+	/* libgcrypt may refuse a key the rules allow (weak keys): IOERR, nothing changed. */
+	if (status != want &&
+	    !(want == VIRTIO_BLK_S_OK && type == 30 && status == VIRTIO_BLK_S_IOERR))
+		fail("control command status differs from docs/ICE.md's v4 rules; status", 1,
+		     status);
+	if (used != (status == VIRTIO_BLK_S_OK && type == 29 ? 9 : 1))
+		fail("used length of a control command", 1, used);
+	if (status != VIRTIO_BLK_S_OK) {
+		slots_unchanged(1, -1);
+		return;
+	}
+	switch (type) {
+	case 29:
+		slots_unchanged(1, -1);
+		if (memcmp(reply, v4_modes, sizeof(reply)))
+			fail("GET_CRYPTO_MODES answered other modes", 1, 0);
+		break;
+	case 30:
+		slots_unchanged(1, (int)le32(kd));
+		if (gp.slots[le32(kd)] == slots_before[le32(kd)] ||
+		    ice_slot_du(&gp, le32(kd)) != 1u << le32(kd + 144))
+			fail("PROGRAM OK but the slot does not hold the new key: slot", 1,
+			     le32(kd));
+		break;
+	case 31:
+		slots_unchanged(1, (int)le32(kd));
+		if (gp.slots[le32(kd)])
+			fail("EVICT OK but the slot holds a key: slot", 1, le32(kd));
+		break;
+	}
+}
+
+/*
+ * A v4 request type on a v4 disk's request queue: the status the contract
+ * gives, where it follows from the request alone (a CRYPTO_IN or CRYPTO_OUT
+ * that passes these checks may still fail on its length or range).
+ */
+static void check_v4_request(const struct virtq_chain *c, uint64_t features, uint8_t status,
+			     int64_t used)
+{
+	uint8_t hdr[56] = { 0 }, reply[8];
+	uint64_t rd = gather(c, false, hdr, sizeof(hdr)), wr = gather(c, true, reply, 8);
+	uint32_t type = le32(hdr), slot = le32(hdr + 16);
+	bool crypto = type == 27 || type == 28;
+	uint8_t want = 0xff; /* not decided by the request alone */
+
+	if (rd < 16 || type < 27 || type > 35)
+		return;
+	if (!virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION) || type >= 30)
+		want = VIRTIO_BLK_S_UNSUPP;
+	else if (type == 29)
+		want = rd == 16 && wr == 9 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	else if (crypto && (rd < 56 || !zero(hdr + 20, 4) || !zero(hdr + 32, 24) ||
+			    slot >= GP_SLOTS || !slots_before[slot]))
+		want = VIRTIO_BLK_S_IOERR;
+	if (want != 0xff && status != want)
+		fail("v4 request status differs from docs/ICE.md's v4 rules; status", 0, status);
+	if (type == 29 && status == VIRTIO_BLK_S_OK && (used != 9 || memcmp(reply, v4_modes, 8)))
+		fail("GET_CRYPTO_MODES on the request queue: used", 0, used);
+	if (crypto && status == VIRTIO_BLK_S_OK &&
+	    (type == 27 ? rd - 56 : wr - 1) % ice_slot_du(&gp, slot))
+		fail("a CRYPTO request of part of a data unit was served; slot", 0, slot);
+}
+
+static void check_request(const struct virtq_chain *c, uint64_t features, int64_t used)
 {
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	uint8_t status;
@@ -278,6 +452,8 @@ static void check_request(const struct virtq_chain *c, int64_t used)
 		fail("a failed request with used length", 0, used);
 	else
 		image_unchanged(0, status);
+	if (dev.ctrl)
+		check_v4_request(c, features, status, used);
 }
 
 /* blk's handle, checked: nothing runs meanwhile, so guest RAM and the store are ours to read. */
@@ -294,10 +470,12 @@ static int64_t checked_handle(void *d, unsigned int q, const struct virtq_chain 
 		fprintf(stderr, "fuzz_blk: queue %u head %u: used %lld status %d\n", q, c->head,
 			(long long)used,
 			used > 0 ? c->bufs[c->nbufs - 1].host[c->bufs[c->nbufs - 1].len - 1] : -1);
-	if (q == BLK_KEY_QUEUE)
+	if (q == BLK_CTRL_QUEUE && dev.ctrl)
+		check_ctrl(c, features, used);
+	else if (q == BLK_KEY_QUEUE)
 		check_keyq(c, features, used);
 	else
-		check_request(c, used);
+		check_request(c, features, used);
 	return used;
 }
 
@@ -346,7 +524,7 @@ static void fuzz_setup(void)
 }
 
 /* A fresh image, device and transport for this input. */
-static void open_disk(struct ice_store *ice)
+static void open_disk(struct ice_store *ice, enum blk_ice_spec spec)
 {
 	struct irq_line irq = { .set_level = no_irq };
 	char path[] = "/dev/shm/icevmm-fuzz-XXXXXX";
@@ -363,7 +541,8 @@ static void open_disk(struct ice_store *ice)
 	memset(shadow, 0, FUZZ_IMAGE);
 	memcpy(shadow, pattern, sizeof(pattern));
 	memcpy(shadow + FUZZ_IMAGE - sizeof(pattern), pattern, sizeof(pattern));
-	if (blk_open(&dev, &(struct blk_opts){ .path = path, .serial = "fuzz", .ice = ice }) < 0)
+	if (blk_open(&dev, &(struct blk_opts){
+				   .path = path, .serial = "fuzz", .ice = ice, .spec = spec }) < 0)
 		abort();
 	unlink(path); /* the open fd keeps it alive */
 	checked_ops = *dev.vdev.ops;
@@ -446,9 +625,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!store_ready)
 		fuzz_setup();
-	cur = (flags & 4) ? &gp : (flags & 2) ? &store : NULL;
+	cur = (flags & 12) ? &gp : (flags & 2) ? &store : NULL;
 	ice_store_evict_all(&gp);
-	open_disk(cur);
+	open_disk(cur, (flags & 8) ? BLK_ICE_V4 : BLK_ICE_V2);
 	qs[0].num = (uint32_t)get(data, size, 8, 2);
 	qs[1].num = (uint32_t)get(data, size, 24, 2);
 	for (q = 0; q < 2; q++) {

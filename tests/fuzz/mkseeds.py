@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the fuzz target's seed corpus: well-formed virtio-blk requests and
-ICE key-queue commands in the input layout described in fuzz_blk.c, so the
+"""Writes the fuzz target's seed corpus: well-formed virtio-blk requests, ICE
+key-queue commands and v4 control commands in the input layout described in fuzz_blk.c, so the
 fuzzer starts from inputs that reach deep into the request path and, through
 slots the guest programmed, the crypto path. Run: tests/fuzz/mkseeds.py
 tests/fuzz/corpus"""
@@ -11,6 +11,7 @@ import sys
 F_INDIRECT, F_EVENT_IDX, F_VERSION_1 = 1 << 28, 1 << 29, 1 << 32
 BLK = (1 << 1) | (1 << 2) | (1 << 6) | (1 << 9) | (1 << 13) | (1 << 14)
 F_ICE, F_ICE_KEYQ = 1 << 22, 1 << 63
+F_CTRL_VQ, F_INLINE_ENC = 1 << 22, 1 << 23  # v4: bit 22 means the control queue
 NEXT, WRITE, INDIRECT = 1, 2, 4
 NUM, KNUM = 8, 32
 # Queue 0 (requests) and queue 1 (the key queue): each its own table and rings.
@@ -18,7 +19,7 @@ DESC, AVAIL, USED = 0x000, 0x100, 0x200
 KDESC, KAVAIL, KUSED = 0x300, 0x500, 0x580
 DATA = 0x700
 BASE = 0x40000000
-FLAG_HOST_ICE, FLAG_GUEST_ICE = 2, 4
+FLAG_HOST_ICE, FLAG_GUEST_ICE, FLAG_V4 = 2, 4, 8
 PROGRAM, EVICT, EVICT_ALL = 1, 2, 3
 MMIO_READ, MMIO_WRITE, RAM_WRITE, REINIT = 0x02, 0x82, 0x42, 0xc2  # 4-byte width
 
@@ -55,6 +56,25 @@ def key_cmd(opcode, slot=0, du_mask=0, key=b""):
     """The 80-byte key-queue command (docs/ICE.md), then a status byte."""
     return struct.pack("<IBBBBQ", opcode, slot, du_mask, len(key), 0, 0) + \
         key.ljust(64, b"\0") + b"\xff"
+
+
+def v4_hdr(rtype, sector=0):
+    return struct.pack("<IIQ", rtype, 0, sector)
+
+
+def v4_kd(slot, du_bits=0, key=b"", key_type=0, mode=0, dun_bytes=0):
+    """The 152-byte v4 key descriptor."""
+    return struct.pack("<I", slot) + key.ljust(128, b"\0") + \
+        struct.pack("<IIIII", len(key), mode, key_type, du_bits, dun_bytes)
+
+
+def v4_program(slot, du_bits, key):
+    return v4_hdr(30) + v4_kd(slot, du_bits, key, key_type=1, mode=1, dun_bytes=8)
+
+
+def v4_req(rtype, sector, slot, dun, unused=0):
+    """CRYPTO_OUT (27) / CRYPTO_IN (28): header and crypto message, 56 bytes."""
+    return v4_hdr(rtype, sector) + struct.pack("<IIQQQQ", slot, unused, dun, 0, 0, 0)
 
 
 def test_key(n):
@@ -186,6 +206,50 @@ def main(out):
     # The key queue without VIRTIO_BLK_F_ICE_KEYQ negotiated: IOERR for every command
     kd, kh, blob = key_chains([key_cmd(PROGRAM, 4, 0x08, test_key(4))], a)
     seeds["gp_not_negotiated"] = seed(ice, [], [], blob, b"", gp, kd, kh)
+    # A v4 disk (flags bit 3): queue 1 is the control queue; CRYPTO_OUT and
+    # CRYPTO_IN carry a 40-byte crypto message (docs/ICE.md "The v4 format").
+    v4 = feats | F_CTRL_VQ | F_INLINE_ENC
+
+    def v4_chains(cmds, at):
+        """Descriptors and heads for (request part, reply length) commands from `at`."""
+        descs, heads, blob = [], [], b""
+        for part, reply in cmds:
+            heads.append(len(descs))
+            n = len(descs)
+            if reply:
+                descs += [(at + len(blob), len(part), NEXT, n + 1),
+                          (at + len(blob) + len(part), reply, NEXT | WRITE, n + 2),
+                          (at + len(blob) + len(part) + reply, 1, WRITE, 0)]
+            else:
+                descs += [(at + len(blob), len(part), NEXT, n + 1),
+                          (at + len(blob) + len(part), 1, WRITE, 0)]
+            blob += part + bytes(reply) + b"\xff"
+        return descs, heads, blob
+
+    def v4_seed(cmds, rdescs, rheads, rdata, ops=b"", features=v4):
+        kd, kh, blob = v4_chains(cmds, a)
+        r = a + len(blob)
+        return seed(features, [(r + x, n, f, nxt) for x, n, f, nxt in rdescs], rheads,
+                    blob + rdata, ops, FLAG_V4, kd, kh)
+
+    v4_write = ([(0, 56, NEXT, 1), (56, 4096, NEXT, 2), (4152, 1, WRITE, 0)], [0])
+    v4_read = ([(0, 56, NEXT, 1), (56, 4096, NEXT | WRITE, 2), (4152, 1, WRITE, 0)], [0])
+    seeds["v4_program_write"] = v4_seed([(v4_program(3, 12, test_key(3)), 0)], *v4_write,
+                                        v4_req(27, 8, 3, 77) + text + b"\xff")
+    seeds["v4_program_read"] = v4_seed([(v4_program(0, 9, test_key(0)), 0)], *v4_read,
+                                       v4_req(28, 16, 0, 5) + bytes(4097))
+    seeds["v4_modes_evict"] = v4_seed(
+        [(v4_hdr(29), 8), (v4_program(5, 10, test_key(5)), 0), (v4_hdr(31) + v4_kd(5), 0)],
+        [(0, 16, NEXT, 1), (16, 8, NEXT | WRITE, 2), (24, 1, WRITE, 0)], [0],
+        v4_hdr(29) + bytes(9))
+    seeds["v4_refusals"] = v4_seed(
+        [(v4_program(1, 12, bytes(32) * 2), 0), (v4_program(1, 13, test_key(1)), 0),
+         (v4_program(32, 12, test_key(1)), 0), (v4_hdr(34) + bytes(132), 132),
+         (v4_hdr(30, sector=1) + v4_kd(1), 0), (v4_hdr(7), 0)],
+        *v4_write, v4_req(27, 8, 1, 2, unused=1) + text + b"\xff")
+    seeds["v4_not_negotiated"] = v4_seed([(v4_program(4, 12, test_key(4)), 0)], *v4_write,
+                                         v4_req(27, 8, 4, 0) + text + b"\xff",
+                                         features=feats | F_CTRL_VQ)
     for name, blob in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(blob)
