@@ -213,7 +213,7 @@ unit-run: unit-build
 # a slot while requests use it. Any report fails the run. CK_FORK=no:
 # in check's forked children TSan missed a race it finds in one process. (The
 # -Wtsan note about fences is known: virtq's fences pair with the guest.)
-TSAN_TESTS := virtio blk ice blk_keyq
+TSAN_TESTS := virtio blk ice blk_keyq blk_v4
 TSAN_FLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-tsan -g -O1 -fsanitize=thread
 TSAN_SRCS := tests/unit/guest.c tests/unit/runner.c $(LIB_BLK) $(LIB_ICE) $(LIB_VIRTIO) $(LIB_BUS)
 
