@@ -245,7 +245,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 {
 	struct blk_dev *b = dev;
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
-	uint8_t hdr[BLK_ICE_HDR_SIZE], status;
+	uint8_t hdr[BLK_V4_HDR_SIZE], status; /* the longest header: v4's */
 	uint32_t type, hdr_len = BLK_HDR_SIZE;
 	int64_t used = 1;
 	struct blk_crypto crypto, *cr = NULL;
@@ -265,21 +265,32 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
 
-	if (b->ctrl) {
-		/* v4: CRYPTO_IN and CRYPTO_OUT carry a 40-byte crypto message (docs/ICE.md). */
-		if (type >= VIRTIO_BLK_T_CRYPTO_OUT && type <= VIRTIO_BLK_T_CRYPTO_PREPARE_KEY) {
-			int s = blk_v4_request(b, c, features, &type, &crypto, &used);
-
-			if (s != BLK_V4_RW) {
-				status = (uint8_t)s;
-				goto done;
-			}
-			hdr_len = BLK_V4_HDR_SIZE;
-			cr = &crypto;
+	if (b->ctrl && type >= VIRTIO_BLK_T_CRYPTO_OUT && type <= VIRTIO_BLK_T_CRYPTO_PREPARE_KEY) {
+		/* v4's types (docs/ICE.md "The v4 format"); IN and OUT stay plain */
+		if (type > VIRTIO_BLK_T_CRYPTO_IN ||
+		    !virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION)) {
+			status = blk_v4_request(b, c, features, type, &used); /* blk_ctrl.c */
+			goto done;
 		}
-	} else if (virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
+		/* CRYPTO_OUT, CRYPTO_IN: the header, then a 40-byte crypto message */
+		hdr_len = BLK_V4_HDR_SIZE;
+		if (c->readable_len < BLK_V4_HDR_SIZE) {
+			status = VIRTIO_BLK_S_IOERR;
+			goto done;
+		}
+		chain_copy(c, false, BLK_HDR_SIZE, hdr + BLK_HDR_SIZE, ICE_V4_CRYPTO_MSG_SIZE,
+			   false);
+		if (ice_v4_crypto_msg(hdr + BLK_HDR_SIZE, &b->ctrl->caps, &crypto.slot,
+				      &crypto.dun) != ICE_V4_S_OK) {
+			status = VIRTIO_BLK_S_IOERR;
+			goto done;
+		}
+		type = type == VIRTIO_BLK_T_CRYPTO_OUT ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
+		cr = &crypto;
+	} else if (!b->ctrl && virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
 		   (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT ||
 		    type == VIRTIO_BLK_T_FLUSH)) {
+		/* bit 22 is VIRTIO_BLK_F_ICE only on a v2 disk (on a v4 disk: CTRL_VQ) */
 		/* v2: with ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
 		hdr_len = BLK_ICE_HDR_SIZE;
 		if (c->readable_len < BLK_ICE_HDR_SIZE) {

@@ -169,13 +169,14 @@ int blk_ctrl_open(struct blk_dev *b, const char *path); /* 0, or -1 printed */
 void blk_ctrl_close(struct blk_dev *b);
 int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
 /*
- * A v4 type (27 to 35) on the request queue: BLK_V4_RW with *type turned
- * into IN or OUT and *cr filled (a CRYPTO_IN or CRYPTO_OUT to serve with
- * BLK_V4_HDR_SIZE bytes of header), or the request's status, *used set.
+ * A v4 request type (27 to 35) on the request queue that blk.c does not
+ * serve itself (it parses CRYPTO_IN and CRYPTO_OUT inline, the hot path):
+ * GET_CRYPTO_MODES, the key commands (UNSUPP there), and any of them
+ * without INLINE_ENCRYPTION negotiated (UNSUPP). Returns the status; *used
+ * is set when it is not 1.
  */
-#define BLK_V4_RW (-1)
 #define BLK_V4_HDR_SIZE (ICE_V4_OUTHDR_SIZE + ICE_V4_CRYPTO_MSG_SIZE)
-int blk_v4_request(struct blk_dev *b, const struct virtq_chain *c, uint64_t features,
-		   uint32_t *type, struct blk_crypto *cr, int64_t *used);
+uint8_t blk_v4_request(struct blk_dev *b, const struct virtq_chain *c, uint64_t features,
+		       uint32_t type, int64_t *used);
 
 #endif

@@ -2,9 +2,9 @@
 /*
  * Inline encryption as the v4 draft has it (docs/ICE.md "The v4 format"): key
  * commands on the block control queue (VIRTIO_BLK_F_CTRL_VQ, queue 1), and
- * the v4 request types on the request queue (VIRTIO_BLK_F_INLINE_ENCRYPTION):
- * CRYPTO_IN and CRYPTO_OUT, GET_CRYPTO_MODES. The wire format is
- * devices/ice_v4.c's; this file applies it to the disk's keyslot store.
+ * the v4 request types on the request queue (VIRTIO_BLK_F_INLINE_ENCRYPTION)
+ * but CRYPTO_IN and CRYPTO_OUT, which blk.c parses on its hot path. The wire
+ * format is devices/ice_v4.c's; this file applies it to the keyslot store.
  *
  * Ordering with a device reset is v2's key queue's (devices/blk_keyq.c): a
  * PROGRAM commits under the store's key_lock only while its chain is current,
@@ -161,31 +161,16 @@ int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	return used;
 }
 
-int blk_v4_request(struct blk_dev *b, const struct virtq_chain *c, uint64_t features,
-		   uint32_t *type, struct blk_crypto *cr, int64_t *used)
+uint8_t blk_v4_request(struct blk_dev *b, const struct virtq_chain *c, uint64_t features,
+		       uint32_t type, int64_t *used)
 {
-	uint8_t msg[ICE_V4_CRYPTO_MSG_SIZE];
-
 	if (!virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION))
 		return VIRTIO_BLK_S_UNSUPP;
-	switch (*type) {
-	case VIRTIO_BLK_T_CRYPTO_OUT:
-	case VIRTIO_BLK_T_CRYPTO_IN:
-		/* The header, then the crypto message; the data follows (blk_read_write()). */
-		if (c->readable_len < BLK_V4_HDR_SIZE)
-			return VIRTIO_BLK_S_IOERR;
-		chain_copy(c, false, ICE_V4_OUTHDR_SIZE, msg, sizeof(msg), false);
-		if (ice_v4_crypto_msg(msg, &b->ctrl->caps, &cr->slot, &cr->dun) != ICE_V4_S_OK)
-			return VIRTIO_BLK_S_IOERR;
-		*type = *type == VIRTIO_BLK_T_CRYPTO_OUT ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
-		return BLK_V4_RW;
-	case VIRTIO_BLK_T_GET_CRYPTO_MODES:
-		/* Served on both queues (docs/ICE.md): the header, the modes, the status. */
-		if (c->readable_len != ICE_V4_OUTHDR_SIZE ||
-		    c->writable_len != ICE_V4_MODES_SIZE + 1)
-			return VIRTIO_BLK_S_IOERR;
-		*used = ctrl_modes(b, c);
-		return VIRTIO_BLK_S_OK;
-	}
-	return VIRTIO_BLK_S_UNSUPP; /* key commands: on the control queue only */
+	if (type != VIRTIO_BLK_T_GET_CRYPTO_MODES)
+		return VIRTIO_BLK_S_UNSUPP; /* key commands: on the control queue only */
+	/* Served on both queues (docs/ICE.md): the header, the modes, the status. */
+	if (c->readable_len != ICE_V4_OUTHDR_SIZE || c->writable_len != ICE_V4_MODES_SIZE + 1)
+		return VIRTIO_BLK_S_IOERR;
+	*used = ctrl_modes(b, c);
+	return VIRTIO_BLK_S_OK;
 }

@@ -15,11 +15,6 @@ static uint32_t v4_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t v4_le64(const uint8_t *p)
-{
-	return (uint64_t)v4_le32(p) | (uint64_t)v4_le32(p + 4) << 32;
-}
-
 static void v4_put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
@@ -208,21 +203,4 @@ void ice_v4_config(const struct ice_v4_caps *caps, uint8_t out[ICE_V4_CFG_END - 
 	out[ICE_V4_CFG_MAX_SLOTS - ICE_V4_CFG_OFF + 1] = (uint8_t)(caps->max_slots >> 8);
 	out[ICE_V4_CFG_MAX_DUN_BYTES - ICE_V4_CFG_OFF] = caps->max_dun_bytes;
 	out[ICE_V4_CFG_KEY_TYPES - ICE_V4_CFG_OFF] = caps->key_types;
-}
-
-uint8_t ice_v4_crypto_msg(const uint8_t msg[ICE_V4_CRYPTO_MSG_SIZE], const struct ice_v4_caps *caps,
-			  uint32_t *slot, uint64_t *dun)
-{
-	uint64_t d = v4_le64(msg + 8);
-
-	*slot = 0;
-	*dun = 0;
-	/* unused[4], then dun[1..3]: icevmm's DUNs are 64-bit (max_dun_bytes <= 8). */
-	if (v4_or(msg, 4, 8) || v4_or(msg, 16, ICE_V4_CRYPTO_MSG_SIZE))
-		return ICE_V4_S_IOERR;
-	if (caps->max_dun_bytes < 8 && d >> (8 * caps->max_dun_bytes))
-		return ICE_V4_S_IOERR;
-	*slot = v4_le32(msg);
-	*dun = d;
-	return ICE_V4_S_OK;
 }

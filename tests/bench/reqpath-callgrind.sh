@@ -9,7 +9,8 @@
 # up as an exact number.
 #
 #   reqpath-callgrind.sh BUILD_DIR [COUNT]
-# Prints JSON rows like devbench: {"name": "instr_blk_read_4k", "value": N, ...}
+# Prints JSON rows like devbench: {"name": "instr_blk_read_4k", "value": N, ...};
+# the v4 rows (CRYPTO_IN/OUT on a v4 disk) take v2's ICE rows as reference.
 #
 # Then the key queue (VIRTIO_BLK_F_ICE_KEYQ): instructions per PROGRAM and per
 # EVICT command, everything inside virtio_mmio_write and the InterruptACK,
@@ -23,21 +24,29 @@ count=${2:-2000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 excluded='^(gcry_cipher_(en|de)crypt|gcry_cipher_setiv|(__)?(libc_)?p(read|write)v?(64)?(v2)?)$'
-for kind in blk ice; do
+declare -A per_req
+for kind in blk ice v4; do
 	for op in read write; do
 		out="$tmp/cg.$kind.$op"
 		valgrind --tool=callgrind --toggle-collect=virtio_mmio_write \
 			--callgrind-out-file="$out" "$bin" "$op" "$count" 4096 \
-			"$([ "$kind" = ice ] && echo ice || echo plain)" 2>"$tmp/log"
+			"$([ "$kind" = blk ] && echo plain || echo "$kind")" 2>"$tmp/log"
 		total=$(awk '/^summary:/ { print $2 }' "$out")
 		# Inclusive cost of the excluded functions (they never call each other).
 		skip=$(callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null |
 			awk -v re="$excluded" '$1 ~ /^[0-9,]+$/ {
 				n = $1; gsub(",", "", n); f = $3; sub(/^.*:/, "", f)
 				sub(/ .*/, "", f); if (f ~ re) s += n } END { print s + 0 }')
+		per_req[$kind.$op]=$(((total - skip) / count))
 		printf '{"name": "instr_%s_%s_4k", "value": %d, "unit": "instructions/request", ' \
-			"$kind" "$op" $(((total - skip) / count))
-		printf '"reference": null, "ratio": null}\n'
+			"$kind" "$op" "${per_req[$kind.$op]}"
+		if [ "$kind" = v4 ]; then # v4's CRYPTO_IN/OUT against v2's ICE request
+			printf '"reference": %d, "ratio": %s}\n' "${per_req[ice.$op]}" \
+				"$(awk -v a="${per_req[v4.$op]}" -v b="${per_req[ice.$op]}" \
+					'BEGIN { printf "%.3f", a / b }')"
+		else
+			printf '"reference": null, "ratio": null}\n'
+		fi
 	done
 done
 

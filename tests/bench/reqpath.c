@@ -5,9 +5,11 @@
  * InterruptACK after each completion), for instruction counting under
  * valgrind --tool=callgrind (tests/bench/reqpath-callgrind.sh).
  *
- *   reqpath read|write COUNT [BYTES [ice]]   (BYTES default 4096)
+ *   reqpath read|write COUNT [BYTES [ice|v4]]   (BYTES default 4096)
  * With "ice" the disk has VIRTIO_BLK_F_ICE (AES-256-XTS, 4 KiB data units)
- * and every request has activate=1.
+ * and every request has activate=1. With "v4" it is a v4 ICE disk of the same
+ * engine (docs/ICE.md "The v4 format"), slot 0 loaded, and every request is a
+ * CRYPTO_IN or CRYPTO_OUT (a 56-byte header).
  *
  *   reqpath program|evict COUNT
  * COUNT key commands on queue 1 of a guest-programmed disk (the default
@@ -119,7 +121,7 @@ int main(int argc, char **argv)
 	static struct ice_store store;
 	static uint8_t key[64];
 	const char *why;
-	bool ice;
+	bool ice, v4;
 	char path[] = "/dev/shm/icevmm-reqpath-XXXXXX";
 	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 			    1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_BLK_F_FLUSH;
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
 		return keyq_main(argv[1], strtoul(argv[2], NULL, 0));
 	if (argc < 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write"))) {
 		fprintf(stderr,
-			"usage: %s read|write COUNT [BYTES [ice]]\n"
+			"usage: %s read|write COUNT [BYTES [ice|v4]]\n"
 			"       %s program|evict|keysched|keyclose COUNT\n",
 			argv[0], argv[0]);
 		return 2;
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
 	write = !strcmp(argv[1], "write");
 	count = strtoul(argv[2], NULL, 0);
 	bytes = argc > 3 ? strtoul(argv[3], NULL, 0) : 4096;
-	ice = argc > 4 && !strcmp(argv[4], "ice");
+	v4 = argc > 4 && !strcmp(argv[4], "v4");
+	ice = v4 || (argc > 4 && !strcmp(argv[4], "ice"));
 	if (!bytes || bytes % 512 || bytes > (1u << 20)) {
 		fprintf(stderr, "reqpath: BYTES must be a multiple of 512, at most 1 MiB\n");
 		return 2;
@@ -156,16 +159,24 @@ int main(int argc, char **argv)
 		    ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 1u << 3, 1, 0) ||
 		    ice_slot_load(&store, 0, key, sizeof(key), 4096, &why)))
 		return 1;
-	if (ice)
+	store.guest_keys = v4; /* a v4 disk's guest programs it */
+	if (v4)
+		features |= 1ULL << VIRTIO_BLK_F_CTRL_VQ | 1ULL << VIRTIO_BLK_F_INLINE_ENCRYPTION;
+	else if (ice)
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	tg_init(&g);
 	if (tg_blk_open(&g, &dev, &transport,
-			&(struct blk_opts){ .path = path, .ice = ice ? &store : NULL }) < 0)
+			&(struct blk_opts){ .path = path,
+					    .ice = ice ? &store : NULL,
+					    .spec = v4 ? BLK_ICE_V4 : BLK_ICE_V2 }) < 0)
 		return 1;
 	unlink(path);
 	if (!(tg_driver_init(&g, &transport, features, 256) & 4))
 		return 1;
-	hdr = tg_alloc(&g, 32, 16);
+	/* The driver's reset emptied a v4 disk's slots: load slot 0 again, as its driver would. */
+	if (v4 && ice_slot_load(&store, 0, key, sizeof(key), 4096, &why))
+		return 1;
+	hdr = tg_alloc(&g, BLK_V4_HDR_SIZE, 16);
 	data = tg_alloc(&g, bytes, 4096);
 	status = tg_alloc(&g, 1, 1);
 	memset(tg_ptr(&g, data), 0x5a, bytes);
@@ -173,7 +184,11 @@ int main(int argc, char **argv)
 		uint64_t sector = (i * bytes / 512) % (IMAGE_SIZE / 512 - bytes / 512);
 		uint32_t type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, id, len;
 		const struct tg_buf bufs[] = {
-			{ hdr, ice ? 32 : 16, false },
+			{ hdr,
+			  v4	? BLK_V4_HDR_SIZE
+			  : ice ? 32
+				: 16,
+			  false },
 			{ data, (uint32_t)bytes, !write },
 			{ status, 1, true },
 		};
@@ -181,9 +196,11 @@ int main(int argc, char **argv)
 		uint64_t dun = sector / 8;
 		uint8_t *h = tg_ptr(&g, hdr);
 
+		if (v4) /* CRYPTO_OUT / CRYPTO_IN; crypto message: slot 0, dun[0] at 24 */
+			type = write ? VIRTIO_BLK_T_CRYPTO_OUT : VIRTIO_BLK_T_CRYPTO_IN;
 		memcpy(h, &type, 4);
 		memcpy(h + 8, &sector, 8);
-		h[17] = ice; /* activate, slot 0 */
+		h[17] = ice && !v4; /* v2: activate, slot 0 */
 		memcpy(h + 24, &dun, 8);
 		tg_submit(&g, &transport, bufs, 3);
 		if (!tg_get_used(&g, &id, &len) || *(uint8_t *)tg_ptr(&g, status) != 0)
