@@ -332,7 +332,7 @@ ICE_FW_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -nostartfiles -mgeneral-reg
 ICE_FW_LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments -T $(ICE_FW_DIR)/ice-selftest.lds
 ICE_FW_OBJS := $(addprefix $(ICE_FW_OUT)/,start.o vectors.o mmu.o fdt.o uart.o report.o lib.o \
-	virtio.o blkio.o guest.o selftest.o)
+	virtio.o blkio.o guest.o guest_v4.o selftest.o)
 
 $(ICE_FW_OUT)/%.o: $(ICE_FW_DIR)/%.c
 	@mkdir -p $(dir $@)

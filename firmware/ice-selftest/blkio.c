@@ -3,7 +3,9 @@
  * Block requests on the request queue, a batch at a time: every request of
  * a batch in flight together, made available with one QueueNotify; each
  * request checked for its status byte and used length, each buffer for its
- * bytes (virtio 1.2 5.2.6; the ICE header as in docs/ICE.md).
+ * bytes (virtio 1.2 5.2.6; the ICE header as in docs/ICE.md). A disk speaks
+ * v2 (the 32-byte ICE header on IN and OUT) or v4 (CRYPTO_IN and CRYPTO_OUT
+ * with a 56-byte header; raw reads are plain INs): io_disk_begin() says which.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,7 +52,10 @@ static const uint16_t split_read_cuts[] = { 5, 250, 3, 600, 1, 444, 333, 11, 323
 
 /* A request of the current batch. */
 struct req {
-	struct ice_hdr hdr;
+	union {
+		struct ice_hdr v2;
+		struct v4_hdr v4;
+	} hdr;
 	uint8_t status;
 	uint8_t *st; /* where its status byte is: &status, or inside a stage buffer */
 	int head;
@@ -59,9 +64,10 @@ struct req {
 static struct req reqs[MAX_REQS];
 static unsigned int nreqs;
 static unsigned int bad_next; /* malformed-write sectors handed out on this disk */
+static bool v4;		      /* this disk speaks the v4 draft */
 
 /* [header | data] for writes, [data | status] for reads, per batch position */
-static uint8_t wstage[BATCH_REGIONS][ICE_HDR_LEN + REGION_MAX] __attribute__((aligned(64)));
+static uint8_t wstage[BATCH_REGIONS][V4_HDR_LEN + REGION_MAX] __attribute__((aligned(64)));
 static uint8_t rstage[BATCH_REGIONS][REGION_MAX + 1] __attribute__((aligned(64)));
 static uint8_t rawbuf[BATCH_REGIONS][REGION_MAX] __attribute__((aligned(64)));
 static uint8_t bad_out[BAD_BYTES_MAX] __attribute__((aligned(64)));
@@ -114,14 +120,27 @@ static bool looks_encrypted(const uint8_t *raw, uint32_t len, unsigned int id)
 	return true;
 }
 
-static uint8_t *wdata(unsigned int r)
+/* The header of an encrypted request: v2's IN/OUT with the ICE payload, or v4's. */
+static uint32_t enc_hdr_len(void)
 {
-	return wstage[r] + ICE_HDR_LEN;
+	return v4 ? V4_HDR_LEN : ICE_HDR_LEN;
 }
 
-void io_disk_begin(void)
+/* A plain request (activate 0): v2's ICE header, v4's 16 bytes. */
+static uint32_t raw_hdr_len(void)
+{
+	return v4 ? ICE_PLAIN_HDR_LEN : ICE_HDR_LEN;
+}
+
+static uint8_t *wdata(unsigned int r)
+{
+	return wstage[r] + enc_hdr_len();
+}
+
+void io_disk_begin(bool speaks_v4)
 {
 	bad_next = 0;
+	v4 = speaks_v4;
 }
 
 /* The next PLAN_BAD_STRIDE sectors of the malformed-write area. */
@@ -137,17 +156,30 @@ static void batch_begin(void)
 	nreqs = 0;
 }
 
+/*
+ * A request: v2's header with slot, activate and DUN; on a v4 disk an
+ * activate-1 IN or OUT becomes CRYPTO_IN or CRYPTO_OUT (slot, dun[0]) and
+ * an activate-0 one a plain request (its 16-byte header: send it so).
+ */
 static struct req *req_new(uint32_t type, uint64_t sector, uint8_t slot, uint8_t activate,
 			   uint64_t dun)
 {
 	struct req *r = &reqs[nreqs++];
 
 	memset(r, 0, sizeof(*r));
-	r->hdr.type = type;
-	r->hdr.sector = sector;
-	r->hdr.slot = slot;
-	r->hdr.activate = activate;
-	r->hdr.dun = dun;
+	if (v4 && activate == 1) {
+		r->hdr.v4.type = type == VIRTIO_BLK_T_OUT ? VIRTIO_BLK_T_CRYPTO_OUT
+							  : VIRTIO_BLK_T_CRYPTO_IN;
+		r->hdr.v4.sector = sector;
+		r->hdr.v4.slot = slot;
+		r->hdr.v4.dun[0] = dun;
+	} else {
+		r->hdr.v2.type = type;
+		r->hdr.v2.sector = sector;
+		r->hdr.v2.slot = v4 ? 0 : slot;
+		r->hdr.v2.activate = v4 ? 0 : activate;
+		r->hdr.v2.dun = v4 ? 0 : dun;
+	}
 	r->status = 0xff; /* no status yet: the device must write one */
 	r->st = &r->status;
 	r->head = -1;
@@ -191,8 +223,8 @@ static void submit_split_write(struct req *r, const struct region *g, unsigned i
 	struct vq_seg segs[MAX_SEGS];
 	unsigned int n = 0;
 
-	memcpy(wstage[i], &r->hdr, ICE_HDR_LEN);
-	if (!add_cuts(segs, &n, wstage[i], ICE_HDR_LEN + g->bytes, split_write_cuts,
+	memcpy(wstage[i], &r->hdr, enc_hdr_len());
+	if (!add_cuts(segs, &n, wstage[i], enc_hdr_len() + g->bytes, split_write_cuts,
 		      sizeof(split_write_cuts) / sizeof(split_write_cuts[0]), false) ||
 	    n == MAX_SEGS)
 		return; /* head stays -1: the request check fails */
@@ -207,7 +239,7 @@ static void submit_split_read(struct req *r, const struct region *g, unsigned in
 
 	r->st = &rstage[i][g->bytes];
 	*r->st = 0xff;
-	if (!add_cuts(segs, &n, (uint8_t *)&r->hdr, ICE_HDR_LEN, split_hdr_cuts,
+	if (!add_cuts(segs, &n, (uint8_t *)&r->hdr, enc_hdr_len(), split_hdr_cuts,
 		      sizeof(split_hdr_cuts) / sizeof(split_hdr_cuts[0]), false) ||
 	    !add_cuts(segs, &n, rstage[i], g->bytes + 1, split_read_cuts,
 		      sizeof(split_read_cuts) / sizeof(split_read_cuts[0]), true))
@@ -247,7 +279,7 @@ void io_writes(const struct virtio_dev *d, const struct region *g, unsigned int 
 		if (g[r].split)
 			submit_split_write(rq[r], &g[r], r);
 		else
-			submit_plain(rq[r], ICE_HDR_LEN, wdata(r), g[r].bytes, false);
+			submit_plain(rq[r], enc_hdr_len(), wdata(r), g[r].bytes, false);
 	}
 	batch_run(d, &vq_req, "W (encrypted writes)", nreqs);
 	for (r = 0; r < n; r++) {
@@ -259,7 +291,7 @@ void io_writes(const struct virtio_dev *d, const struct region *g, unsigned int 
 	/* The device encrypts into its own bounce buffer, never in place. */
 	for (r = 0; r < n; r++) {
 		uint32_t at = pattern_diff(wdata(r), g[r].bytes, g[r].id);
-		bool hdr_ok = !g[r].split || !memcmp(wstage[r], &rq[r]->hdr, ICE_HDR_LEN);
+		bool hdr_ok = !g[r].split || !memcmp(wstage[r], &rq[r]->hdr, enc_hdr_len());
 
 		check(at == g[r].bytes && hdr_ok, "write %s: buffer untouched by the device%s",
 		      g[r].name, at == g[r].bytes ? "" : " (modified)");
@@ -278,7 +310,7 @@ void io_reads(const struct virtio_dev *d, const struct region *g, unsigned int n
 		if (g[r].split)
 			submit_split_read(rq[r], &g[r], r);
 		else
-			submit_plain(rq[r], ICE_HDR_LEN, rstage[r], g[r].bytes, true);
+			submit_plain(rq[r], enc_hdr_len(), rstage[r], g[r].bytes, true);
 	}
 	batch_run(d, &vq_req, "R (decrypting reads)", nreqs);
 	for (r = 0; r < n; r++) {
@@ -299,7 +331,7 @@ void io_raw_reads(const struct virtio_dev *d, const struct region *g, unsigned i
 	for (r = 0; r < n; r++) {
 		memset(rawbuf[r], 0, g[r].bytes);
 		rq[r] = req_new(VIRTIO_BLK_T_IN, g[r].sector, STALE_SLOT, 0, STALE_DUN);
-		submit_plain(rq[r], ICE_HDR_LEN, rawbuf[r], g[r].bytes, true);
+		submit_plain(rq[r], raw_hdr_len(), rawbuf[r], g[r].bytes, true);
 	}
 	batch_run(d, &vq_req, "X (raw reads)", nreqs);
 	for (r = 0; r < n; r++) {
@@ -337,12 +369,12 @@ void io_slot_batch(const struct virtio_dev *d, const char *what, const struct sl
 		if (!g) {
 			sector[i] = bad_sector();
 			rq[i] = req_new(VIRTIO_BLK_T_OUT, sector[i], io[i].slot, 1, 0);
-			submit_plain(rq[i], ICE_HDR_LEN, bad_out, BAD_IO_BYTES, false);
+			submit_plain(rq[i], enc_hdr_len(), bad_out, BAD_IO_BYTES, false);
 			continue;
 		}
 		memset(rstage[i], SENTINEL, g->bytes);
 		rq[i] = req_new(VIRTIO_BLK_T_IN, g->sector, io[i].slot, 1, g->dun);
-		submit_plain(rq[i], ICE_HDR_LEN, rstage[i], g->bytes, true);
+		submit_plain(rq[i], enc_hdr_len(), rstage[i], g->bytes, true);
 	}
 	batch_run(d, &vq_req, what, nreqs);
 	for (i = 0; i < n; i++) {
@@ -410,7 +442,7 @@ void io_bad_area(const struct virtio_dev *d)
 	batch_begin();
 	memset(bad_area, SENTINEL, BAD_AREA_BYTES);
 	r = req_new(VIRTIO_BLK_T_IN, PLAN_BAD_SECTOR, STALE_SLOT, 0, STALE_DUN);
-	submit_plain(r, ICE_HDR_LEN, bad_area, BAD_AREA_BYTES, true);
+	submit_plain(r, raw_hdr_len(), bad_area, BAD_AREA_BYTES, true);
 	batch_run(d, &vq_req, "Z (raw read of the malformed-write area)", nreqs);
 	check(req_done(r, VIRTIO_BLK_S_OK, BAD_AREA_BYTES + 1) &&
 		      all_bytes(bad_area, BAD_AREA_BYTES, 0),

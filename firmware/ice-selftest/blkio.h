@@ -31,8 +31,11 @@ struct region {
 	unsigned int round; /* guest-programmed: 0 before the reset, 1 after */
 };
 
-/* Start a disk: the malformed-write sectors are handed out from the start again. */
-void io_disk_begin(void);
+/*
+ * Start a disk: the malformed-write sectors are handed out from the start
+ * again; v4: encrypted requests are CRYPTO_IN/OUT, raw ones plain IN/OUT.
+ */
+void io_disk_begin(bool v4);
 
 /* Kick the batch on q, wait for all of it, acknowledge the interrupt: one check. */
 bool batch_run(const struct virtio_dev *d, struct vq *q, const char *what, unsigned int n);

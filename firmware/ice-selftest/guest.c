@@ -98,6 +98,21 @@ static bool parse_keys(void)
 	return true;
 }
 
+bool guest_keys_ready(void)
+{
+	static bool parsed;
+
+	if (!parsed)
+		parsed = check(parse_keys(), "plan.h: %u guest keys of 64 bytes, halves differ",
+			       (unsigned int)NKEYS);
+	return parsed;
+}
+
+const uint8_t *guest_key(unsigned int id)
+{
+	return keys[id < NKEYS ? id : 0];
+}
+
 static void build_cmd(struct ice_keyq_cmd *c, const struct keyq_row *r)
 {
 	memset(c, 0, sizeof(*c));
@@ -177,13 +192,12 @@ void guest_plan(const struct virtio_dev *d)
 	unsigned int i;
 	bool same;
 
-	if (!check(parse_keys(), "plan.h: %u guest keys of 64 bytes, halves differ",
-		   (unsigned int)NKEYS))
+	if (!guest_keys_ready())
 		return;
 	keyq_without_ice(d);
 	if (!disk_init(d, true))
 		return;
-	io_disk_begin();
+	io_disk_begin(false);
 	{
 		const struct slot_io io[] = { { &gregions[K], 3, WANT_IOERR },
 					      { &gregions[M], 31, WANT_IOERR },

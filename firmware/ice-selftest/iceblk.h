@@ -70,4 +70,53 @@ struct ice_keyq_cmd {
 _Static_assert(sizeof(struct ice_keyq_cmd) == ICE_KEYQ_CMD_LEN, "key command is 80 bytes");
 _Static_assert(offsetof(struct ice_keyq_cmd, key) == 16, "key at 16");
 
+/*
+ * The v4 draft (docs/ICE.md "The v4 format"): bit 22 is the control queue
+ * (queue 1) there, bit 23 inline encryption; a disk speaks v2 or v4.
+ */
+#define VIRTIO_BLK_F_CTRL_VQ 22
+#define VIRTIO_BLK_F_INLINE_ENCRYPTION 23
+
+#define VIRTIO_BLK_T_CRYPTO_OUT 27
+#define VIRTIO_BLK_T_CRYPTO_IN 28
+#define VIRTIO_BLK_T_GET_CRYPTO_MODES 29
+#define VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM 30
+#define VIRTIO_BLK_T_CRYPTO_KEYSLOT_EVICT 31
+
+/* struct virtio_blk_enc_characteristics, at 0x60 of config space */
+#define V4_CFG_MAX_SLOTS 0x60	  /* le16 */
+#define V4_CFG_MAX_DUN_BYTES 0x62 /* u8 */
+#define V4_CFG_KEY_TYPES 0x63	  /* u8: bit 0 raw, bit 1 hardware-wrapped */
+
+/* CRYPTO_OUT / CRYPTO_IN: the 16-byte header, then the crypto message. */
+struct v4_hdr {
+	uint32_t type;
+	uint32_t ioprio;
+	uint64_t sector;
+	uint32_t slot;
+	uint8_t unused[4];
+	uint64_t dun[4]; /* icevmm: dun[0] only (max_dun_bytes 8) */
+};
+
+#define V4_HDR_LEN 56
+_Static_assert(sizeof(struct v4_hdr) == V4_HDR_LEN, "v4 crypto header is 56 bytes");
+
+/* A control-queue command: the 16-byte header, then a key descriptor. */
+struct v4_key_cmd {
+	uint32_t type;
+	uint32_t ioprio;
+	uint64_t sector;
+	uint32_t slot;
+	uint8_t bytes[128];
+	uint32_t key_size;
+	uint32_t crypto_mode; /* 1: AES-256-XTS */
+	uint32_t key_type;    /* 1: raw */
+	uint32_t du_bits;     /* data unit = 1 << du_bits bytes */
+	uint32_t dun_bytes;
+};
+
+#define V4_KEY_CMD_LEN 168
+_Static_assert(sizeof(struct v4_key_cmd) == V4_KEY_CMD_LEN, "v4 key command is 168 bytes");
+_Static_assert(offsetof(struct v4_key_cmd, key_size) == 148, "key_size at 16 + 132");
+
 #endif

@@ -8,12 +8,15 @@
  * and with each region's slot and data unit size.
  * Keep every #define a plain number (or one string) and every row on one line.
  *
- * Two kinds of disk, each with its own plan; the firmware tells them apart by
- * VIRTIO_BLK_F_ICE_KEYQ (offered only by a guest-programmed disk):
+ * Three kinds of disk, each with its own plan; the firmware tells them apart
+ * by VIRTIO_BLK_F_INLINE_ENCRYPTION (v4 only) and VIRTIO_BLK_F_ICE_KEYQ
+ * (offered only by a guest-programmed v2 disk):
  *   host-provisioned  (--disk IMG,ice=keys.conf): PLAN_KEYS_*, PLAN_REGIONS,
  *                     PLAN_BAD_REQUESTS;
  *   guest-programmed  (--disk IMG,ice, the default engine): PLAN_GUEST_*,
- *                     the firmware programs its own keys via the key queue.
+ *                     the firmware programs its own keys via the key queue;
+ *   v4                (--disk IMG,ice,spec=v4): PLAN_V4_*, PLAN_CTRL_*, and
+ *                     PLAN_GUEST_KEYS and PLAN_GUEST_REGIONS again.
  */
 #ifndef ICE_SELFTEST_PLAN_H
 #define ICE_SELFTEST_PLAN_H
@@ -155,5 +158,57 @@
 	X("PROGRAM slot 31 key 2 DU 4096", 1, 31, 0x08, 64, 2, 0, 0, 0, 0)
 
 #define PLAN_KEYQ_EVICT_ALL(X) X("EVICT_ALL", 3, 0, 0, 0, PLAN_KEY_NONE, 0, 0, 0, 0)
+
+/*
+ * v4 disk (--disk IMG,ice,spec=v4; docs/ICE.md "The v4 format"): the same
+ * default engine, keys and regions as the guest-programmed disk (so its image
+ * must end up byte for byte like that one), programmed through the control
+ * queue (queue 1) instead, with CRYPTO_OUT / CRYPTO_IN on the request queue.
+ * Config: max_slots 32, max_dun_bytes 8, key_types raw; GET_CRYPTO_MODES:
+ * AES-256-XTS with data units 512..4096 (bits 9..12).
+ */
+#define PLAN_V4_MAX_SLOTS 32
+#define PLAN_V4_MAX_DUN_BYTES 8
+#define PLAN_V4_KEY_TYPES 1
+#define PLAN_V4_MODES_1 0x1e00
+
+/*
+ * Control-queue commands, one batch per table:
+ *   X(name, type, slot, du_bits, key, poke offset, poke value, layout, status)
+ * key, poke, layout and status as for the key queue above; the poke offset is
+ * into the 168-byte command (16-byte header, then the key descriptor:
+ * slot 16, bytes 20, key_size 148, crypto_mode 152, key_type 156,
+ * data_unit_size_bits 160, dun_bytes 164); layout 2 sends 167 bytes.
+ */
+#define PLAN_CTRL_PROGRAM(X)                                                                       \
+	X("PROGRAM slot 3 key 0 DU 4096", 30, 3, 12, 0, 0, 0, 0, 0)                                \
+	X("PROGRAM slot 17 key 1 DU 512 (split)", 30, 17, 9, 1, 0, 0, 1, 0)                        \
+	X("PROGRAM slot 31 key 2 DU 4096", 30, 31, 12, 2, 0, 0, 0, 0)                              \
+	X("PROGRAM slot 32 (>= max_slots)", 30, 32, 12, 3, 0, 0, 0, 1)                             \
+	X("PROGRAM crypto mode 2", 30, 3, 12, 3, 152, 2, 0, 1)                                     \
+	X("PROGRAM key type hw-wrapped (not offered)", 30, 3, 12, 3, 156, 2, 0, 1)                 \
+	X("PROGRAM DU 8192 (not offered)", 30, 3, 13, 3, 0, 0, 0, 1)                               \
+	X("PROGRAM dun_bytes 9", 30, 3, 12, 3, 164, 9, 0, 1)                                       \
+	X("PROGRAM key_size 32", 30, 3, 12, 3, 148, 32, 0, 1)                                      \
+	X("PROGRAM a byte past key_size", 30, 3, 12, 3, 84, 1, 0, 1)                               \
+	X("PROGRAM header sector 1", 30, 3, 12, 3, 8, 1, 0, 1)                                     \
+	X("PROGRAM equal XTS halves", 30, 17, 9, PLAN_KEY_EQUAL_HALVES, 0, 0, 0, 1)                \
+	X("EVICT slot 32 (>= max_slots)", 31, 32, 0, PLAN_KEY_NONE, 0, 0, 0, 1)                    \
+	X("type 99 (unknown)", 99, 3, 12, 3, 0, 0, 0, 2)                                           \
+	X("CRYPTO_OUT on the control queue", 27, 3, 12, 3, 0, 0, 0, 2)                             \
+	X("PROGRAM slot 31 in 167 bytes", 30, 31, 12, 3, 0, 0, 2, 1)
+
+#define PLAN_CTRL_EVICT(X)                                                                         \
+	X("EVICT slot 17", 31, 17, 0, PLAN_KEY_NONE, 0, 0, 0, 0)                                   \
+	X("EVICT slot 17 again (empty)", 31, 17, 0, PLAN_KEY_NONE, 0, 0, 0, 0)                     \
+	X("EVICT slot 0 (never programmed), key bytes along", 31, 0, 12, 3, 0, 0, 0, 0)
+
+#define PLAN_CTRL_REPROGRAM(X)                                                                     \
+	X("PROGRAM slot 3 key 3 DU 1024", 30, 3, 10, 3, 0, 0, 0, 0)                                \
+	X("PROGRAM slot 31 key 2 DU 4096", 30, 31, 12, 2, 0, 0, 0, 0)
+
+#define PLAN_CTRL_EVICT_REST(X)                                                                    \
+	X("EVICT slot 3", 31, 3, 0, PLAN_KEY_NONE, 0, 0, 0, 0)                                     \
+	X("EVICT slot 31", 31, 31, 0, PLAN_KEY_NONE, 0, 0, 0, 0)
 
 #endif

@@ -13,7 +13,7 @@
  *   E  the malformed requests, all IOERR but one     one QueueNotify
  *   Z  read the malformed-write area raw: zeroes     one QueueNotify
  *
- * guest-programmed (the key queue): guest.c.
+ * guest-programmed (the key queue): guest.c; v4 (the control queue): guest_v4.c.
  *
  * Each batch has its requests in flight together; each request is checked
  * for its status byte and used length, each buffer for its bytes (blkio.c).
@@ -138,7 +138,7 @@ static void host_plan(const struct virtio_dev *d)
 {
 	if (!disk_init(d, false))
 		return;
-	io_disk_begin();
+	io_disk_begin(false);
 	io_writes(d, regions, NREGIONS);
 	io_reads(d, regions, NREGIONS);
 	io_raw_reads(d, regions, NREGIONS);
@@ -149,7 +149,7 @@ static void host_plan(const struct virtio_dev *d)
 
 void selftest_main(uintptr_t fdt)
 {
-	unsigned int i, host = 0, guest = 0;
+	unsigned int i, host = 0, guest = 0, v4 = 0;
 
 	check(mmu_is_on(), "MMU on, identity map, D and I caches on (SCTLR_EL1.M/C/I)");
 	if (fdt < RAM_BASE || fdt >= MAPPED_END || fdt % 8) {
@@ -172,7 +172,11 @@ void selftest_main(uintptr_t fdt)
 		features = virtio_device_features(&dev);
 		if (id != VIRTIO_ID_BLOCK || !(features >> VIRTIO_BLK_F_ICE & 1))
 			continue; /* not an ICE disk: not ours to test */
-		if (features >> VIRTIO_BLK_F_ICE_KEYQ & 1) {
+		if (features >> VIRTIO_BLK_F_INLINE_ENCRYPTION & 1) { /* bit 22 is CTRL_VQ then */
+			check(true, "disk %u: v4 (VIRTIO_BLK_F_INLINE_ENCRYPTION offered)", i);
+			v4_plan(&dev);
+			v4++;
+		} else if (features >> VIRTIO_BLK_F_ICE_KEYQ & 1) {
 			check(true, "disk %u: guest-programmed (VIRTIO_BLK_F_ICE_KEYQ offered)", i);
 			guest_plan(&dev);
 			guest++;
@@ -182,7 +186,7 @@ void selftest_main(uintptr_t fdt)
 			host++;
 		}
 	}
-	check(host + guest > 0, "ICE disks tested: %u host-provisioned, %u guest-programmed", host,
-	      guest);
+	check(host + guest + v4 > 0,
+	      "ICE disks tested: %u host-provisioned, %u guest-programmed, %u v4", host, guest, v4);
 	report_finish();
 }

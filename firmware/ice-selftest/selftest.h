@@ -19,5 +19,11 @@ bool disk_init(const struct virtio_dev *d, bool guest);
 
 /* The guest-programmed plan (guest.c) on a disk that offers VIRTIO_BLK_F_ICE_KEYQ. */
 void guest_plan(const struct virtio_dev *d);
+/* plan.h's PLAN_GUEST_KEYS as bytes (guest.c): parsed and checked once; key id's bytes. */
+bool guest_keys_ready(void);
+const uint8_t *guest_key(unsigned int id);
+
+/* The v4 plan (guest_v4.c) on a disk that offers VIRTIO_BLK_F_INLINE_ENCRYPTION. */
+void v4_plan(const struct virtio_dev *d);
 
 #endif

@@ -186,18 +186,21 @@ run_one() {
 		rm -f /tmp/blk-rw.img /tmp/blk-ro.img
 		;;
 	ice_selftest)
-		# The bare-metal ICE self-test (firmware/ice-selftest) on two zeroed
-		# ICE disks: host-provisioned (keys file) and guest-programmed (the
-		# default engine, keys through the key queue); run-all.sh checks
-		# what it wrote with check.py.
+		# The bare-metal ICE self-test (firmware/ice-selftest) on three zeroed
+		# ICE disks: host-provisioned (keys file), guest-programmed (the
+		# default engine, keys through the key queue) and v4 (the same
+		# engine, keys through the control queue); run-all.sh checks what
+		# it wrote with check.py.
 		cp "$assets/ice_selftest.img" /tmp/ice.img
 		cp "$assets/ice_selftest.img" /tmp/ice-guest.img
+		cp "$assets/ice_selftest.img" /tmp/ice-v4.img
 		run_case ice_selftest "$icevmm" --kernel "$assets/ice-selftest.Image" --mem 64M \
 			--timeout 60 --disk "/tmp/ice.img,ice=$assets/keys.conf" \
-			--disk /tmp/ice-guest.img,ice
+			--disk /tmp/ice-guest.img,ice --disk /tmp/ice-v4.img,ice,spec=v4
 		cp /tmp/ice.img "$out/ice_selftest.img"
 		cp /tmp/ice-guest.img "$out/ice_selftest-guest.img"
-		rm -f /tmp/ice.img /tmp/ice-guest.img
+		cp /tmp/ice-v4.img "$out/ice_selftest-v4.img"
+		rm -f /tmp/ice.img /tmp/ice-guest.img /tmp/ice-v4.img
 		;;
 	power_cut)
 		# L1's /dev/vda is backed by a host file (run-l1.sh --disk). L2

@@ -271,7 +271,8 @@ check_blk() {
 
 # ICE: the guest's own verdict, then an independent look at the images it wrote
 # (Python's cryptography and `icevmm ice decrypt`, tests/system/ice-selftest/check.py).
-# Two disks: host-provisioned (keys file) and guest-programmed (the key queue).
+# Three disks: host-provisioned (keys file), guest-programmed (the key queue)
+# and v4 (the control queue).
 check_ice_selftest() {
 	local d=$1 summary kind
 	wanted ice_selftest || return 0
@@ -283,7 +284,7 @@ check_ice_selftest() {
 		fail "ice_selftest: guest summary '${summary:-none}', expected ICE-SELFTEST PASS n/n"
 		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20
 	fi
-	for kind in host-provisioned guest-programmed; do
+	for kind in host-provisioned guest-programmed v4; do
 		if tr -d '\r' <"$d/ice_selftest.log" | grep -Eq "^ICE-SELFTEST ok: disk [0-9]+: $kind "; then
 			pass "ice_selftest: the guest tested a $kind disk"
 		else
@@ -298,9 +299,18 @@ check_ice_selftest() {
 	else
 		fail "ice_selftest: icevmm's summary for the guest-programmed disk: '${line:-none}'"
 	fi
+	# The v4 disk: 5 PROGRAMs and 5 EVICTs succeed (v4 has no EVICT_ALL).
+	line=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^icevmm: disk /tmp/ice-v4.img: ICE (v4): ' || true)
+	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-v4.img: ICE \(v4\): [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted; control queue: 5 PROGRAM, 5 EVICT'; then
+		pass "ice_selftest: icevmm's summary: '${line#icevmm: }'"
+	else
+		fail "ice_selftest: icevmm's summary for the v4 disk: '${line:-none}'"
+	fi
 	if [ -f "$d/ice_selftest.img" ] && [ -f "$d/ice_selftest-guest.img" ] &&
+		[ -f "$d/ice_selftest-v4.img" ] &&
 		/usr/bin/python3 "$selftest/check.py" --image "$d/ice_selftest.img" \
 			--keys "$share/keys.conf" --guest-image "$d/ice_selftest-guest.img" \
+			--v4-image "$d/ice_selftest-v4.img" \
 			--icevmm "$HOST_ICEVMM" >"$d/ice_selftest.check.log" 2>&1; then
 		pass "ice_selftest: check.py: $(grep -c '^ok' "$d/ice_selftest.check.log") host-side checks of the images"
 	else

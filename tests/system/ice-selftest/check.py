@@ -3,7 +3,7 @@
 """Host-side check of the disk images the ice-selftest guest wrote.
 
   /usr/bin/python3 check.py --image IMG --keys keys.conf [--guest-image IMG2] \
-      --icevmm build/x86_64/icevmm
+      [--v4-image IMG3] --icevmm build/x86_64/icevmm
 
 Reads the test plan from firmware/ice-selftest/plan.h (the same table the
 firmware was built from). The host-provisioned disk (--image): checks that
@@ -14,9 +14,12 @@ little-endian, one data unit at a time) and with `icevmm ice decrypt`, and
 compares both with the pattern; it also encrypts the pattern and compares
 with the image. The guest-programmed disk (--guest-image): the same for
 regions K, L, M, N with the keys the firmware programmed through the key
-queue (PLAN_GUEST_KEYS; N under the key slot 3 got after the reset). On each
-image the malformed-write area and every other byte outside the regions must
-still be zero.
+queue (PLAN_GUEST_KEYS; N under the key slot 3 got after the reset). The v4
+disk (--v4-image, `--disk IMG,ice,spec=v4`): the same regions and keys, which
+its guest programmed through the control queue, so the same checks, and its
+image must equal the guest-programmed one byte for byte. On each image the
+malformed-write area and every other byte outside the regions must still be
+zero.
 Prints one line per check; exits 1 if any failed, 2 on usage errors.
 """
 import argparse
@@ -133,6 +136,8 @@ def main():
     ap.add_argument("--keys", required=True, help="the keys file that disk used")
     ap.add_argument("--guest-image",
                     help="the guest-programmed disk's image (--disk IMG,ice) after the guest ran")
+    ap.add_argument("--v4-image",
+                    help="the v4 disk's image (--disk IMG,ice,spec=v4) after the guest ran")
     ap.add_argument("--icevmm", required=True, help="an icevmm binary this host can run")
     ap.add_argument("--plan", default=DEFAULT_PLAN, help="firmware/ice-selftest/plan.h")
     args = ap.parse_args()
@@ -255,6 +260,14 @@ def main():
     check_image(args.image, host_regions, "host-provisioned", dus, int(ice["max_slots"]))
     if args.guest_image:
         check_image(args.guest_image, guest_regions, "guest-programmed", gdus, gslots)
+    if args.v4_image:
+        check_image(args.v4_image, guest_regions, "v4", gdus, gslots)
+    if args.guest_image and args.v4_image:
+        with open(args.guest_image, "rb") as f, open(args.v4_image, "rb") as g:
+            a, b = f.read(), g.read()
+        d = first_diff(a, b)
+        check(d < 0, "v4: the image equals the guest-programmed disk's byte for byte" +
+              ("" if d < 0 else f" (first difference at byte {d})"))
 
     print(f"check.py: {failures} failure(s)" if failures else "check.py: all checks passed")
     return 1 if failures else 0
