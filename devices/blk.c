@@ -290,8 +290,10 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	} else if (!b->ctrl && virtio_has_feature(features, VIRTIO_BLK_F_ICE) &&
 		   (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT ||
 		    type == VIRTIO_BLK_T_FLUSH)) {
-		/* bit 22 is VIRTIO_BLK_F_ICE only on a v2 disk (on a v4 disk: CTRL_VQ) */
-		/* v2: with ICE negotiated, IN/OUT/FLUSH carry a 32-byte header (docs/ICE.md). */
+		/*
+		 * v2: with ICE negotiated, IN/OUT/FLUSH carry a 32-byte header
+		 * (docs/ICE.md). Bit 22 is VIRTIO_BLK_F_ICE only on a v2 disk.
+		 */
 		hdr_len = BLK_ICE_HDR_SIZE;
 		if (c->readable_len < BLK_ICE_HDR_SIZE) {
 			status = VIRTIO_BLK_S_IOERR;

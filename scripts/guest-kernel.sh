@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build the project's guest kernel: Linux from Debian's linux-source-6.12
-# package, with the virtio_blk patch series of firmware/linux/series/ applied
-# (VIRTIO_BLK_F_ICE and the key queue) and configured as allnoconfig plus
-# firmware/linux/<arch>.config, everything built in.
+# Build the project's guest kernel: Linux from Debian's linux-source-<SERIES>
+# package (scripts/kernel-source.sh), with that series' virtio_blk patches
+# applied and configured as allnoconfig plus firmware/linux/<arch>.config,
+# everything built in. GUEST_KERNEL picks the series:
+#   6.12 (the default): bookworm-security's, firmware/linux/series/
+#        (VIRTIO_BLK_F_ICE and the key queue);
+#   7.3: trixie-backports' (any 7.3.x), firmware/linux/series-7.3/.
 #
 #   guest-kernel.sh [--print-path] ARCH
 #
@@ -10,20 +13,28 @@
 # the host's gcc on an x86_64 host, with gcc-x86-64-linux-gnu elsewhere).
 # The result goes to $CACHE/linux/<arch>-<key>/Image (arm64) or bzImage
 # (x86_64), where <key> hashes the
-# source package version, the series, the fragment, this script and the
-# compiler: a second run with nothing changed does nothing but print the
+# source package and its version, the series, the fragment, this script and
+# the compiler: a second run with nothing changed does nothing but print the
 # path. --print-path prints that path without building (it may not exist).
 # The build happens in a temporary tree next to it, removed afterwards; a
 # failed build leaves its log in $CACHE/linux/<arch>-<key>.log.
-# Environment: GUEST_KERNEL_JOBS  parallel jobs (default 2)
+# Environment: GUEST_KERNEL       6.12 or 7.3 (default 6.12)
+#              GUEST_KERNEL_JOBS  parallel jobs (default 2)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-PKG=linux-source-6.12
-TARBALL=/usr/src/$PKG.tar.xz
-SERIES_DIR=$root/firmware/linux/series
+SERIES=${GUEST_KERNEL:-6.12}
+PKG=linux-source-$SERIES
+case "$SERIES" in
+6.12) SERIES_DIR=$root/firmware/linux/series ;;
+7.3) SERIES_DIR=$root/firmware/linux/series-7.3 ;;
+*)
+	echo "guest-kernel: GUEST_KERNEL=$SERIES: expected 6.12 or 7.3" >&2
+	exit 2
+	;;
+esac
 JOBS=${GUEST_KERNEL_JOBS:-2}
 
 usage() {
@@ -61,10 +72,6 @@ die() {
 
 [ -f "$fragment" ] || die "no config fragment $fragment"
 [ -f "$SERIES_DIR/series" ] || die "no patch list $SERIES_DIR/series"
-version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null || true)
-if [ -z "$version" ] || [ ! -f "$TARBALL" ]; then
-	die "$PKG is not installed ($TARBALL): run scripts/deps.sh"
-fi
 command -v "${cross}gcc" >/dev/null || die "${cross}gcc not found: run scripts/deps.sh"
 
 # The patches, in the order of the series file (quilt's format: one name a
@@ -76,9 +83,15 @@ while read -r name _; do
 	patches+=("$SERIES_DIR/$name")
 done <"$SERIES_DIR/series"
 
+# The source: its tarball and version (7.3's is fetched the first time; the
+# version is part of the key below).
+src_info=$("$here/kernel-source.sh" "$SERIES") || exit 1
+TARBALL=${src_info%%$'\n'*}
+version=${src_info#*$'\n'}
+
 key=$( {
 	printf '%s\n' "$PKG $version" "$arch" "$("${cross}gcc" --version | head -n 1)"
-	sha256sum "$0" "$fragment" "$SERIES_DIR/series" "${patches[@]}" | cut -d' ' -f1
+	sha256sum "$0" "$fragment" "$SERIES_DIR/series" ${patches[@]+"${patches[@]}"} | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 out=$CACHE/linux/$arch-$key
 image=$out/$target
@@ -112,13 +125,13 @@ trap 'rm -rf "$work"' EXIT
 # The log stays where it is if the build fails.
 log=$CACHE/linux/$arch-$key.log
 : >"$log"
-echo "guest-kernel: building $PKG $version for $arch (about 8 minutes on 2 cores; log: $log)" >&2
+echo "guest-kernel: building $PKG $version for $arch (8 to 10 minutes on 2 cores; log: $log)" >&2
 
 tar -xJf "$TARBALL" -C "$work"
 src=$work/$PKG
 [ -d "$src" ] || die "$TARBALL has no top-level $PKG directory"
 
-for p in "${patches[@]}"; do
+for p in ${patches[@]+"${patches[@]}"}; do
 	if ! patch -d "$src" -p1 --forward --batch --dry-run <"$p" >"$work/patch.out" 2>&1; then
 		tee -a "$log" <"$work/patch.out" >&2
 		die "${p#"$root"/} does not apply to $PKG $version: rebase the series (firmware/linux/README.md)"
@@ -138,11 +151,18 @@ kmake=(make -C "$src" O="$work/build" ARCH="$arch" CROSS_COMPILE="$cross" -j"$JO
 }
 
 # A requested option that olddefconfig dropped (a missing dependency) is
-# the usual failure: name every one.
+# the usual failure: name every one. One that this kernel's Kconfig does not
+# define at all was removed upstream (7.3 has no PROC_SYSCTL: /proc/sys comes
+# with CONFIG_SYSCTL there): said, and ignored, so one fragment serves both.
 missing=()
 while IFS= read -r line; do
 	opt=${line%%=*}
-	grep -qx "$opt=y" "$work/build/.config" || missing+=("$opt")
+	grep -qx "$opt=y" "$work/build/.config" && continue
+	if ! grep -rqE "^[[:space:]]*(menu)?config ${opt#CONFIG_}\b" --include='Kconfig*' "$src"; then
+		echo "guest-kernel: $PKG has no $opt: the fragment's line is ignored" >&2
+		continue
+	fi
+	missing+=("$opt")
 done < <(grep -E '^CONFIG_[A-Za-z0-9_]+=y$' "$fragment")
 if [ ${#missing[@]} -gt 0 ]; then
 	die "not =y after olddefconfig (a dependency is missing from ${fragment#"$root"/}): ${missing[*]}"
@@ -163,7 +183,7 @@ cp "$work/build/System.map" "$stage/System.map"
 {
 	echo "source: $PKG $version"
 	echo "patches:"
-	for p in "${patches[@]}"; do echo "  ${p##*/}"; done
+	for p in ${patches[@]+"${patches[@]}"}; do echo "  ${p##*/}"; done
 	echo "fragment: ${fragment#"$root"/}"
 	echo "build seconds: $(($(date +%s) - t0))"
 } >"$stage/version"

@@ -53,39 +53,17 @@ exec 7>"$CACHE/.rig-qemu.lock"
 flock 7 # parallel callers wait, then find the work done
 installed && exit 0
 
-# The mirror this machine already uses for bookworm's main component.
-mirror=$(apt-cache policy 2>/dev/null | awk '$3 == "bookworm/main" { print $2; exit }')
-[ -n "$mirror" ] || die "no bookworm mirror in this machine's apt configuration (apt-cache policy)"
-
-rm -rf "$APTDIR" "$OUT.tmp"
-mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/sources.list.d" \
-	"$APTDIR/debs" "$OUT.tmp"
-printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-	"$mirror" "$SUITE" >"$APTDIR/sources.list"
-apt_private=(
-	-o "Dir::Etc::SourceList=$APTDIR/sources.list"
-	-o "Dir::Etc::SourceParts=$APTDIR/sources.list.d"
-	-o "Dir::State::Lists=$APTDIR/lists"
-	-o "Dir::Cache=$APTDIR/cache"
-	-o APT::Architectures::=amd64
-)
-# Root cannot hand the download directory to apt's _apt sandbox user.
-[ "$(id -u)" -ne 0 ] || apt_private+=(-o APT::Sandbox::User=root)
-
-log="$APTDIR/apt.log"
-if ! apt-get -q "${apt_private[@]}" update >"$log" 2>&1; then
-	tail -n 5 "$log" >&2
-	die "cannot read $SUITE from $mirror (log: $log)"
-fi
-version=$(apt-cache "${apt_private[@]}" show qemu-system-x86 2>/dev/null |
-	sed -n 's/^Version: //p' | head -n1)
-[ -n "$version" ] || die "$SUITE from $mirror has no qemu-system-x86"
+# shellcheck source=scripts/apt-private.sh
+. "$(dirname "$0")/apt-private.sh"
+rm -rf "$OUT.tmp"
+mkdir -p "$OUT.tmp"
+apt_private_init "$APTDIR" "$SUITE" ||
+	die "cannot read $SUITE from $apt_mirror (log: $apt_log)"
+version=$(apt_private_version qemu-system-x86)
+[ -n "$version" ] || die "$SUITE has no qemu-system-x86"
 echo "rig-qemu: fetching qemu-system-x86 $version from $SUITE into $OUT" >&2
-if ! (cd "$APTDIR/debs" && apt-get -q "${apt_private[@]}" download \
-	"${PKGS[@]/%/=$version}") >>"$log" 2>&1; then
-	tail -n 5 "$log" >&2
-	die "cannot download ${PKGS[*]} $version (log: $log)"
-fi
+apt_private_download "$APTDIR/debs" "${PKGS[@]/%/=$version}" ||
+	die "cannot download ${PKGS[*]} $version (log: $apt_log)"
 for deb in "$APTDIR"/debs/*.deb; do
 	dpkg-deb -x "$deb" "$OUT.tmp"
 done
