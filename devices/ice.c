@@ -313,16 +313,11 @@ int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8
 			     unsigned int seen)
 {
 	const char *why;
-	uint8_t diff = 0;
-	size_t i;
 
-	/* IEEE 1619-2018 5.1: the two halves must differ (compared in constant time). */
-	if (s->alg == ICE_ALG_AES_XTS && key_len == ice_key_len(s)) {
-		for (i = 0; i < key_len / 2; i++)
-			diff |= key[i] ^ key[key_len / 2 + i];
-		if (!diff)
-			return -EINVAL;
-	}
+	/* IEEE 1619-2018 5.1: the two halves must differ. */
+	if (s->alg == ICE_ALG_AES_XTS && key_len == ice_key_len(s) &&
+	    ice_xts_halves_equal(key, key_len))
+		return -EINVAL;
 	return slot_load(s, slot, key, key_len, du_size, &why, gen, seen);
 }
 

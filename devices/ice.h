@@ -195,6 +195,31 @@ int ice_crypt_to(struct ice_store *s, unsigned int slot, uint64_t dun, const uin
 void *ice_secure_alloc(size_t bytes);
 void ice_secure_free(void *p);
 
+/*
+ * Equal XTS halves (IEEE 1619-2018, 5.1, forbids them), compared without an
+ * early exit like every look at key bytes: the store's programs, the key
+ * queue's and the control queue's command checks all use this one.
+ */
+static inline bool ice_xts_halves_equal(const uint8_t *key, size_t len)
+{
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < len / 2; i++)
+		acc |= key[i] ^ key[len / 2 + i];
+	return !acc;
+}
+
+/* OR of bytes [from, to) of buf: zero iff they all are (command fields that must be 0). */
+static inline uint8_t ice_bytes_or(const uint8_t *buf, size_t from, size_t to)
+{
+	uint8_t acc = 0;
+
+	for (; from < to; from++)
+		acc |= buf[from];
+	return acc;
+}
+
 /* Config-space words (docs/ICE.md): slot_info and capability. */
 uint16_t ice_slot_info(const struct ice_store *s);
 uint32_t ice_capability(const struct ice_store *s);

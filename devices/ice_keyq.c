@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../virtio/chain.h"
+#include "ice.h"
 #include "ice_keyq.h"
 
 /* Bytes of each AES key for key size ids 1..3 (docs/ICE.md, capability). */
@@ -59,30 +60,6 @@ enum ice_keyq_chain ice_keyq_read(const struct virtq_chain *c, uint8_t *buf, uin
 	return ICE_KEYQ_CHAIN_OK;
 }
 
-/* OR of bytes [from, to) of buf: zero iff they all are. */
-static uint8_t keyq_or(const uint8_t *buf, size_t from, size_t to)
-{
-	uint8_t acc = 0;
-
-	for (; from < to; from++)
-		acc |= buf[from];
-	return acc;
-}
-
-/*
- * Equal XTS halves (IEEE 1619 forbids them, libgcrypt refuses them): checked
- * without an early exit, like every look at key bytes here.
- */
-static bool keyq_xts_halves_equal(const uint8_t *key, size_t len)
-{
-	uint8_t acc = 0;
-	size_t i;
-
-	for (i = 0; i < len / 2; i++)
-		acc |= key[i] ^ key[len / 2 + i];
-	return !acc;
-}
-
 static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 			  struct ice_keyq_cmd *cmd)
 {
@@ -98,7 +75,7 @@ static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 	if (op < ICE_KEYQ_OP_PROGRAM || op > ICE_KEYQ_OP_EVICT_ALL)
 		return ICE_KEYQ_S_UNSUPP;
 	/* Reserved fields of every op (the le64 is room for a key type later). */
-	if (keyq_or(buf, ICE_KEYQ_OFF_RESERVED, ICE_KEYQ_OFF_KEY))
+	if (ice_bytes_or(buf, ICE_KEYQ_OFF_RESERVED, ICE_KEYQ_OFF_KEY))
 		return ICE_KEYQ_S_IOERR;
 
 	switch (op) {
@@ -110,7 +87,7 @@ static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 			return ICE_KEYQ_S_IOERR;
 		if (!key_len || key_len != caps->key_len || key_len > ICE_KEYQ_KEY_MAX)
 			return ICE_KEYQ_S_IOERR;
-		if (keyq_or(key, key_len, ICE_KEYQ_KEY_MAX))
+		if (ice_bytes_or(key, key_len, ICE_KEYQ_KEY_MAX))
 			return ICE_KEYQ_S_IOERR;
 		/*
 		 * Equal XTS halves are refused here, before the store is
@@ -118,7 +95,7 @@ static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 		 * (and libgcrypt may refuse other keys): the device turns any
 		 * store refusal into IOERR too.
 		 */
-		if (caps->xts && keyq_xts_halves_equal(key, key_len))
+		if (caps->xts && ice_xts_halves_equal(key, key_len))
 			return ICE_KEYQ_S_IOERR;
 		cmd->du_size = 512u << __builtin_ctz(du_mask);
 		cmd->key = key;
@@ -132,7 +109,7 @@ static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 	case ICE_KEYQ_OP_EVICT_ALL:
 		if (op == ICE_KEYQ_OP_EVICT_ALL && slot)
 			return ICE_KEYQ_S_IOERR;
-		if (du_mask || key_len || keyq_or(key, 0, ICE_KEYQ_KEY_MAX))
+		if (du_mask || key_len || ice_bytes_or(key, 0, ICE_KEYQ_KEY_MAX))
 			return ICE_KEYQ_S_IOERR;
 		break;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../virtio/chain.h"
+#include "ice.h"
 #include "ice_v4.h"
 
 /* Little-endian fields decoded byte by byte: no host byte order assumed. */
@@ -21,16 +22,6 @@ static void v4_put_le32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
-}
-
-/* OR of bytes [from, to) of buf: zero iff they all are. */
-static uint8_t v4_or(const uint8_t *buf, size_t from, size_t to)
-{
-	uint8_t acc = 0;
-
-	for (; from < to; from++)
-		acc |= buf[from];
-	return acc;
 }
 
 bool ice_v4_ctrl_shape(uint32_t type, uint32_t *req, uint32_t *reply)
@@ -106,20 +97,6 @@ enum ice_v4_chain ice_v4_ctrl_read(const struct virtq_chain *c, uint8_t *buf, ui
 	return ICE_V4_CHAIN_OK;
 }
 
-/*
- * Equal XTS halves (IEEE 1619-2018, 5.1, forbids them): checked without an
- * early exit, like every look at key bytes here.
- */
-static bool v4_xts_halves_equal(const uint8_t *key, size_t len)
-{
-	uint8_t acc = 0;
-	size_t i;
-
-	for (i = 0; i < len / 2; i++)
-		acc |= key[i] ^ key[len / 2 + i];
-	return !acc;
-}
-
 static uint8_t v4_program(const uint8_t *kd, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd)
 {
 	uint32_t slot = v4_le32(kd + ICE_V4_KD_SLOT);
@@ -140,9 +117,9 @@ static uint8_t v4_program(const uint8_t *kd, const struct ice_v4_caps *caps, str
 		return ICE_V4_S_IOERR;
 	if (dun_bytes < 1 || dun_bytes > caps->max_dun_bytes)
 		return ICE_V4_S_IOERR;
-	if (key_size != ICE_V4_RAW_KEY_SIZE || v4_or(key, key_size, ICE_V4_KEY_MAX))
+	if (key_size != ICE_V4_RAW_KEY_SIZE || ice_bytes_or(key, key_size, ICE_V4_KEY_MAX))
 		return ICE_V4_S_IOERR;
-	if (v4_xts_halves_equal(key, key_size))
+	if (ice_xts_halves_equal(key, key_size))
 		return ICE_V4_S_IOERR;
 	cmd->slot = slot;
 	cmd->du_size = 1u << du_bits;
@@ -157,7 +134,7 @@ static uint8_t v4_check(const uint8_t *buf, const struct ice_v4_caps *caps, stru
 	uint32_t type = v4_le32(buf), slot;
 
 	/* ioprio and sector mean nothing to a control command: 0 (docs/ICE.md). */
-	if (v4_or(buf, 4, ICE_V4_OUTHDR_SIZE))
+	if (ice_bytes_or(buf, 4, ICE_V4_OUTHDR_SIZE))
 		return ICE_V4_S_IOERR;
 	cmd->type = type;
 	switch (type) {
