@@ -12,7 +12,7 @@
 #   make system         the nested-rig system tests; CASES="blk boot1" runs only those
 #   make rig-soak       the rig's hang reproducer (docs/RIG.md; SOAK="--verbose")
 #   make run            boot the default guest (natively, or in the nested rig)
-#   make guest-kernel ARCH=arm64|x86_64 [GUEST_KERNEL=6.12|7.3]
+#   make guest-kernel ARCH=arm64|x86_64 [GUEST_KERNEL=7.3|6.12]
 #                       the guest kernel with the virtio_blk ICE series (cached)
 #   make format         clang-format the sources
 
@@ -21,9 +21,11 @@ ARCH ?= $(HOST_ARCH)
 O := build/$(ARCH)
 ICEVMM_CACHE ?= $(HOME)/.cache/icevmm
 export ICEVMM_CACHE
-# The guest kernel's series (scripts/guest-kernel.sh): Debian's 6.12, or 7.3
-# from trixie-backports (its driver series is in progress: firmware/linux/).
-GUEST_KERNEL ?= 6.12
+# The guest kernel's series (scripts/guest-kernel.sh): 7.3 from
+# trixie-backports (the v4 driver), or Debian's 6.12 (the v2 driver); make
+# run boots it (on a v4 or a v2 disk), make guest-kernel builds it. The system
+# tests build the ones their cases need, whatever this says.
+GUEST_KERNEL ?= 7.3
 export GUEST_KERNEL
 
 ifeq ($(ARCH),arm64)
@@ -303,7 +305,7 @@ run: deps
 
 # The guest kernel with the virtio_blk ICE series (firmware/linux/README.md),
 # cached in $(ICEVMM_CACHE)/linux; prints the Image (arm64) or bzImage (x86_64)
-# path. GUEST_KERNEL=7.3 builds trixie-backports' 7.3 instead of 6.12.
+# path. GUEST_KERNEL=6.12 builds Debian's 6.12 instead of 7.3.
 guest-kernel: deps
 	@scripts/guest-kernel.sh $(ARCH)
 

@@ -136,6 +136,8 @@ static __attribute__((noinline)) uint8_t blk_ice_rw(struct blk_dev *b, const str
 	if (status == VIRTIO_BLK_S_OK)
 		atomic_fetch_add_explicit(write ? &b->du_encrypted : &b->du_decrypted, len / du,
 					  memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&b->ice_refused, 1, memory_order_relaxed);
 	return status;
 }
 
@@ -282,6 +284,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 			   false);
 		if (ice_v4_crypto_msg(hdr + BLK_HDR_SIZE, &b->ctrl->caps, &crypto.slot,
 				      &crypto.dun) != ICE_V4_S_OK) {
+			atomic_fetch_add_explicit(&b->ice_refused, 1, memory_order_relaxed);
 			status = VIRTIO_BLK_S_IOERR;
 			goto done;
 		}
@@ -407,13 +410,16 @@ static void put_le32(uint8_t *p, uint32_t v)
 }
 
 /*
- * The logical block size: 512, or on an ICE disk its largest data unit.
- * Linux splits requests only at logical-block boundaries, so a block at least
- * as large as a data unit is what guarantees that no request reaching the
- * device holds part of one (docs/ICE.md, "Logical block size").
+ * The logical block size: block=N's, else 512, or on an ICE disk its largest
+ * data unit. Linux splits requests only at logical-block boundaries, so a
+ * block at least as large as a data unit is what guarantees that no request
+ * reaching the device holds part of one (docs/ICE.md, "Logical block size");
+ * block=N smaller than that is for testing that a driver copes.
  */
 static uint32_t blk_block_size(const struct blk_dev *b)
 {
+	if (b->block_size)
+		return b->block_size;
 	if (!b->ice)
 		return VIRTIO_BLK_SECTOR;
 	return VIRTIO_BLK_SECTOR << (31 - __builtin_clz(b->ice->du_mask));
@@ -453,6 +459,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 
 	memset(b, 0, sizeof(*b));
 	b->ice = o->ice;
+	b->block_size = o->block_size;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
@@ -507,22 +514,24 @@ fail:
 void blk_ice_summary(struct blk_dev *b, const char *path)
 {
 	unsigned long enc = atomic_load(&b->du_encrypted), dec = atomic_load(&b->du_decrypted);
+	unsigned long refused = atomic_load(&b->ice_refused);
 
 	if (!b->ice)
 		return;
 	if (b->ctrl)
-		pr_info("disk %s: ICE (v4): %lu data units encrypted, %lu decrypted; control "
-			"queue: "
-			"%lu PROGRAM, %lu EVICT",
-			path, enc, dec, atomic_load(&b->ctrl->programs),
+		pr_info("disk %s: ICE (v4): %lu data units encrypted, %lu decrypted, %lu requests "
+			"refused; control queue: %lu PROGRAM, %lu EVICT",
+			path, enc, dec, refused, atomic_load(&b->ctrl->programs),
 			atomic_load(&b->ctrl->evicts));
 	else if (b->keyq)
-		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted; key queue: %lu "
-			"PROGRAM, %lu EVICT or EVICT_ALL",
-			path, enc, dec, atomic_load(&b->keyq->programs),
+		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted, %lu requests "
+			"refused; key queue: %lu PROGRAM, %lu EVICT or EVICT_ALL",
+			path, enc, dec, refused, atomic_load(&b->keyq->programs),
 			atomic_load(&b->keyq->evicts));
 	else
-		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted", path, enc, dec);
+		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted, %lu requests "
+			"refused",
+			path, enc, dec, refused);
 }
 
 void blk_close(struct blk_dev *b)

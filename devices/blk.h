@@ -93,6 +93,7 @@ struct blk_opts {
 	const char *serial;	/* up to 20 bytes; NULL: empty */
 	struct ice_store *ice;	/* keyslots: an ICE disk; NULL: a plain disk */
 	enum blk_ice_spec spec; /* with ice */
+	uint32_t block_size;	/* 512 to 4096; 0: 512, or an ICE disk's largest data unit */
 };
 
 /*
@@ -134,8 +135,13 @@ struct blk_dev {
 	struct ice_store *ice;
 	struct blk_keyq *keyq; /* guest-programmed v2 ICE disks only, else NULL */
 	struct blk_ctrl *ctrl; /* v4 ICE disks only, else NULL */
-	/* Data units through the engine, for the summary at exit (blk_ice_summary()) */
-	atomic_ulong du_encrypted, du_decrypted;
+	uint32_t block_size;   /* blk_opts' */
+	/*
+	 * For the summary at exit (blk_ice_summary()): data units through the
+	 * engine, and encrypted requests refused (an empty or unknown slot, not
+	 * whole data units, a DUN past 2^64 - 1, a bad crypto message, I/O error)
+	 */
+	atomic_ulong du_encrypted, du_decrypted, ice_refused;
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE_ICE];
 	struct virtio_device vdev; /* what a transport needs: features, config, ops */
 	/*
@@ -154,7 +160,8 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o);
 void blk_close(struct blk_dev *b);
 /*
  * An ICE disk's one-line account, printed when icevmm ends: data units
- * encrypted and decrypted, and the key commands a guest-programmed disk took.
+ * encrypted and decrypted, encrypted requests refused, and the key commands a
+ * guest-programmed disk took.
  * Nothing for a plain disk.
  */
 void blk_ice_summary(struct blk_dev *b, const char *path);

@@ -37,6 +37,9 @@ mem=${MEM:-256M}
 "$root/tests/system/fetch-guest.sh"
 "$root/scripts/guest-kernel.sh" "$arch" >&2
 kernel=$("$root/scripts/guest-kernel.sh" --print-path "$arch")
+# Linux 7.3's driver speaks the v4 draft, 6.12's the v2 one.
+spec=v4
+[ "${GUEST_KERNEL:-7.3}" = 7.3 ] || spec=v2
 # Everything is built into that kernel: an initramfs without modules.
 "$root/tests/system/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 
@@ -66,7 +69,7 @@ head -c $((1 << 20)) /dev/zero >"$dir/guest.img"
 rc=0
 # kvm_pvm's /dev/kvm cannot run a stock guest (icevmm refuses it, README.md).
 if [ "$host_arch" = "$arch" ] && [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then
-	sh "$dir/demo.sh" "$dir" "$mode" "$cpus" "$mem" "$cmdline" || rc=$?
+	sh "$dir/demo.sh" "$dir" "$mode" "$cpus" "$mem" "$cmdline" "$spec" || rc=$?
 	exit "$rc"
 fi
 
@@ -74,7 +77,7 @@ echo "icevmm: no usable $arch /dev/kvm here; running inside the nested rig ($arc
 # In L1 the disk lives in tmpfs (v9fs has no fallocate).
 cat >"$dir/job.sh" <<JOB
 mkdir -p /tmp/demo && cp /host/* /tmp/demo/ && chmod 600 /tmp/demo/keys.conf
-sh /tmp/demo/demo.sh /tmp/demo $mode $cpus $mem "$cmdline"
+sh /tmp/demo/demo.sh /tmp/demo $mode $cpus $mem "$cmdline" $spec
 JOB
 interactive=()
 [ "$mode" = shell ] && interactive=(--interactive)

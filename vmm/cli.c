@@ -22,10 +22,12 @@ static const char usage_text[] =
 	"                        (default: \"" VMM_DEFAULT_CMDLINE "\")\n"
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
-	"  -d, --disk PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n"
+	"  -d, --disk PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
-	"                        serial: up to 20 bytes for GET_ID; ice: an inline crypto\n"
+	"                        serial: up to 20 bytes for GET_ID; block: the logical\n"
+	"                        block size (512, 1024, 2048 or 4096; default 512, or an ICE\n"
+	"                        disk's largest data unit); ice: an inline crypto\n"
 	"                        engine (VIRTIO_BLK_F_ICE), of one of two kinds:\n"
 	"                        ice: guest-programmed: the default engine (AES-256-XTS,\n"
 	"                        data units 512 to 4096, 32 slots), every slot empty; the\n"
@@ -128,7 +130,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
-		return "expected PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]";
+		return "expected PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -136,6 +138,13 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 			d->serial = opt + 7;
 			if (strlen(d->serial) > VMM_SERIAL_MAX)
 				return "serial= takes at most 20 bytes";
+		} else if (!strncmp(opt, "block=", 6)) {
+			if (d->block)
+				return "give block= once";
+			if (strcmp(opt + 6, "512") && strcmp(opt + 6, "1024") &&
+			    strcmp(opt + 6, "2048") && strcmp(opt + 6, "4096"))
+				return "block= takes 512, 1024, 2048 or 4096";
+			d->block = (unsigned int)strtoul(opt + 6, NULL, 10);
 		} else if (!strcmp(opt, "ice") || !strncmp(opt, "ice=", 4)) {
 			/* ice alone: the default engine (no keys file), programmed by the guest */
 			if (d->ice)
@@ -152,8 +161,9 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 				return "spec= takes v2 or v4";
 			d->ice_spec = opt[6] - '0';
 		} else {
-			return "unknown disk option (expected ro, serial=STR, ice, ice=KEYS or "
-			       "spec=v2|v4)";
+			return "unknown disk option (expected ro, serial=STR, block=N, ice, "
+			       "ice=KEYS "
+			       "or spec=v2|v4)";
 		}
 	}
 	if (d->ice_spec && !d->ice)

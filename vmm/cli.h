@@ -25,6 +25,7 @@ struct vmm_disk {
 	bool ice;	       /* an inline crypto engine (VIRTIO_BLK_F_ICE) */
 	const char *ice_keys;  /* its keys file; NULL: the default engine, or no ICE */
 	unsigned int ice_spec; /* the draft it speaks: 2 (the default) or 4 */
+	unsigned int block;    /* block=N: its logical block size; 0: the default */
 };
 
 struct vmm_config {

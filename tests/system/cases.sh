@@ -71,20 +71,26 @@ in_pipe_write() {
 }
 
 # fbe NAME PHASE CPUS [icevmm options...]: the FBE workload (tests/system/guest/
-# fbe.sh) on the project's kernel: /tmp/NAME.img (made by fbe_case) as the ICE
-# disk, the payload read-only, and a fresh report disk, copied out as
+# fbe.sh) on the project's kernel (6.12, or 7.3 if NAME.params says KERNEL='7.3':
+# fbe-Image-7.3, fbe-Image-x86_64-7.3): /tmp/NAME.img (made by fbe_case) as the
+# ICE disk (v2, or v4 with DISK='v4'; BLOCK='N' sets its logical block), the
+# payload read-only, and a fresh report disk, copied out as
 # NAME-PHASE-report.img. CASE.log/.status/.ms are NAME-PHASE's.
 fbe() {
-	fb_name=$1 fb_phase=$2 fb_cpus=$3 fb_ice=,ice
+	fb_name=$1 fb_phase=$2 fb_cpus=$3 fb_ice=,ice fb_kernel=$fbe_kernel
 	shift 3
 	grep -q "^DISK='plain'" "$assets/$fb_name.params" && fb_ice=
+	grep -q "^DISK='v4'" "$assets/$fb_name.params" && fb_ice=,ice,spec=v4
+	fb_block=$(sed -n "s/^BLOCK='\([0-9]*\)'/\1/p" "$assets/$fb_name.params")
+	[ "${fb_block:-0}" = 0 ] || fb_ice=$fb_ice,block=$fb_block
+	grep -q "^KERNEL='7.3'" "$assets/$fb_name.params" && fb_kernel=$fbe_kernel-7.3
 	if [ -f "$assets/$fb_name.keys" ]; then # an engine for the guest to program
 		cp "$assets/$fb_name.keys" "/tmp/$fb_name.keys"
 		chmod 600 "/tmp/$fb_name.keys"
 		fb_ice=,ice=/tmp/$fb_name.keys
 	fi
 	head -c 1048576 /dev/zero >"/tmp/$fb_name-report.img"
-	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$fbe_kernel" \
+	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$fb_kernel" \
 		--initrd "$fbe_initrd" --cpus "$fb_cpus" --mem 256M --timeout 300 \
 		--cmdline "$base icevmm.mode=script icevmm.script=fbe fbe.phase=$fb_phase" \
 		--disk "/tmp/$fb_name.img$fb_ice" --disk "/tmp/$fb_name-payload.tar,ro" \

@@ -194,9 +194,11 @@ check_all_cases() {
 	for n in $FBE_CASES; do
 		check_fbe "$d" "$n"
 	done
-	check_fbe_perfile "$d"
+	check_fbe_perfile "$d" fbe_ext4_perfile
+	check_fbe_perfile "$d" fbe_v4_2cpu
 	check_fbe_cross "$d"
-	check_fbe_lifecycle "$d"
+	check_fbe_lifecycle "$d" fbe_lifecycle
+	check_fbe_lifecycle "$d" fbe_v4_lifecycle
 }
 
 # The ACPI tables of a real run, read by iasl (acpica-tools): every table
@@ -294,14 +296,14 @@ check_ice_selftest() {
 	# icevmm's account at exit: the guest-programmed disk took the firmware's
 	# 5 PROGRAMs and 4 EVICT/EVICT_ALL that succeed (refusals do not count).
 	line=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^icevmm: disk /tmp/ice-guest.img: ICE: ' || true)
-	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-guest.img: ICE: [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted; key queue: 5 PROGRAM, 4 EVICT or EVICT_ALL'; then
+	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-guest.img: ICE: [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted, [0-9]+ requests refused; key queue: 5 PROGRAM, 4 EVICT or EVICT_ALL'; then
 		pass "ice_selftest: icevmm's summary: '${line#icevmm: }'"
 	else
 		fail "ice_selftest: icevmm's summary for the guest-programmed disk: '${line:-none}'"
 	fi
 	# The v4 disk: 5 PROGRAMs and 5 EVICTs succeed (v4 has no EVICT_ALL).
 	line=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^icevmm: disk /tmp/ice-v4.img: ICE (v4): ' || true)
-	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-v4.img: ICE \(v4\): [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted; control queue: 5 PROGRAM, 5 EVICT'; then
+	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-v4.img: ICE \(v4\): [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted, [0-9]+ requests refused; control queue: 5 PROGRAM, 5 EVICT'; then
 		pass "ice_selftest: icevmm's summary: '${line#icevmm: }'"
 	else
 		fail "ice_selftest: icevmm's summary for the v4 disk: '${line:-none}'"
@@ -446,13 +448,16 @@ check_seccomp() {
 # random files under a v2 policy, reports their inodes and extents, and a
 # second boot reads them back; the host recomputes every data unit's
 # ciphertext with an independent oracle (tests/oracle/fscrypt_oracle.py).
+# fbe_*: Linux 6.12 on v2 disks; fbe_v4_*: Linux 7.3 on v4 disks.
 FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_essiv fbe_ecb fbe_2cpu fbe_lifecycle"
+FBE_CASES="$FBE_CASES fbe_v4_ext4 fbe_v4_f2fs fbe_v4_lblk32 fbe_v4_2cpu fbe_v4_lifecycle fbe_v4_block512"
 
-# The project's arm64 guest kernel (scripts/guest-kernel.sh: built when its
-# inputs changed, else cached): its progress on stderr, its path on stdout.
-fbe_guest_kernel() { # fbe_guest_kernel ARCH
-	"$root/scripts/guest-kernel.sh" "$1" >&2
-	"$root/scripts/guest-kernel.sh" --print-path "$1"
+# The project's guest kernel for ARCH from SERIES (6.12 or 7.3;
+# scripts/guest-kernel.sh: built when its inputs changed, else cached): its
+# progress on stderr, its path on stdout.
+fbe_guest_kernel() { # fbe_guest_kernel ARCH SERIES
+	GUEST_KERNEL=$2 "$root/scripts/guest-kernel.sh" "$1" >&2
+	GUEST_KERNEL=$2 "$root/scripts/guest-kernel.sh" --print-path "$1"
 }
 
 # fbe_prep NAME FS POLICY [prep.py options]: the case's payload and filesystem
@@ -480,8 +485,8 @@ fbe_prep() {
 
 # A key per file: the driver programmed more keys than the ICE has slots, and
 # evicted some (the inodes left the cache at umount).
-check_fbe_perfile() {
-	local d=$1 n=fbe_ext4_perfile
+check_fbe_perfile() { # check_fbe_perfile DIR NAME
+	local d=$1 n=$2
 	wanted $n || return 0
 	fbe_summary "$d" $n write
 	if [ "$sum_prog" -gt 32 ] && [ "$sum_ev" -ge 1 ]; then
@@ -491,9 +496,10 @@ check_fbe_perfile() {
 	fi
 }
 
-# Split requests, suspend/restore, and the lock (see fbe.sh's EXTRA).
-check_fbe_lifecycle() {
-	local d=$1 n=fbe_lifecycle rep line
+# Split requests, suspend/restore (fbe_v4_lifecycle: with a writer running),
+# and the lock (see fbe.sh's EXTRA).
+check_fbe_lifecycle() { # check_fbe_lifecycle DIR NAME
+	local d=$1 n=$2 rep line
 	wanted $n || return 0
 	rep="$d/$n-write.report"
 	[ -f "$rep" ] || return 0 # its boot failed: reported already
@@ -508,6 +514,16 @@ check_fbe_lifecycle() {
 	else
 		fail "$n: no second PROGRAM after the suspend: '${sum_line:-none}'"
 	fi
+	line=$(fbe_field "$rep" freeze_io:)
+	case " $EXTRA " in
+	*" freeze_io "*)
+		if [ "${line%% *}" = done ]; then
+			pass "$n: a writer ran across the device reset; $line"
+		else
+			fail "$n: the reset under I/O: '${line:-no freeze_io line}'"
+		fi
+		;;
+	esac
 	line=$(fbe_field "$rep" removed:)
 	if [ "${line%% *}" = absent ] && [ "$sum_ev" -ge 1 ]; then
 		pass "$n: FS_IOC_REMOVE_ENCRYPTION_KEY: key absent, $sum_ev EVICT, contents unreadable"
@@ -546,14 +562,16 @@ fbe_file_blocks() {
 }
 
 # fbe_summary DIR NAME PHASE: icevmm's exit summary for the case's ICE disk in
-# that boot: sum_line (the line), sum_enc, sum_dec, sum_prog, sum_ev (numbers).
+# that boot (v2 or v4): sum_line (the line), sum_enc, sum_dec, sum_ref (refused
+# requests), sum_prog, sum_ev (numbers; sum_ref is "none" without a line).
 fbe_summary() {
-	sum_line=$(grep "^icevmm: disk /tmp/$2.img: ICE: " "$1/$2-$3.log" || true)
-	sum_enc=$(printf '%s' "$sum_line" | sed -n 's/.*ICE: \([0-9]*\) data units encrypted.*/\1/p')
+	sum_line=$(grep -E "^icevmm: disk /tmp/$2.img: ICE( \(v4\))?: " "$1/$2-$3.log" || true)
+	sum_enc=$(printf '%s' "$sum_line" | sed -n 's/.*: \([0-9]*\) data units encrypted.*/\1/p')
 	sum_dec=$(printf '%s' "$sum_line" | sed -n 's/.*encrypted, \([0-9]*\) decrypted.*/\1/p')
-	sum_prog=$(printf '%s' "$sum_line" | sed -n 's/.*key queue: \([0-9]*\) PROGRAM.*/\1/p')
+	sum_ref=$(printf '%s' "$sum_line" | sed -n 's/.*decrypted, \([0-9]*\) requests refused.*/\1/p')
+	sum_prog=$(printf '%s' "$sum_line" | sed -n 's/.* queue: \([0-9]*\) PROGRAM.*/\1/p')
 	sum_ev=$(printf '%s' "$sum_line" | sed -n 's/.*PROGRAM, \([0-9]*\) EVICT.*/\1/p')
-	: "${sum_enc:=0}" "${sum_dec:=0}" "${sum_prog:=0}" "${sum_ev:=0}"
+	: "${sum_enc:=0}" "${sum_dec:=0}" "${sum_ref:=none}" "${sum_prog:=0}" "${sum_ev:=0}"
 }
 
 # fbe_field REPORT WORD: the rest of the report's first line that starts with WORD.
@@ -606,6 +624,11 @@ check_fbe() {
 		fi
 	fi
 	line=$(fbe_field "$rep" crypto:)
+	if [ "$IMPL" = fallback ] && [ "$DISK" = v4 ]; then
+		check_fbe_small_block "$d" "$n" "$line"
+		fbe_verify_files "$d" "$n"
+		return
+	fi
 	if [ "$IMPL" = fallback ]; then
 		if [ "$line" = none ]; then
 			pass "$n: a plain disk has no /sys/block/vda/queue/crypto"
@@ -621,18 +644,53 @@ check_fbe() {
 		fail "$n: /sys/block/vda/queue/crypto: '$line', want 32 keyslots and $MODE_NAME"
 	fi
 	fbe_summary "$d" "$n" write
-	if [ "$sum_enc" -gt 0 ] && [ "$sum_prog" -gt 0 ]; then
-		pass "$n: icevmm encrypted $sum_enc data units and took $sum_prog PROGRAM commands"
+	if [ "$sum_enc" -gt 0 ] && [ "$sum_prog" -gt 0 ] && [ "$sum_ref" = 0 ]; then
+		pass "$n: icevmm encrypted $sum_enc data units, took $sum_prog PROGRAM commands and refused no request"
 	else
 		fail "$n: icevmm's summary: '${sum_line:-none}'"
 	fi
 	fbe_summary "$d" "$n" read
-	if [ "$sum_dec" -gt 0 ]; then
+	if [ "$sum_dec" -gt 0 ] && [ "$sum_ref" = 0 ]; then
 		pass "$n: the second boot decrypted through the ICE: ${sum_line#icevmm: }"
 	else
 		fail "$n: the second boot decrypted nothing: '${sum_line:-none}'"
 	fi
 	fbe_verify_files "$d" "$n"
+}
+
+# check_fbe_small_block DIR NAME CRYPTO_LINE: a v4 disk whose logical block
+# (BLOCK) is smaller than its largest data unit. The driver offers only the
+# data units that fit in a block, so ext4's 4096-byte units go through
+# blk-crypto-fallback; no request holding part of a data unit reaches icevmm,
+# even with requests split at 6 KiB (EXTRA split).
+check_fbe_small_block() {
+	local d=$1 n=$2 line=$3 sizes=0 du=512 kline
+	while [ "$du" -le "$BLOCK" ]; do
+		sizes=$((sizes | du))
+		du=$((du * 2))
+	done
+	kline=$(fbe_field "$d/$n-write.report" kernel:)
+	if printf '%s' "$kline" | grep -qF "inline encryption AES-256-XTS (data unit sizes $(printf '%#x' $sizes))"; then
+		pass "$n: with $BLOCK-byte blocks the driver offers data units of $(printf '%#x' $sizes) bytes only"
+	else
+		fail "$n: no 'data unit sizes $(printf '%#x' $sizes)' line from virtio_blk: $kline"
+	fi
+	if printf '%s\n' "$line" | grep -q "num_keyslots=32 .*modes=.*AES-256-XTS"; then
+		pass "$n: /sys/block/vda/queue/crypto: $line"
+	else
+		fail "$n: /sys/block/vda/queue/crypto: '$line', want 32 keyslots and AES-256-XTS"
+	fi
+	line=$(fbe_field "$d/$n-write.report" split:)
+	case "$line" in
+	max_sectors_kb=[1-6]) pass "$n: 8 KiB writes and reads with $line" ;;
+	*) fail "$n: max_sectors_kb was not lowered: '$line'" ;;
+	esac
+	fbe_summary "$d" "$n" write
+	if [ "$sum_ref" = 0 ] && [ "$sum_enc" = 0 ]; then
+		pass "$n: no request with part of a data unit reached icevmm: ${sum_line#icevmm: }"
+	else
+		fail "$n: icevmm's summary: '${sum_line:-none}', want 0 refused, 0 encrypted"
+	fi
 }
 
 # fbe_verify_files DIR NAME: the key identifier, every data unit of every file
@@ -701,7 +759,7 @@ fbe_verify_files() {
 }
 
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
-X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_ext4"
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_v4_ext4"
 check_x86_cases() {
 	local d=$1
 	check_boot_cases "$d"
@@ -718,7 +776,7 @@ check_x86_cases() {
 		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
 		seccomp_check_tasks "$d" seccomp_tasks 2
 	fi
-	check_fbe "$d" fbe_ext4
+	check_fbe "$d" fbe_v4_ext4
 }
 
 ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES"
@@ -810,18 +868,22 @@ fbe_cases=$(only "$FBE_CASES")
 if [ -n "$fbe_cases" ]; then
 	FBE_SEED=${FBE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 	echo "== FBE cases ($fbe_cases): FBE_SEED=$FBE_SEED reproduces their keys and files"
-	# FBE_KERNEL (an arm64 Image with the series and everything built in)
-	# and FBE_INITRD test another kernel with the same cases.
-	cp "${FBE_KERNEL:-$(fbe_guest_kernel arm64)}" "$share/fbe-Image"
+	# FBE_KERNEL (an arm64 Image with the 6.12 series and everything built
+	# in) and FBE_INITRD test another kernel with the same cases. Only the
+	# kernels a selected case boots are built: 6.12 for fbe_*, 7.3 for
+	# fbe_v4_* (cases.sh picks fbe-Image[-x86_64][-7.3]).
+	v2_cases=$(only "${FBE_CASES%% fbe_v4_*}") v4_cases=$(only "fbe_v4_${FBE_CASES#* fbe_v4_}")
+	[ -z "$v2_cases" ] || cp "${FBE_KERNEL:-$(fbe_guest_kernel arm64 6.12)}" "$share/fbe-Image"
+	[ -z "$v4_cases" ] || cp "$(fbe_guest_kernel arm64 7.3)" "$share/fbe-Image-7.3"
 	if [ -z "${FBE_INITRD:-}" ]; then
 		"$here/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 		FBE_INITRD=$GUEST/fbe.cpio.gz
 	fi
 	cp "$FBE_INITRD" "$share/fbe.cpio.gz"
-	# The x86_64 rig runs the same prepared cases on the x86_64 build of
-	# the project's kernel (cases.sh picks fbe-Image-x86_64 there).
-	if wanted fbe_ext4 && [ "$(uname -m)" = x86_64 ]; then
-		cp "$(fbe_guest_kernel x86_64)" "$share/fbe-Image-x86_64"
+	# The x86_64 rig runs the same prepared case (fbe_v4_ext4) on the
+	# x86_64 build of the 7.3 kernel (cases.sh picks fbe-Image-x86_64-7.3).
+	if [ -n "$(only "$X86_CASES")" ] && wanted fbe_v4_ext4 && [ "$(uname -m)" = x86_64 ]; then
+		cp "$(fbe_guest_kernel x86_64 7.3)" "$share/fbe-Image-x86_64-7.3"
 		RIG_ARCH=x86_64 "$here/mkinitramfs.sh" l2 "$X86_GUEST/fbe.cpio.gz" --modules ""
 		cp "$X86_GUEST/fbe.cpio.gz" "$share/fbe-x86_64.cpio.gz"
 	fi
@@ -842,6 +904,17 @@ if [ -n "$fbe_cases" ]; then
 	# 6 KiB request limit; suspend-to-idle (reset, keys reprogrammed); lock.
 	! wanted fbe_lifecycle ||
 		fbe_prep fbe_lifecycle ext4 iv_ino_lblk_64 --extra "split freeze remove_key"
+	# Linux 7.3 on v4 disks: the same workloads, keys on the control queue.
+	v4() { fbe_prep "$1" "$2" "$3" --disk v4 --kernel 7.3 "${@:4}"; }
+	! wanted fbe_v4_ext4 || v4 fbe_v4_ext4 ext4 iv_ino_lblk_64
+	! wanted fbe_v4_f2fs || v4 fbe_v4_f2fs f2fs iv_ino_lblk_64
+	! wanted fbe_v4_lblk32 || v4 fbe_v4_lblk32 ext4 iv_ino_lblk_32
+	! wanted fbe_v4_2cpu || v4 fbe_v4_2cpu ext4 default --files 40 --cpus 2 --extra two_writers
+	# The device reset under I/O: suspend-to-idle while a writer runs.
+	! wanted fbe_v4_lifecycle ||
+		v4 fbe_v4_lifecycle ext4 iv_ino_lblk_64 --extra "split freeze_io remove_key"
+	# 512-byte logical blocks under 4096-byte data units, 6 KiB requests.
+	! wanted fbe_v4_block512 || v4 fbe_v4_block512 ext4 iv_ino_lblk_64 --block 512 --extra split
 fi
 
 # RIGS="x86_64" (or "arm64") runs only that rig's environments.

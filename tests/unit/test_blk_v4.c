@@ -874,6 +874,8 @@ START_TEST(crypto_request_refusals)
 			      "read, byte %u: not refused", i);
 		ck_assert_mem_eq(got, poison, 4096);
 	}
+	/* the summary counts each refused request: 28 unused bytes, both ways */
+	ck_assert_uint_eq(atomic_load(&dev.ice_refused), 2 * 28);
 	/* slots: past max_slots, empty */
 	ck_assert_uint_eq(io(true, NSLOTS, 64, 5, data, 4096), IOERR);
 	ck_assert_uint_eq(io(true, 0xffffffffu, 64, 5, data, 4096), IOERR);
@@ -899,6 +901,8 @@ START_TEST(crypto_request_refusals)
 	image_read(64 * 512, got, sizeof(got));
 	ck_assert_mem_eq(got, before, sizeof(got));
 	ck_assert_uint_eq(atomic_load(&dev.du_encrypted), 0);
+	/* and 7 more: 3 slots, 2 partial units, 2 DUN overflows (not the short header) */
+	ck_assert_uint_eq(atomic_load(&dev.ice_refused), 2 * 28 + 7);
 	/* the last DUN itself is fine */
 	ck_assert_uint_eq(io(true, 6, 64, UINT64_MAX, data, 4096), OK);
 	ck_assert_uint_eq(io(true, 2, 64, UINT64_MAX - 7, data, 4096), OK);
@@ -1180,6 +1184,33 @@ START_TEST(open_refuses_what_v4_cannot_be)
 }
 END_TEST
 
+/*
+ * block=512 on a v4 disk with 4096-byte data units: the config says 512 (for
+ * testing that a driver copes), and a request with part of a unit is refused.
+ */
+START_TEST(block_size_below_the_data_unit)
+{
+	struct blk_opts o = { .path = img, .ice = &st, .spec = BLK_ICE_V4, .block_size = 512 };
+	uint8_t key[64], data[4096];
+
+	dev_close();
+	ck_assert_int_eq(ice_store_init(&st, ICE_ALG_AES_XTS, ICE_KEY_256, 0x0f, 8, 0), 0);
+	st.guest_keys = true;
+	dev.disk.fd = -1;
+	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport, &o), 0);
+	dev_is_open = true;
+	ck_assert_uint_eq(tg_read32(&transport, R_CONFIG + 0x14), 512);
+	ck_assert_uint_eq(tg_driver_init(&g, &transport, F_V4, QSIZE), S_LIVE);
+	ck_assert_uint_eq(tg_queue_attach(&cq, &g, &transport, BLK_CTRL_QUEUE, QSIZE), 1);
+	make_key(key, 90);
+	fill(data, sizeof(data), 91);
+	ck_assert_uint_eq(cq_program(1, 4096, key), OK);
+	ck_assert_uint_eq(io(true, 1, 8, 7, data, 4096), OK);
+	ck_assert_uint_eq(io(true, 1, 8, 7, data, 2048), IOERR);
+	ck_assert_uint_eq(atomic_load(&dev.ice_refused), 1);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("blk_v4");
@@ -1212,6 +1243,7 @@ Suite *unit_suite(void)
 	tcase_add_test(feat, commands_need_their_features);
 	tcase_add_test(feat, control_queue_is_index_1);
 	tcase_add_test(feat, open_refuses_what_v4_cannot_be);
+	tcase_add_test(feat, block_size_below_the_data_unit);
 	tcase_add_test(rst, reset_empties_every_slot);
 	tcase_add_test(rst, stale_program_chain_never_lands);
 	tcase_add_test(race, program_evict_race_through_control_queue);

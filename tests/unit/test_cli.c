@@ -173,14 +173,15 @@ START_TEST(disk_ice)
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice=k,ice=l': give ice or ice=KEYS once\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
-				 "serial=STR, ice, ice=KEYS or spec=v2|v4)\n");
+				 "serial=STR, block=N, ice, ice=KEYS or spec=v2|v4)\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
-				 "PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n");
+				 "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n");
 	/* --help says what each form gives */
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
 	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk "
-					     "PATH[,ro][,serial=STR][,ice[=KEYS][,spec=v2|v4]]\n"));
+					     "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec="
+					     "v2|v4]]\n"));
 	ck_assert_ptr_nonnull(strstr(outbuf, "  ice: guest-programmed: the default engine"));
 	ck_assert_ptr_nonnull(strstr(outbuf, "  ice=KEYS: host-provisioned: the [slot N] keys"));
 }
@@ -217,6 +218,30 @@ START_TEST(disk_ice_spec)
 }
 END_TEST
 
+/* block=N: the logical block size, a power of two from 512 to 4096 */
+START_TEST(disk_block)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img", "--disk", "b.img,block=4096",
+					"-d", "c.img,ice,block=512,spec=v4")),
+			 CLI_RUN);
+	ck_assert_uint_eq(c.disks[0].block, 0);
+	ck_assert_uint_eq(c.disks[1].block, 4096);
+	ck_assert_uint_eq(c.disks[2].block, 512);
+	ck_assert_uint_eq(c.disks[2].ice_spec, 4);
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,block=8192")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,block=8192': block= takes 512, 1024, "
+				 "2048 or 4096\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,block=")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,block=': block= takes 512, 1024, "
+				 "2048 or 4096\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,block=512,block=512")),
+			 CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,block=512,block=512': give block= once\n");
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	ck_assert_uint_eq(cli_parse_size("256M"), 256ULL << 20);
@@ -245,6 +270,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, seccomp_options);
 	tcase_add_test(tc, disk_ice);
 	tcase_add_test(tc, disk_ice_spec);
+	tcase_add_test(tc, disk_block);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,7 +3,8 @@
 """Inputs of one FBE system-test case, all from one seed (FBE_SEED reproduces a run).
 
     prep.py --seed N --case NAME --out DIR [--fs ext4|f2fs] [--policy iv_ino_lblk_64|iv_ino_lblk_32|default]
-            [--contents aes-256-xts|aes-128-cbc] [--disk ice|plain] [--like CASE] [--files N]
+            [--contents aes-256-xts|aes-128-cbc] [--disk ice|v4|plain|essiv|ecb] [--kernel 6.12|7.3]
+            [--block N] [--like CASE] [--files N]
 
 Writes into DIR:
   NAME.params       shell variables for the host (run-all.sh): UUID, HASH_SEED, KEY, POLICY, ...
@@ -35,10 +36,17 @@ def main():
     ap.add_argument("--policy", default="iv_ino_lblk_64",
                     choices=["iv_ino_lblk_64", "iv_ino_lblk_32", "default"])
     ap.add_argument("--contents", default="aes-256-xts", choices=["aes-256-xts", "aes-128-cbc"])
-    ap.add_argument("--disk", default="ice", choices=["ice", "plain", "essiv", "ecb"],
-                    help="ice: --disk IMG,ice (the default engine); plain: no ICE (the kernel "
+    ap.add_argument("--disk", default="ice", choices=["ice", "v4", "plain", "essiv", "ecb"],
+                    help="ice: --disk IMG,ice (the default engine); v4: --disk IMG,ice,spec=v4 "
+                    "(the v4 draft, Linux 7.3's driver); plain: no ICE (the kernel "
                     "encrypts through blk-crypto-fallback); essiv, ecb: --disk IMG,ice=KEYS "
                     "with a keys file (NAME.keys) that describes such an engine, no slots")
+    ap.add_argument("--kernel", default="6.12", choices=["6.12", "7.3"],
+                    help="the guest kernel: the project's 6.12 (v2 driver) or 7.3 (v4 driver)")
+    ap.add_argument("--block", type=int, default=0, choices=[0, 512, 1024, 2048, 4096],
+                    help="the ICE disk's logical block size (--disk ...,block=N); 0: the "
+                    "default (the largest data unit). Below 4096 the driver offers no "
+                    "4096-byte data unit, so fscrypt falls back to blk-crypto-fallback")
     ap.add_argument("--like", metavar="CASE",
                     help="the same key, UUIDs and files as CASE (a cross-check)")
     ap.add_argument("--cpus", type=int, default=1, help="the guest's vCPUs")
@@ -71,13 +79,16 @@ def main():
         "HASH_SEED": str(hash_seed),
         "FILES": " ".join(files),
         "DISK": a.disk,
+        "KERNEL": a.kernel,
+        "BLOCK": str(a.block),
         "CPUS": str(a.cpus),
         "EXTRA": a.extra,
         # What the guest kernel must say (fs/crypto/inline_crypt.c): the mode, and
         # "blk-crypto (native)" on the ICE, "blk-crypto-fallback" without it.
         "MODE_NAME": "AES-256-XTS" if a.contents == "aes-256-xts" else "AES-128-CBC-ESSIV",
         # AES-ECB has no Linux mode: the driver registers no profile.
-        "IMPL": "native" if a.disk in ("ice", "essiv") else "fallback",
+        "IMPL": "native" if a.disk in ("ice", "v4", "essiv") and a.block in (0, 4096)
+        else "fallback",
     }
     engines = {"essiv": "essiv-aes-cbc\nkey_bits = 128", "ecb": "aes-ecb\nkey_bits = 256"}
     if a.disk in engines:

@@ -16,6 +16,9 @@
 #   freeze       suspend-to-idle with pm_test=devices (the device is reset and
 #                the driver reprograms its keys), then read every file back
 #                from the disk
+#   freeze_io    the same while a writer copies files into the directory:
+#                the files it wrote before, across and after the reset read
+#                back intact
 #   remove_key   at the end, remove the master key: the files' contents must
 #                become unreadable (icevmm counts the EVICT)
 #   throughput   sequential 4 KiB-block writes (then fsync) and reads (after
@@ -162,6 +165,31 @@ if [ "$phase" = write ]; then
 		check "suspend to idle" sh -c 'echo freeze >/sys/power/state'
 		check "drop caches" sh -c 'echo 3 >/proc/sys/vm/drop_caches'
 		say "freeze: done"
+		;;
+	*" freeze_io "*)
+		# A device reset under I/O: the writer's requests are in flight or
+		# queued when the suspend freezes the queue and resets the device.
+		echo 1 >/sys/module/suspend/parameters/pm_test_delay 2>/dev/null
+		check "pm_test devices" sh -c 'echo devices >/sys/power/pm_test'
+		(
+			i=0
+			while [ "$i" -lt 16 ]; do
+				cp /payload/files/f5-1048576 "/mnt/fs/enc/io$i" || echo "io$i failed"
+				sync
+				i=$((i + 1))
+			done
+		) >/tmp/io.log 2>&1 &
+		io_pid=$!
+		sleep 1
+		check "suspend to idle" sh -c 'echo freeze >/sys/power/state'
+		wait "$io_pid"
+		check "the writer" sh -c '! grep . /tmp/io.log'
+		check "drop caches" sh -c 'echo 3 >/proc/sys/vm/drop_caches'
+		check "files written across the reset" sh -c \
+			'for i in $(seq 0 15); do cmp /mnt/fs/enc/io$i /payload/files/f5-1048576 || exit 1; done'
+		rm -f /mnt/fs/enc/io*
+		say "freeze: done"
+		say "freeze_io: done, 16 files of 1 MiB written across it read back"
 		;;
 	esac
 fi
