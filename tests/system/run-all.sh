@@ -501,6 +501,8 @@ check_fbe_perfile() { # check_fbe_perfile DIR NAME
 check_fbe_lifecycle() { # check_fbe_lifecycle DIR NAME
 	local d=$1 n=$2 rep line
 	wanted $n || return 0
+	# shellcheck disable=SC1090 # EXTRA
+	. "$share/$n.params"
 	rep="$d/$n-write.report"
 	[ -f "$rep" ] || return 0 # its boot failed: reported already
 	line=$(fbe_field "$rep" split:)
@@ -517,8 +519,8 @@ check_fbe_lifecycle() { # check_fbe_lifecycle DIR NAME
 	line=$(fbe_field "$rep" freeze_io:)
 	case " $EXTRA " in
 	*" freeze_io "*)
-		if [ "${line%% *}" = done ]; then
-			pass "$n: a writer ran across the device reset; $line"
+		if [ "${line%%,*}" = done ]; then
+			pass "$n: a writer ran across the device reset: $line"
 		else
 			fail "$n: the reset under I/O: '${line:-no freeze_io line}'"
 		fi
