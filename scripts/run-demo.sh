@@ -35,11 +35,12 @@ cpus=${CPUS:-1}
 mem=${MEM:-256M}
 
 "$root/tests/system/fetch-guest.sh"
+# Linux 7.3's driver speaks the v4 draft, 6.12's the v2 one.
+export GUEST_KERNEL=${GUEST_KERNEL:-7.3}
+spec=v4
+[ "$GUEST_KERNEL" = 7.3 ] || spec=v2
 "$root/scripts/guest-kernel.sh" "$arch" >&2
 kernel=$("$root/scripts/guest-kernel.sh" --print-path "$arch")
-# Linux 7.3's driver speaks the v4 draft, 6.12's the v2 one.
-spec=v4
-[ "${GUEST_KERNEL:-7.3}" = 7.3 ] || spec=v2
 # Everything is built into that kernel: an initramfs without modules.
 "$root/tests/system/mkinitramfs.sh" l2 "$GUEST/fbe.cpio.gz" --modules ""
 
