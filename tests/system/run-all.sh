@@ -496,6 +496,16 @@ check_fbe_perfile() { # check_fbe_perfile DIR NAME
 	fi
 }
 
+# check_fbe_split DIR NAME: EXTRA split lowered max_sectors_kb on the ICE disk.
+check_fbe_split() {
+	local line
+	line=$(fbe_field "$1/$2-write.report" split:)
+	case "$line" in
+	max_sectors_kb=[1-6]) pass "$2: 8 KiB writes and reads with $line on the ICE disk" ;;
+	*) fail "$2: max_sectors_kb was not lowered: '$line'" ;;
+	esac
+}
+
 # Split requests, suspend/restore (fbe_v4_lifecycle: with a writer running),
 # and the lock (see fbe.sh's EXTRA).
 check_fbe_lifecycle() { # check_fbe_lifecycle DIR NAME
@@ -505,11 +515,7 @@ check_fbe_lifecycle() { # check_fbe_lifecycle DIR NAME
 	. "$share/$n.params"
 	rep="$d/$n-write.report"
 	[ -f "$rep" ] || return 0 # its boot failed: reported already
-	line=$(fbe_field "$rep" split:)
-	case "$line" in
-	max_sectors_kb=[1-6]) pass "$n: 8 KiB writes and reads with $line on the ICE disk" ;;
-	*) fail "$n: max_sectors_kb was not lowered: '$line'" ;;
-	esac
+	check_fbe_split "$d" "$n"
 	fbe_summary "$d" $n write
 	if [ "$(fbe_field "$rep" freeze:)" = done ] && [ "$sum_prog" -ge 2 ]; then
 		pass "$n: after suspend-to-idle the driver programmed its key again ($sum_prog PROGRAM in all)"
@@ -682,11 +688,7 @@ check_fbe_small_block() {
 	else
 		fail "$n: /sys/block/vda/queue/crypto: '$line', want 32 keyslots and AES-256-XTS"
 	fi
-	line=$(fbe_field "$d/$n-write.report" split:)
-	case "$line" in
-	max_sectors_kb=[1-6]) pass "$n: 8 KiB writes and reads with $line" ;;
-	*) fail "$n: max_sectors_kb was not lowered: '$line'" ;;
-	esac
+	check_fbe_split "$d" "$n"
 	fbe_summary "$d" "$n" write
 	if [ "$sum_ref" = 0 ] && [ "$sum_enc" = 0 ]; then
 		pass "$n: no request with part of a data unit reached icevmm: ${sum_line#icevmm: }"
