@@ -487,8 +487,8 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
 	}
 	if (blk_block_size(b) > VIRTIO_BLK_SECTOR && b->disk.size % blk_block_size(b))
-		pr_info("disk %s: size is not a multiple of its %u-byte logical block (the largest "
-			"ICE data unit); the guest may not see the last %llu bytes",
+		pr_info("disk %s: size is not a multiple of its %u-byte logical block (block=N, or "
+			"the largest ICE data unit); the guest may not see the last %llu bytes",
 			o->path, blk_block_size(b),
 			(unsigned long long)(b->disk.size % blk_block_size(b)));
 	if (o->ro)
