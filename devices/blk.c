@@ -486,6 +486,18 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 			goto fail;
 		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
 	}
+	if (o->lose_program) {
+		if (!b->keyq && !b->ctrl) {
+			pr_err("disk %s: fault=lose-program: the disk takes no key commands (its "
+			       "keys file provisions the slots)",
+			       o->path);
+			goto fail;
+		}
+		atomic_store(&b->lose_program, true);
+		pr_info("disk %s: fault=lose-program: the first PROGRAM command will not be "
+			"completed until the guest resets the device",
+			o->path);
+	}
 	if (blk_block_size(b) > VIRTIO_BLK_SECTOR && b->disk.size % blk_block_size(b))
 		pr_info("disk %s: size is not a multiple of its %u-byte logical block (block=N, or "
 			"the largest ICE data unit); the guest may not see the last %llu bytes",
@@ -509,6 +521,12 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 fail:
 	blk_close(b);
 	return -1;
+}
+
+bool blk_lose_program(struct blk_dev *b)
+{
+	return atomic_load_explicit(&b->lose_program, memory_order_relaxed) &&
+	       atomic_exchange(&b->lose_program, false);
 }
 
 void blk_ice_summary(struct blk_dev *b, const char *path)

@@ -94,6 +94,7 @@ struct blk_opts {
 	struct ice_store *ice;	/* keyslots: an ICE disk; NULL: a plain disk */
 	enum blk_ice_spec spec; /* with ice */
 	uint32_t block_size;	/* 512 to 4096; 0: 512, or an ICE disk's largest data unit */
+	bool lose_program;	/* never complete the first PROGRAM (fault injection) */
 };
 
 /*
@@ -137,6 +138,12 @@ struct blk_dev {
 	struct blk_ctrl *ctrl; /* v4 ICE disks only, else NULL */
 	uint32_t block_size;   /* blk_opts' */
 	/*
+	 * fault=lose-program: the first PROGRAM on the key or control queue is
+	 * kept and never completed (VIRTIO_CHAIN_KEPT), as by a device that
+	 * stopped answering; only a reset gives the driver its buffer back.
+	 */
+	atomic_bool lose_program;
+	/*
 	 * For the summary at exit (blk_ice_summary()): data units through the
 	 * engine, and encrypted requests refused (an empty or unknown slot, not
 	 * whole data units, a DUN past 2^64 - 1, a bad crypto message, I/O error)
@@ -165,6 +172,9 @@ void blk_close(struct blk_dev *b);
  * Nothing for a plain disk.
  */
 void blk_ice_summary(struct blk_dev *b, const char *path);
+
+/* Between blk.c and blk_keyq.c / blk_ctrl.c: whether to keep this PROGRAM (once). */
+bool blk_lose_program(struct blk_dev *b);
 
 /* Between blk.c and blk_keyq.c */
 int blk_keyq_open(struct blk_dev *b); /* 0, or -1 printed */

@@ -127,6 +127,7 @@ int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	struct blk_ctrl *cq = b->ctrl;
 	struct ice_v4_cmd cmd;
 	int64_t used = 1;
+	bool keep = false;
 	uint8_t *status;
 	uint32_t type;
 	int s;
@@ -153,8 +154,12 @@ int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	else if (!virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION))
 		s = ICE_V4_S_UNSUPP;
 	else if ((s = ice_v4_ctrl_parse(cq->cmd, &cq->caps, &cmd)) == ICE_V4_S_OK)
+		keep = cmd.type == VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM && blk_lose_program(b);
+	if (s == ICE_V4_S_OK && !keep)
 		s = ctrl_apply(b, &cmd, c, &used);
 	explicit_bzero(cq->cmd, ICE_V4_CTRL_BUF_SIZE);
+	if (keep)
+		return VIRTIO_CHAIN_KEPT;
 	/* After a reset the buffers are the driver's again: leave them alone. */
 	if (s >= 0)
 		*status = (uint8_t)s;

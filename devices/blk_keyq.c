@@ -87,6 +87,7 @@ int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 {
 	struct blk_keyq *kq = b->keyq;
 	struct ice_keyq_cmd cmd;
+	bool keep = false;
 	uint8_t *status;
 	int s;
 
@@ -106,8 +107,12 @@ int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	if (!virtio_has_feature(features, VIRTIO_BLK_F_ICE_KEYQ))
 		s = ICE_KEYQ_S_IOERR;
 	else if ((s = ice_keyq_parse(kq->cmd, &kq->caps, &cmd)) == ICE_KEYQ_S_OK)
+		keep = cmd.op == ICE_KEYQ_OP_PROGRAM && blk_lose_program(b);
+	if (s == ICE_KEYQ_S_OK && !keep)
 		s = keyq_apply(b, &cmd, c);
 	explicit_bzero(kq->cmd, ICE_KEYQ_CMD_SIZE);
+	if (keep)
+		return VIRTIO_CHAIN_KEPT;
 	/* After a reset the buffers are the driver's again: leave them alone. */
 	if (s >= 0)
 		*status = (uint8_t)s;

@@ -18,6 +18,9 @@
 #define VIRTIO_F_RING_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
+/* virtio_device_ops.handle(): a chain the device never completes */
+#define VIRTIO_CHAIN_KEPT (-2)
+
 struct virtio_device_ops {
 	/*
 	 * Serve one validated chain of queue q, on the thread that took the
@@ -26,6 +29,9 @@ struct virtio_device_ops {
 	 * nowhere to report its failure: the transport completes it with used
 	 * length 0 and sets DEVICE_NEEDS_RESET. Calls for one queue come one at a
 	 * time; calls for different queues may run at once, on different threads.
+	 * VIRTIO_CHAIN_KEPT: the device keeps the chain and never completes it,
+	 * like a device that stopped answering (fault injection); a reset gives
+	 * the driver its buffers back (virtio 1.2 2.4.1).
 	 */
 	int64_t (*handle)(void *dev, unsigned int q, const struct virtq_chain *c,
 			  uint64_t features);

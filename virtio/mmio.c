@@ -509,6 +509,8 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 			break;
 		}
 		len = serve_chain(t, q, r, features);
+		if (len == VIRTIO_CHAIN_KEPT)
+			continue;
 		if (!ring_enter(mq, epoch))
 			goto out;
 		virtq_push(vq, p->chain.head, len < 0 ? 0 : (uint32_t)len);

@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
 	"  -d, --disk PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n"
+	"             [,fault=lose-program]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
 	"                        serial: up to 20 bytes for GET_ID; block: the logical\n"
@@ -38,6 +39,9 @@ static const char usage_text[] =
 	"                        spec: the draft the disk speaks: v2 (the default;\n"
 	"                        VIRTIO_BLK_F_ICE) or v4 (keys on a control queue, Linux\n"
 	"                        7.3's driver; guest-programmed, AES-256-XTS)\n"
+	"                        fault=lose-program: the first PROGRAM on the key or\n"
+	"                        control queue is never completed, until the guest resets\n"
+	"                        the device (tests a driver's recovery; guest-programmed)\n"
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
@@ -130,7 +134,8 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
-		return "expected PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]";
+		return "expected PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
+		       "[,fault=lose-program]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -160,16 +165,21 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 			if (strcmp(opt + 5, "v2") && strcmp(opt + 5, "v4"))
 				return "spec= takes v2 or v4";
 			d->ice_spec = opt[6] - '0';
+		} else if (!strncmp(opt, "fault=", 6)) {
+			if (strcmp(opt + 6, "lose-program"))
+				return "fault= takes lose-program";
+			d->lose_program = true;
 		} else {
 			return "unknown disk option (expected ro, serial=STR, block=N, ice, "
-			       "ice=KEYS "
-			       "or spec=v2|v4)";
+			       "ice=KEYS, spec=v2|v4 or fault=lose-program)";
 		}
 	}
 	if (d->ice_spec && !d->ice)
 		return "spec= is the ICE draft the disk speaks: give it with ice or ice=KEYS";
 	if (!d->ice_spec && d->ice)
 		d->ice_spec = 2;
+	if (d->lose_program && !d->ice)
+		return "fault=lose-program is a fault of the ICE's key commands: give it with ice";
 	return NULL;
 }
 

@@ -26,6 +26,7 @@ struct vmm_disk {
 	const char *ice_keys;  /* its keys file; NULL: the default engine, or no ICE */
 	unsigned int ice_spec; /* the draft it speaks: 2 (the default) or 4 */
 	unsigned int block;    /* block=N: its logical block size; 0: the default */
+	bool lose_program;     /* fault=lose-program: never answer the first PROGRAM */
 };
 
 struct vmm_config {

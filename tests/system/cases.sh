@@ -83,6 +83,9 @@ fbe() {
 	grep -q "^DISK='v4'" "$assets/$fb_name.params" && fb_ice=,ice,spec=v4
 	fb_block=$(sed -n "s/^BLOCK='\([0-9]*\)'/\1/p" "$assets/$fb_name.params")
 	[ "${fb_block:-0}" = 0 ] || fb_ice=$fb_ice,block=$fb_block
+	# EXTRA recover: the device loses the first PROGRAM of the write phase.
+	grep -q "^EXTRA='.*recover" "$assets/$fb_name.params" && [ "$fb_phase" = write ] &&
+		fb_ice=$fb_ice,fault=lose-program
 	grep -q "^KERNEL='7.3'" "$assets/$fb_name.params" && fb_kernel=$fbe_kernel-7.3
 	if [ -f "$assets/$fb_name.keys" ]; then # an engine for the guest to program
 		cp "$assets/$fb_name.keys" "/tmp/$fb_name.keys"

@@ -1056,6 +1056,37 @@ START_TEST(reset_empties_every_slot)
 }
 END_TEST
 
+/*
+ * fault=lose-program: the first PROGRAM is kept, neither completed nor
+ * applied, like a device that stopped answering; the commands after it are
+ * served, and after a reset the driver programs the slot again.
+ */
+START_TEST(lose_program_keeps_the_first_program)
+{
+	static const struct seg std[] = { { ICE_KEYQ_CMD_SIZE, false }, { 1, true } };
+	uint8_t c[ICE_KEYQ_CMD_SIZE], key[64], status;
+
+	atomic_store(&dev.lose_program, true);
+	make_key(key, 103);
+	cmd_make(c, ICE_KEYQ_OP_PROGRAM, 5, 4096 / 512, (uint8_t)ice_key_len(&st), key);
+	ck_assert_uint_eq(kq_chain(c, std, 2, &status), NO_USED);
+	ck_assert_uint_eq(status, POISON);
+	ck_assert_uint_eq(programs(), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 5), 0);
+	check_slot(5);
+	/* Once only: the next PROGRAM, on another slot, is served. */
+	program_ok(6, 4096, 104);
+	check_slot(6);
+	ck_assert_uint_eq(programs(), 1);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_GUEST);
+	memset(model_du, 0, sizeof(model_du));
+	program_ok(5, 4096, 103);
+	check_slot(5);
+	check_slot(6);
+}
+END_TEST
+
 /* guest_keys false: the reset hook leaves the keys file's keys alone. */
 START_TEST(reset_keeps_host_provisioned_keys)
 {
@@ -1481,6 +1512,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(rst, reset_empties_every_slot);
 	tcase_add_test(rst, reset_keeps_host_provisioned_keys);
+	tcase_add_test(rst, lose_program_keeps_the_first_program);
 	tcase_add_test(rst, program_current_after_generation_moved);
 	tcase_add_test(rst, stale_program_chain_never_lands);
 	tcase_add_test(rst, program_races_reset);

@@ -942,6 +942,37 @@ START_TEST(reset_empties_every_slot)
 END_TEST
 
 /*
+ * fault=lose-program: the first PROGRAM is kept, neither completed nor
+ * applied, like a device that stopped answering; the commands after it are
+ * served, and after a reset the driver programs the slot again.
+ */
+START_TEST(lose_program_keeps_the_first_program)
+{
+	static const struct seg std[] = { { CMD_SIZE, false }, { 1, true } };
+	uint8_t c[CMD_SIZE], key[64], status;
+
+	atomic_store(&dev.lose_program, true);
+	make_key(key, 93);
+	cmd_program(c, 5, 4096, key);
+	ck_assert_uint_eq(cq_chain(c, std, 2, &status, NULL, 0, true), NO_USED);
+	ck_assert_uint_eq(status, POISON);
+	ck_assert_uint_eq(programs(), 0);
+	ck_assert_uint_eq(ice_slot_du(&st, 5), 0);
+	check_slot(5);
+	/* Once only: the next PROGRAM, on another slot, is served. */
+	program_ok(6, 4096, 94);
+	check_slot(6);
+	ck_assert_uint_eq(programs(), 1);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_V4);
+	memset(model_du, 0, sizeof(model_du));
+	program_ok(5, 4096, 93);
+	check_slot(5);
+	check_slot(6);
+}
+END_TEST
+
+/*
  * A PROGRAM chain taken before a reset (its generation is not the queue's
  * any more) changes nothing, and its status byte is left alone; handed to
  * the control-queue handler directly, as the transport would have.
@@ -1246,6 +1277,7 @@ Suite *unit_suite(void)
 	tcase_add_test(feat, block_size_below_the_data_unit);
 	tcase_add_test(rst, reset_empties_every_slot);
 	tcase_add_test(rst, stale_program_chain_never_lands);
+	tcase_add_test(rst, lose_program_keeps_the_first_program);
 	tcase_add_test(race, program_evict_race_through_control_queue);
 	return s;
 }

@@ -173,10 +173,12 @@ START_TEST(disk_ice)
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice=k,ice=l': give ice or ice=KEYS once\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
-				 "serial=STR, block=N, ice, ice=KEYS or spec=v2|v4)\n");
+				 "serial=STR, block=N, ice, ice=KEYS, spec=v2|v4 or "
+				 "fault=lose-program)\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
-				 "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n");
+				 "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
+				 "[,fault=lose-program]\n");
 	/* --help says what each form gives */
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
 	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk "
@@ -242,6 +244,25 @@ START_TEST(disk_block)
 }
 END_TEST
 
+START_TEST(disk_fault)
+{
+	struct vmm_config c;
+
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,fault=lose-program", "-d",
+					"b.img,ice")),
+			 CLI_RUN);
+	ck_assert(c.disks[0].lose_program);
+	ck_assert(!c.disks[1].lose_program);
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,fault=lose-program")),
+			 CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,fault=lose-program': fault=lose-program "
+				 "is a fault of the ICE's key commands: give it with ice\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,fault=lose")), CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,fault=lose': fault= takes "
+				 "lose-program\n");
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	ck_assert_uint_eq(cli_parse_size("256M"), 256ULL << 20);
@@ -271,6 +292,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, disk_ice);
 	tcase_add_test(tc, disk_ice_spec);
 	tcase_add_test(tc, disk_block);
+	tcase_add_test(tc, disk_fault);
 	suite_add_tcase(s, tc);
 	return s;
 }

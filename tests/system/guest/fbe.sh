@@ -19,6 +19,10 @@
 #   freeze_io    the same while a writer copies files into the directory:
 #                the files it wrote before, across and after the reset read
 #                back intact
+#   recover      first, a write whose key's PROGRAM the device never answers
+#                (icevmm's fault=lose-program, write phase only): it fails after
+#                the driver's 30 s wait, the driver resets the device, and
+#                everything after it works
 #   remove_key   at the end, remove the master key: the files' contents must
 #                become unreadable (icevmm counts the EVICT)
 #   throughput   sequential 4 KiB-block writes (then fsync) and reads (after
@@ -95,6 +99,23 @@ if [ "$phase" = write ]; then
 			cp "/payload/files/$f" "/mnt/fs/enc/$f" || echo "copy $f failed"
 		done
 	}
+	case " ${EXTRA:-} " in
+	*" recover "*)
+		# The write needs a keyslot: its PROGRAM is lost, the write fails.
+		if dd if=/dev/zero of=/mnt/fs/enc/lost bs=4096 count=16 conv=fsync 2>/dev/null; then
+			say "recover: the write under the lost PROGRAM succeeded"
+		else
+			say "recover: the write under the lost PROGRAM failed"
+		fi
+		i=0
+		while [ "$i" -lt 60 ] && ! dmesg | grep -q 'device reset, .* back'; do
+			sleep 1
+			i=$((i + 1))
+		done
+		rm -f /mnt/fs/enc/lost
+		say "recovered: $(dmesg | grep -E 'command|device reset' | sed 's/^\[[ 0-9.]*\] //' | tr '\n' '|')"
+		;;
+	esac
 	case " ${EXTRA:-} " in
 	*" two_writers "*)
 		# Two writers at once, one per vCPU: keys are programmed and evicted
