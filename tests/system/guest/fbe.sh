@@ -52,6 +52,8 @@ check() {
 }
 finish() {
 	say "kernel: $(dmesg | grep -E 'fscrypt|blk-crypto|virtio_blk|inline' | tr '\n' '|')"
+	# The feature bits the driver accepted, bit 0 first
+	say "features: $(cat /sys/block/vda/device/features 2>/dev/null)"
 	if [ -d /sys/block/vda/queue/crypto ]; then
 		say "crypto: num_keyslots=$(cat /sys/block/vda/queue/crypto/num_keyslots)" \
 			"max_dun_bits=$(cat /sys/block/vda/queue/crypto/max_dun_bits)" \
