@@ -701,6 +701,15 @@ check_fbe() {
 	else
 		fail "$n: the second boot decrypted nothing: '${sum_line:-none}'"
 	fi
+	# The driver relies on nothing at start: it empties every slot at probe
+	# (v2: EVICT_ALL; v4: an EVICT per slot), and the unmount evicts the key.
+	want=2
+	[ "$DISK" = v4 ] && want=33
+	if [ "$sum_ev" -ge "$want" ]; then
+		pass "$n: the second boot emptied the keyslots at probe ($sum_ev EVICT in all)"
+	else
+		fail "$n: the second boot sent $sum_ev EVICT, want at least $want (slots emptied at probe)"
+	fi
 	fbe_verify_files "$d" "$n"
 }
 

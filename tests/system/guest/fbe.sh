@@ -115,7 +115,7 @@ if [ "$phase" = write ]; then
 			i=$((i + 1))
 		done
 		rm -f /mnt/fs/enc/lost
-		say "recovered: $(dmesg | grep -E 'command|device reset' | sed 's/^\[[ 0-9.]*\] //' | tr '\n' '|')"
+		say "recovered: $(dmesg | grep -E 'virtio_blk.*(command|device reset)' | sed 's/^\[[ 0-9.]*\] //' | tr '\n' '|')"
 		;;
 	esac
 	case " ${EXTRA:-} " in
