@@ -432,10 +432,14 @@ static void blk_fill_config(struct blk_dev *b)
 	uint16_t slot_info;
 
 	memset(c, 0, sizeof(b->config));
-	memcpy(c + 0x00, &b->capacity, 8);	       /* capacity */
-	put_le32(c + 0x08, BLK_SIZE_MAX);	       /* size_max */
-	put_le32(c + 0x0c, BLK_SEG_MAX);	       /* seg_max */
-	put_le32(c + 0x14, blk_block_size(b));	       /* blk_size */
+	memcpy(c + 0x00, &b->capacity, 8);     /* capacity */
+	put_le32(c + 0x08, BLK_SIZE_MAX);      /* size_max */
+	put_le32(c + 0x0c, BLK_SEG_MAX);       /* seg_max */
+	put_le32(c + 0x14, blk_block_size(b)); /* blk_size */
+	if (b->many_queues) {
+		c[0x22] = BLK_MANY_QUEUES & 0xff; /* num_queues */
+		c[0x23] = BLK_MANY_QUEUES >> 8;
+	}
 	put_le32(c + 0x24, BLK_MAX_DISCARD_SECTORS);   /* max_discard_sectors */
 	put_le32(c + 0x28, BLK_MAX_DISCARD_SEG);       /* max_discard_seg */
 	put_le32(c + 0x2c, BLK_DISCARD_ALIGN_SECTORS); /* discard_sector_alignment */
@@ -460,6 +464,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 	memset(b, 0, sizeof(*b));
 	b->ice = o->ice;
 	b->block_size = o->block_size;
+	b->many_queues = o->many_queues;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
@@ -503,6 +508,11 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 			"the largest ICE data unit); the guest may not see the last %llu bytes",
 			o->path, blk_block_size(b),
 			(unsigned long long)(b->disk.size % blk_block_size(b)));
+	if (o->many_queues) {
+		features |= 1ULL << VIRTIO_BLK_F_MQ;
+		pr_info("disk %s: fault=many-queues: the disk claims %u request queues; it has one",
+			o->path, BLK_MANY_QUEUES);
+	}
 	if (o->ro)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else

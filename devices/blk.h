@@ -40,6 +40,7 @@
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_MQ 12 /* offered only by fault=many-queues */
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 #define VIRTIO_BLK_F_ICE 22 /* inline encryption, docs/ICE.md */
@@ -48,7 +49,11 @@
 /*
  * Queues: one request queue (no VIRTIO_BLK_F_MQ), then the queue that takes
  * key commands: v2's ICE key queue, or v4's control queue.
+ * fault=many-queues claims VIRTIO_BLK_F_MQ with BLK_MANY_QUEUES request
+ * queues that are not there (a hostile device, for testing what a driver
+ * allocates): the transport still has only these.
  */
+#define BLK_MANY_QUEUES 65535
 #define BLK_REQUEST_QUEUE 0
 #define BLK_KEY_QUEUE 1
 #define BLK_CTRL_QUEUE 1
@@ -95,6 +100,7 @@ struct blk_opts {
 	enum blk_ice_spec spec; /* with ice */
 	uint32_t block_size;	/* 512 to 4096; 0: 512, or an ICE disk's largest data unit */
 	bool lose_program;	/* never complete the first PROGRAM (fault injection) */
+	bool many_queues;	/* claim BLK_MANY_QUEUES request queues (fault injection) */
 };
 
 /*
@@ -137,6 +143,7 @@ struct blk_dev {
 	struct blk_keyq *keyq; /* guest-programmed v2 ICE disks only, else NULL */
 	struct blk_ctrl *ctrl; /* v4 ICE disks only, else NULL */
 	uint32_t block_size;   /* blk_opts' */
+	bool many_queues;      /* blk_opts' */
 	/*
 	 * fault=lose-program: the first PROGRAM on the key or control queue is
 	 * kept and never completed (VIRTIO_CHAIN_KEPT), as by a device that

@@ -23,7 +23,7 @@ static const char usage_text[] =
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
 	"  -d, --disk PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n"
-	"             [,fault=lose-program]\n"
+	"             [,fault=lose-program|many-queues]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
 	"                        serial: up to 20 bytes for GET_ID; block: the logical\n"
@@ -41,7 +41,10 @@ static const char usage_text[] =
 	"                        7.3's driver; guest-programmed, AES-256-XTS)\n"
 	"                        fault=lose-program: the first PROGRAM on the key or\n"
 	"                        control queue is never completed, until the guest resets\n"
-	"                        the device (tests a driver's recovery; guest-programmed)\n"
+	"                        the device (tests a driver's recovery; guest-programmed);\n"
+	"                        fault=many-queues: the disk claims 65535 request queues\n"
+	"                        (VIRTIO_BLK_F_MQ) and has one (tests what a driver\n"
+	"                        allocates); each fault= may be given once\n"
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
@@ -135,7 +138,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
 		return "expected PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
-		       "[,fault=lose-program]";
+		       "[,fault=lose-program|many-queues]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -166,12 +169,15 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 				return "spec= takes v2 or v4";
 			d->ice_spec = opt[6] - '0';
 		} else if (!strncmp(opt, "fault=", 6)) {
-			if (strcmp(opt + 6, "lose-program"))
-				return "fault= takes lose-program";
-			d->lose_program = true;
+			if (!strcmp(opt + 6, "lose-program"))
+				d->lose_program = true;
+			else if (!strcmp(opt + 6, "many-queues"))
+				d->many_queues = true;
+			else
+				return "fault= takes lose-program or many-queues";
 		} else {
 			return "unknown disk option (expected ro, serial=STR, block=N, ice, "
-			       "ice=KEYS, spec=v2|v4 or fault=lose-program)";
+			       "ice=KEYS, spec=v2|v4 or fault=lose-program|many-queues)";
 		}
 	}
 	if (d->ice_spec && !d->ice)

@@ -27,6 +27,7 @@ struct vmm_disk {
 	unsigned int ice_spec; /* the draft it speaks: 2 (the default) or 4 */
 	unsigned int block;    /* block=N: its logical block size; 0: the default */
 	bool lose_program;     /* fault=lose-program: never answer the first PROGRAM */
+	bool many_queues;      /* fault=many-queues: claim 65535 request queues */
 };
 
 struct vmm_config {

@@ -83,9 +83,11 @@ fbe() {
 	grep -q "^DISK='v4'" "$assets/$fb_name.params" && fb_ice=,ice,spec=v4
 	fb_block=$(sed -n "s/^BLOCK='\([0-9]*\)'/\1/p" "$assets/$fb_name.params")
 	[ "${fb_block:-0}" = 0 ] || fb_ice=$fb_ice,block=$fb_block
-	# EXTRA recover: the device loses the first PROGRAM of the write phase.
-	grep -q "^EXTRA='.*recover" "$assets/$fb_name.params" && [ "$fb_phase" = write ] &&
-		fb_ice=$fb_ice,fault=lose-program
+	# FAULT: lose-program in the write phase (EXTRA recover), many-queues always
+	case "$(sed -n "s/^FAULT='\(.*\)'/\1/p" "$assets/$fb_name.params")" in
+	lose-program) if [ "$fb_phase" = write ]; then fb_ice=$fb_ice,fault=lose-program; fi ;;
+	many-queues) fb_ice=$fb_ice,fault=many-queues ;;
+	esac
 	grep -q "^KERNEL='7.3'" "$assets/$fb_name.params" && fb_kernel=$fbe_kernel-7.3
 	if [ -f "$assets/$fb_name.keys" ]; then # an engine for the guest to program
 		cp "$assets/$fb_name.keys" "/tmp/$fb_name.keys"

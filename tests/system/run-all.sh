@@ -201,6 +201,8 @@ check_all_cases() {
 	check_fbe_lifecycle "$d" fbe_v4_lifecycle
 	check_fbe_recover "$d" fbe_recover
 	check_fbe_recover "$d" fbe_v4_recover
+	check_fbe_many_queues "$d" fbe_many_queues
+	check_fbe_many_queues "$d" fbe_v4_many_queues
 }
 
 # The ACPI tables of a real run, read by iasl (acpica-tools): every table
@@ -451,8 +453,8 @@ check_seccomp() {
 # second boot reads them back; the host recomputes every data unit's
 # ciphertext with an independent oracle (tests/oracle/fscrypt_oracle.py).
 # fbe_*: Linux 6.12 on v2 disks; fbe_v4_*: Linux 7.3 on v4 disks.
-FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_essiv fbe_ecb fbe_2cpu fbe_lifecycle fbe_block512 fbe_recover"
-FBE_CASES="$FBE_CASES fbe_v4_ext4 fbe_v4_f2fs fbe_v4_lblk32 fbe_v4_2cpu fbe_v4_lifecycle fbe_v4_block512 fbe_v4_recover"
+FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_essiv fbe_ecb fbe_2cpu fbe_lifecycle fbe_block512 fbe_recover fbe_many_queues"
+FBE_CASES="$FBE_CASES fbe_v4_ext4 fbe_v4_f2fs fbe_v4_lblk32 fbe_v4_2cpu fbe_v4_lifecycle fbe_v4_block512 fbe_v4_recover fbe_v4_many_queues"
 
 # The project's guest kernel for ARCH from SERIES (6.12 or 7.3;
 # scripts/guest-kernel.sh: built when its inputs changed, else cached): its
@@ -568,6 +570,29 @@ check_fbe_recover() { # check_fbe_recover DIR NAME
 		pass "$n: icevmm lost the first PROGRAM (fault=lose-program)"
 	else
 		fail "$n: icevmm did not say it would lose a PROGRAM"
+	fi
+}
+
+# FAULT many-queues: icevmm claimed 65535 request queues. The driver bounds
+# what it sets up: it uses no key or control queue 65535 queues away (so no
+# inline encryption; check_fbe saw the fallback and no crypto profile) and
+# accepted VIRTIO_BLK_F_MQ (bit 12) with one request queue.
+check_fbe_many_queues() { # check_fbe_many_queues DIR NAME
+	local d=$1 n=$2 rep line
+	wanted "$n" || return 0
+	rep="$d/$n-write.report"
+	[ -f "$rep" ] || return 0 # its boot failed: reported already
+	line=$(fbe_field "$rep" kernel:)
+	if printf '%s' "$line" | grep -qE 'after (too many request|[0-9]+ unused) queues, not using it'; then
+		pass "$n: the driver refused a key queue after 65534 unused queues"
+	else
+		fail "$n: no 'unused queues, not using it' line from virtio_blk: $line"
+	fi
+	line=$(fbe_field "$rep" features:)
+	if [ "$(printf '%s' "$line" | cut -c13)" = 1 ]; then
+		pass "$n: VIRTIO_BLK_F_MQ accepted, the disk works: $line"
+	else
+		fail "$n: VIRTIO_BLK_F_MQ not accepted: '$line'"
 	fi
 }
 
@@ -958,7 +983,11 @@ if [ -n "$fbe_cases" ]; then
 	# 512-byte logical blocks under 4096-byte data units, 6 KiB requests.
 	! wanted fbe_block512 || fbe_prep fbe_block512 ext4 iv_ino_lblk_64 --block 512 --extra split
 	# The device never answers the first PROGRAM: the driver resets it.
-	! wanted fbe_recover || fbe_prep fbe_recover ext4 iv_ino_lblk_64 --extra recover
+	! wanted fbe_recover ||
+		fbe_prep fbe_recover ext4 iv_ino_lblk_64 --extra recover --fault lose-program
+	# A device that claims 65535 request queues: the driver uses none of the
+	# engine (its key queue would follow them), and allocates for one.
+	! wanted fbe_many_queues || fbe_prep fbe_many_queues ext4 iv_ino_lblk_64 --fault many-queues
 	# Linux 7.3 on v4 disks: the same workloads, keys on the control queue.
 	v4() { fbe_prep "$1" "$2" "$3" --disk v4 --kernel 7.3 "${@:4}"; }
 	! wanted fbe_v4_ext4 || v4 fbe_v4_ext4 ext4 iv_ino_lblk_64
@@ -969,7 +998,9 @@ if [ -n "$fbe_cases" ]; then
 	! wanted fbe_v4_lifecycle ||
 		v4 fbe_v4_lifecycle ext4 iv_ino_lblk_64 --extra "split freeze_io remove_key"
 	! wanted fbe_v4_block512 || v4 fbe_v4_block512 ext4 iv_ino_lblk_64 --block 512 --extra split
-	! wanted fbe_v4_recover || v4 fbe_v4_recover ext4 iv_ino_lblk_64 --extra recover
+	! wanted fbe_v4_recover ||
+		v4 fbe_v4_recover ext4 iv_ino_lblk_64 --extra recover --fault lose-program
+	! wanted fbe_v4_many_queues || v4 fbe_v4_many_queues ext4 iv_ino_lblk_64 --fault many-queues
 fi
 
 # RIGS="x86_64" (or "arm64") runs only that rig's environments.

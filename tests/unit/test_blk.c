@@ -318,6 +318,26 @@ START_TEST(features_of_ro_disk)
 }
 END_TEST
 
+/*
+ * fault=many-queues: VIRTIO_BLK_F_MQ with num_queues 65535 in config space,
+ * and still one request queue that works (a driver that bounds what it
+ * allocates uses it).
+ */
+START_TEST(many_queues_fault)
+{
+	struct blk_opts o = { .path = img, .many_queues = true };
+
+	blk_close(&dev);
+	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport, &o), 0);
+	ck_assert_uint_eq(offered(&transport), OFFERED_RW | BIT(VIRTIO_BLK_F_MQ));
+	ck_assert_uint_eq(cfg(0x22, 2), 65535); /* num_queues */
+	ck_assert_uint_eq(tg_driver_init(&g, &transport, offered(&transport), QSIZE), 0xf);
+	do_req(&(struct req){ .type = VIRTIO_BLK_T_IN, .sector = 3, .in_len = 512 });
+	ck_assert_mem_eq(in_data, expect + 3 * 512, 512);
+	ck_assert_uint_eq(in_data[512], VIRTIO_BLK_S_OK);
+}
+END_TEST
+
 START_TEST(capacity_ignores_partial_last_sector)
 {
 	/* 8 sectors and 100 bytes: the guest sees 8 sectors */
@@ -933,6 +953,7 @@ Suite *unit_suite(void)
 	tcase_add_test(cfg_tc, config_space_fields);
 	tcase_add_test(cfg_tc, features_of_rw_disk);
 	tcase_add_test(cfg_tc, features_of_ro_disk);
+	tcase_add_test(cfg_tc, many_queues_fault);
 	tcase_add_test(cfg_tc, capacity_ignores_partial_last_sector);
 
 	tcase_add_test(io, in_reads_image_bytes);

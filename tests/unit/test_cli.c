@@ -174,11 +174,11 @@ START_TEST(disk_ice)
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
 				 "serial=STR, block=N, ice, ice=KEYS, spec=v2|v4 or "
-				 "fault=lose-program)\n");
+				 "fault=lose-program|many-queues)\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
 				 "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
-				 "[,fault=lose-program]\n");
+				 "[,fault=lose-program|many-queues]\n");
 	/* --help says what each form gives */
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
 	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk "
@@ -252,14 +252,22 @@ START_TEST(disk_fault)
 					"b.img,ice")),
 			 CLI_RUN);
 	ck_assert(c.disks[0].lose_program);
+	ck_assert(!c.disks[0].many_queues);
 	ck_assert(!c.disks[1].lose_program);
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,fault=many-queues", "-d",
+					"b.img,ice,fault=many-queues,fault=lose-program")),
+			 CLI_RUN);
+	ck_assert(c.disks[0].many_queues);
+	ck_assert(!c.disks[0].lose_program);
+	ck_assert(c.disks[1].many_queues);
+	ck_assert(c.disks[1].lose_program);
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,fault=lose-program")),
 			 CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,fault=lose-program': fault=lose-program "
 				 "is a fault of the ICE's key commands: give it with ice\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,fault=lose")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,fault=lose': fault= takes "
-				 "lose-program\n");
+				 "lose-program or many-queues\n");
 }
 END_TEST
 
