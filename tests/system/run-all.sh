@@ -584,7 +584,7 @@ check_fbe_many_queues() { # check_fbe_many_queues DIR NAME
 	[ -f "$rep" ] || return 0 # its boot failed: reported already
 	line=$(fbe_field "$rep" kernel:)
 	if printf '%s' "$line" | grep -qE 'after (too many request|[0-9]+ unused) queues, not using it'; then
-		pass "$n: the driver refused a key queue after 65534 unused queues"
+		pass "$n: the driver refused a key or control queue after 65534 unused queues"
 	else
 		fail "$n: no 'unused queues, not using it' line from virtio_blk: $line"
 	fi
