@@ -6,6 +6,7 @@
 #   make check          install what is needed, then every test suite in turn
 #                       ($(CHECK_SUITES)); each also runs alone:
 #   make format-check   clang-format --dry-run on every C file
+#   make series-lint    static checks of the Linux driver series (tests/series/lint.sh)
 #   make unit           unit tests (host, and arm64 under qemu-aarch64-static)
 #   make oracle         the crypto oracle (host, and arm64 under qemu-aarch64-static)
 #   make fuzz-smoke     30 s of the fuzz target
@@ -285,7 +286,7 @@ rig-soak: deps system-build
 # Every suite in this order, each through its own target; a failed suite does
 # not stop the ones after it, but fails check. The summary gives each suite's
 # time and verdict.
-CHECK_SUITES := format-check unit tsan oracle fuzz-smoke system
+CHECK_SUITES := format-check series-lint unit tsan oracle fuzz-smoke system
 check: deps
 	@failed=; summary=; \
 	for s in $(CHECK_SUITES); do \
@@ -309,6 +310,12 @@ run: deps
 guest-kernel: deps
 	@scripts/guest-kernel.sh $(ARCH)
 
+# Static checks of the Linux driver series for what no guest can observe
+# (key buffers freed with kfree_sensitive, no fake ctx, fail closed, queue
+# counts): tests/series/lint.sh.
+series-lint:
+	tests/series/lint.sh
+
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -319,7 +326,7 @@ clean:
 	rm -rf build
 
 .SECONDARY:
-.PHONY: rig-soak bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
+.PHONY: series-lint rig-soak bench system-build oracle oracle-run reqpath-count tsan fuzz fuzz-smoke all unit-build unit-run unit deps system check run format format-check clean
 .PHONY: guest-kernel
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
