@@ -3,9 +3,10 @@
 # package (scripts/kernel-source.sh), with that series' virtio_blk patches
 # applied and configured as allnoconfig plus firmware/linux/<arch>.config,
 # everything built in. GUEST_KERNEL picks the series:
-#   6.12 (the default): bookworm-security's, firmware/linux/series/
-#        (VIRTIO_BLK_F_ICE and the key queue);
-#   7.3: trixie-backports' (any 7.3.x), firmware/linux/series-7.3/.
+#   7.3 (the default, as in the Makefile): trixie-backports' (any 7.3.x),
+#        firmware/linux/series-7.3/ (the v4 draft);
+#   6.12: bookworm-security's, firmware/linux/series/ (VIRTIO_BLK_F_ICE and
+#        the key queue).
 #
 #   guest-kernel.sh [--print-path] ARCH
 #
@@ -18,14 +19,14 @@
 # path. --print-path prints that path without building (it may not exist).
 # The build happens in a temporary tree next to it, removed afterwards; a
 # failed build leaves its log in $CACHE/linux/<arch>-<key>.log.
-# Environment: GUEST_KERNEL       6.12 or 7.3 (default 6.12)
+# Environment: GUEST_KERNEL       7.3 or 6.12 (default 7.3)
 #              GUEST_KERNEL_JOBS  parallel jobs (default 2)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 CACHE="${ICEVMM_CACHE:-$HOME/.cache/icevmm}"
-SERIES=${GUEST_KERNEL:-6.12}
+SERIES=${GUEST_KERNEL:-7.3}
 PKG=linux-source-$SERIES
 case "$SERIES" in
 6.12) SERIES_DIR=$root/firmware/linux/series ;;
