@@ -273,7 +273,8 @@ system-build:
 	$(MAKE) ARCH=arm64 build/arm64/icevmm build/firmware/ice-selftest.Image
 	$(MAKE) ARCH=$(HOST_ARCH) build/$(HOST_ARCH)/icevmm
 
-# CASES="blk boot1": only those cases (tests/system/run-all.sh lists them).
+# CASES="blk boot1": only those cases (tests/system/run-all.sh lists them);
+# CASES=all: every case, with the twins the default leaves out for time.
 system: deps system-build
 	tests/system/run-all.sh $(CASES)
 

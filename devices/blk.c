@@ -373,6 +373,14 @@ static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_ch
  * Device reset (Status = 0): a guest-programmed disk (v2 key queue, v4) forgets
  * every key (docs/ICE.md).
  */
+/* PROGRAMs done so far on the key or control queue */
+static unsigned long blk_programs(const struct blk_dev *b)
+{
+	if (b->keyq)
+		return atomic_load(&b->keyq->programs);
+	return b->ctrl ? atomic_load(&b->ctrl->programs) : 0;
+}
+
 static void blk_reset(void *dev)
 {
 	struct blk_dev *b = dev;
@@ -380,6 +388,10 @@ static void blk_reset(void *dev)
 	/* Never waits for I/O: a request that pinned a key finishes with it (ice.h). */
 	if (b->keyq || b->ctrl)
 		ice_store_evict_all(b->ice);
+	/* fault=fail-reprogram: the driver's next PROGRAM restores a lost key. */
+	if (b->key_fault == BLK_FAULT_FAIL_REPROGRAM && blk_programs(b) &&
+	    !atomic_exchange(&b->fault_spent, true))
+		atomic_store(&b->fault_armed, true);
 }
 
 /*
@@ -455,6 +467,30 @@ static void blk_fill_config(struct blk_dev *b)
 	}
 }
 
+/* --disk ...,fault=: what the disk will do, said at start-up. */
+static int blk_arm_fault(struct blk_dev *b, const struct blk_opts *o)
+{
+	static const char *const what[] = {
+		[BLK_FAULT_LOSE_PROGRAM] = "lose-program: the first PROGRAM command will not be "
+					   "completed until the guest resets the device",
+		[BLK_FAULT_BREAK_QUEUE] = "break-queue: the first PROGRAM command will be "
+					  "completed with a used-ring id out of range",
+		[BLK_FAULT_FAIL_REPROGRAM] = "fail-reprogram: the first PROGRAM command after "
+					     "the first reset that follows a PROGRAM will fail",
+	};
+
+	if (!b->keyq && !b->ctrl) {
+		pr_err("disk %s: fault=%.*s: the disk takes no key commands (its keys file "
+		       "provisions the slots)",
+		       o->path, (int)strcspn(what[o->key_fault], ":"), what[o->key_fault]);
+		return -1;
+	}
+	/* fail-reprogram is armed by a reset (blk_reset()) */
+	atomic_store(&b->fault_armed, o->key_fault != BLK_FAULT_FAIL_REPROGRAM);
+	pr_info("disk %s: fault=%s", o->path, what[o->key_fault]);
+	return 0;
+}
+
 int blk_open(struct blk_dev *b, const struct blk_opts *o)
 {
 	uint64_t features = 1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_F_RING_EVENT_IDX |
@@ -465,6 +501,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 	b->ice = o->ice;
 	b->block_size = o->block_size;
 	b->many_queues = o->many_queues;
+	b->key_fault = o->key_fault;
 	/* memset above gives the NUL padding GET_ID wants; 20 bytes need no terminator. */
 	if (o->serial)
 		memcpy(b->serial, o->serial, strnlen(o->serial, sizeof(b->serial)));
@@ -491,18 +528,8 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 			goto fail;
 		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;
 	}
-	if (o->lose_program) {
-		if (!b->keyq && !b->ctrl) {
-			pr_err("disk %s: fault=lose-program: the disk takes no key commands (its "
-			       "keys file provisions the slots)",
-			       o->path);
-			goto fail;
-		}
-		atomic_store(&b->lose_program, true);
-		pr_info("disk %s: fault=lose-program: the first PROGRAM command will not be "
-			"completed until the guest resets the device",
-			o->path);
-	}
+	if (o->key_fault != BLK_FAULT_NONE && blk_arm_fault(b, o) < 0)
+		goto fail;
 	if (blk_block_size(b) > VIRTIO_BLK_SECTOR && b->disk.size % blk_block_size(b))
 		pr_info("disk %s: size is not a multiple of its %u-byte logical block (block=N, or "
 			"the largest ICE data unit); the guest may not see the last %llu bytes",
@@ -533,10 +560,21 @@ fail:
 	return -1;
 }
 
-bool blk_lose_program(struct blk_dev *b)
+enum blk_key_fault blk_program_fault(struct blk_dev *b)
 {
-	return atomic_load_explicit(&b->lose_program, memory_order_relaxed) &&
-	       atomic_exchange(&b->lose_program, false);
+	if (!atomic_load_explicit(&b->fault_armed, memory_order_relaxed) ||
+	    !atomic_exchange(&b->fault_armed, false))
+		return BLK_FAULT_NONE;
+	return b->key_fault;
+}
+
+int64_t blk_fault_chain(enum blk_key_fault f)
+{
+	if (f == BLK_FAULT_LOSE_PROGRAM)
+		return VIRTIO_CHAIN_KEPT;
+	if (f == BLK_FAULT_BREAK_QUEUE)
+		return VIRTIO_CHAIN_BAD_ID;
+	return 0;
 }
 
 void blk_ice_summary(struct blk_dev *b, const char *path)

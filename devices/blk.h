@@ -14,6 +14,7 @@
 
 #include "../virtio/device.h"
 #include "../virtio/virtq.h"
+#include "blk_fault.h"
 #include "disk.h"
 #include "ice.h"
 #include "ice_keyq.h"
@@ -95,12 +96,12 @@ enum blk_ice_spec {
 struct blk_opts {
 	const char *path;
 	bool ro;
-	const char *serial;	/* up to 20 bytes; NULL: empty */
-	struct ice_store *ice;	/* keyslots: an ICE disk; NULL: a plain disk */
-	enum blk_ice_spec spec; /* with ice */
-	uint32_t block_size;	/* 512 to 4096; 0: 512, or an ICE disk's largest data unit */
-	bool lose_program;	/* never complete the first PROGRAM (fault injection) */
-	bool many_queues;	/* claim BLK_MANY_QUEUES request queues (fault injection) */
+	const char *serial;	      /* up to 20 bytes; NULL: empty */
+	struct ice_store *ice;	      /* keyslots: an ICE disk; NULL: a plain disk */
+	enum blk_ice_spec spec;	      /* with ice */
+	uint32_t block_size;	      /* 512 to 4096; 0: 512, or an ICE disk's largest data unit */
+	enum blk_key_fault key_fault; /* fault injection into key commands */
+	bool many_queues;	      /* claim BLK_MANY_QUEUES request queues (fault injection) */
 };
 
 /*
@@ -145,11 +146,12 @@ struct blk_dev {
 	uint32_t block_size;   /* blk_opts' */
 	bool many_queues;      /* blk_opts' */
 	/*
-	 * fault=lose-program: the first PROGRAM on the key or control queue is
-	 * kept and never completed (VIRTIO_CHAIN_KEPT), as by a device that
-	 * stopped answering; only a reset gives the driver its buffer back.
+	 * blk_opts' key_fault, and whether it fires on the next PROGRAM on the
+	 * key or control queue (blk_program_fault()): armed at start-up, or for
+	 * fail-reprogram by the first reset after a PROGRAM (fault_spent); once.
 	 */
-	atomic_bool lose_program;
+	enum blk_key_fault key_fault;
+	atomic_bool fault_armed, fault_spent;
 	/*
 	 * For the summary at exit (blk_ice_summary()): data units through the
 	 * engine, and encrypted requests refused (an empty or unknown slot, not
@@ -180,8 +182,14 @@ void blk_close(struct blk_dev *b);
  */
 void blk_ice_summary(struct blk_dev *b, const char *path);
 
-/* Between blk.c and blk_keyq.c / blk_ctrl.c: whether to keep this PROGRAM (once). */
-bool blk_lose_program(struct blk_dev *b);
+/*
+ * Between blk.c and blk_keyq.c / blk_ctrl.c: the fault to inject into this
+ * PROGRAM (BLK_FAULT_NONE but once per run; the caller fails a
+ * fail-reprogram with IOERR), and what a fault makes of its chain:
+ * VIRTIO_CHAIN_KEPT, VIRTIO_CHAIN_BAD_ID, or 0 to complete it as usual.
+ */
+enum blk_key_fault blk_program_fault(struct blk_dev *b);
+int64_t blk_fault_chain(enum blk_key_fault f);
 
 /* Between blk.c and blk_keyq.c */
 int blk_keyq_open(struct blk_dev *b); /* 0, or -1 printed */

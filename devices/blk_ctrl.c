@@ -126,8 +126,8 @@ int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 {
 	struct blk_ctrl *cq = b->ctrl;
 	struct ice_v4_cmd cmd;
-	int64_t used = 1;
-	bool keep = false;
+	enum blk_key_fault fault = BLK_FAULT_NONE;
+	int64_t used = 1, faulty;
 	uint8_t *status;
 	uint32_t type;
 	int s;
@@ -153,13 +153,16 @@ int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 		s = ICE_V4_S_IOERR;
 	else if (!virtio_has_feature(features, VIRTIO_BLK_F_INLINE_ENCRYPTION))
 		s = ICE_V4_S_UNSUPP;
-	else if ((s = ice_v4_ctrl_parse(cq->cmd, &cq->caps, &cmd)) == ICE_V4_S_OK)
-		keep = cmd.type == VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM && blk_lose_program(b);
-	if (s == ICE_V4_S_OK && !keep)
+	else if ((s = ice_v4_ctrl_parse(cq->cmd, &cq->caps, &cmd)) == ICE_V4_S_OK &&
+		 cmd.type == VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM)
+		fault = blk_program_fault(b);
+	if (fault == BLK_FAULT_FAIL_REPROGRAM) /* unless a reset took the chain back */
+		s = virtio_chain_current(c) ? ICE_V4_S_IOERR : -1;
+	else if (s == ICE_V4_S_OK && fault == BLK_FAULT_NONE)
 		s = ctrl_apply(b, &cmd, c, &used);
 	explicit_bzero(cq->cmd, ICE_V4_CTRL_BUF_SIZE);
-	if (keep)
-		return VIRTIO_CHAIN_KEPT;
+	if ((faulty = blk_fault_chain(fault)))
+		return faulty;
 	/* After a reset the buffers are the driver's again: leave them alone. */
 	if (s >= 0)
 		*status = (uint8_t)s;

@@ -86,9 +86,10 @@ static int keyq_apply(struct blk_dev *b, const struct ice_keyq_cmd *cmd,
 int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features)
 {
 	struct blk_keyq *kq = b->keyq;
+	enum blk_key_fault fault = BLK_FAULT_NONE;
 	struct ice_keyq_cmd cmd;
-	bool keep = false;
 	uint8_t *status;
+	int64_t faulty;
 	int s;
 
 	switch (ice_keyq_read(c, kq->cmd, &status)) {
@@ -106,13 +107,16 @@ int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t
 	 */
 	if (!virtio_has_feature(features, VIRTIO_BLK_F_ICE_KEYQ))
 		s = ICE_KEYQ_S_IOERR;
-	else if ((s = ice_keyq_parse(kq->cmd, &kq->caps, &cmd)) == ICE_KEYQ_S_OK)
-		keep = cmd.op == ICE_KEYQ_OP_PROGRAM && blk_lose_program(b);
-	if (s == ICE_KEYQ_S_OK && !keep)
+	else if ((s = ice_keyq_parse(kq->cmd, &kq->caps, &cmd)) == ICE_KEYQ_S_OK &&
+		 cmd.op == ICE_KEYQ_OP_PROGRAM)
+		fault = blk_program_fault(b);
+	if (fault == BLK_FAULT_FAIL_REPROGRAM) /* unless a reset took the chain back */
+		s = virtio_chain_current(c) ? ICE_KEYQ_S_IOERR : -1;
+	else if (s == ICE_KEYQ_S_OK && fault == BLK_FAULT_NONE)
 		s = keyq_apply(b, &cmd, c);
 	explicit_bzero(kq->cmd, ICE_KEYQ_CMD_SIZE);
-	if (keep)
-		return VIRTIO_CHAIN_KEPT;
+	if ((faulty = blk_fault_chain(fault)))
+		return faulty;
 	/* After a reset the buffers are the driver's again: leave them alone. */
 	if (s >= 0)
 		*status = (uint8_t)s;

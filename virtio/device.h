@@ -20,6 +20,8 @@
 
 /* virtio_device_ops.handle(): a chain the device never completes */
 #define VIRTIO_CHAIN_KEPT (-2)
+/* ... and one it completes with a used id out of range (a broken ring) */
+#define VIRTIO_CHAIN_BAD_ID (-3)
 
 struct virtio_device_ops {
 	/*
@@ -31,7 +33,10 @@ struct virtio_device_ops {
 	 * time; calls for different queues may run at once, on different threads.
 	 * VIRTIO_CHAIN_KEPT: the device keeps the chain and never completes it,
 	 * like a device that stopped answering (fault injection); a reset gives
-	 * the driver its buffers back (virtio 1.2 2.4.1).
+	 * the driver its buffers back (virtio 1.2 2.4.1). VIRTIO_CHAIN_BAD_ID:
+	 * the transport completes it with used length 0 and an id no descriptor
+	 * has, which a driver must take for a broken ring (fault injection;
+	 * Linux marks the virtqueue broken).
 	 */
 	int64_t (*handle)(void *dev, unsigned int q, const struct virtq_chain *c,
 			  uint64_t features);

@@ -513,9 +513,12 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 			continue;
 		if (!ring_enter(mq, epoch))
 			goto out;
-		virtq_push(vq, p->chain.head, len < 0 ? 0 : (uint32_t)len);
+		if (len == VIRTIO_CHAIN_BAD_ID) /* vq->num: one past the last descriptor */
+			virtq_push(vq, vq->num, 0);
+		else
+			virtq_push(vq, p->chain.head, len < 0 ? 0 : (uint32_t)len);
 		ring_exit(mq);
-		if (len < 0)
+		if (len == -1)
 			chain_unfailable(t, q, epoch);
 		/* A full ring's worth: interrupt now, not after the last request. */
 		if (!--budget) {

@@ -23,7 +23,7 @@ static const char usage_text[] =
 	"  -m, --mem SIZE        guest RAM: 256M, 1G, ... or a number of MiB (default 256M)\n"
 	"  -n, --cpus N          number of vCPUs (default 1)\n"
 	"  -d, --disk PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]\n"
-	"             [,fault=lose-program|many-queues]\n"
+	"             [,fault=lose-program|break-queue|fail-reprogram|many-queues]\n"
 	"                        a virtio-blk disk on a raw image file (repeatable, up to 8;\n"
 	"                        the guest sees vda, vdb, ...); ro: read-only;\n"
 	"                        serial: up to 20 bytes for GET_ID; block: the logical\n"
@@ -39,12 +39,16 @@ static const char usage_text[] =
 	"                        spec: the draft the disk speaks: v2 (the default;\n"
 	"                        VIRTIO_BLK_F_ICE) or v4 (keys on a control queue, Linux\n"
 	"                        7.3's driver; guest-programmed, AES-256-XTS)\n"
-	"                        fault=lose-program: the first PROGRAM on the key or\n"
-	"                        control queue is never completed, until the guest resets\n"
-	"                        the device (tests a driver's recovery; guest-programmed);\n"
-	"                        fault=many-queues: the disk claims 65535 request queues\n"
+	"                        fault= tests a driver's recovery (guest-programmed disks):\n"
+	"                        lose-program: the first PROGRAM on the key or control\n"
+	"                        queue is never completed, until the guest resets the\n"
+	"                        device; break-queue: it is completed with a used-ring id\n"
+	"                        out of range (a broken virtqueue); fail-reprogram: after\n"
+	"                        the first reset that follows a PROGRAM, the next PROGRAM\n"
+	"                        (the driver restoring its keys) fails with IOERR;\n"
+	"                        many-queues: the disk claims 65535 request queues\n"
 	"                        (VIRTIO_BLK_F_MQ) and has one (tests what a driver\n"
-	"                        allocates); each fault= may be given once\n"
+	"                        allocates); one key-command fault, with many-queues or not\n"
 	"      --allow-insecure-keys\n"
 	"                        accept keys files readable by group or others\n"
 	"  -t, --timeout SECS    stop the guest after SECS seconds (exit status 4)\n"
@@ -138,7 +142,7 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 	d->path = strtok_r(arg, ",", &save);
 	if (!d->path || arg[0] == ',')
 		return "expected PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
-		       "[,fault=lose-program|many-queues]";
+		       "[,fault=lose-program|break-queue|fail-reprogram|many-queues]";
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "ro")) {
 			d->ro = true;
@@ -169,23 +173,34 @@ const char *cli_parse_disk(char *arg, struct vmm_disk *d)
 				return "spec= takes v2 or v4";
 			d->ice_spec = opt[6] - '0';
 		} else if (!strncmp(opt, "fault=", 6)) {
-			if (!strcmp(opt + 6, "lose-program"))
-				d->lose_program = true;
-			else if (!strcmp(opt + 6, "many-queues"))
+			if (!strcmp(opt + 6, "many-queues")) {
 				d->many_queues = true;
+				continue;
+			}
+			if (d->key_fault != BLK_FAULT_NONE)
+				return "give one of fault=lose-program, break-queue or "
+				       "fail-reprogram";
+			if (!strcmp(opt + 6, "lose-program"))
+				d->key_fault = BLK_FAULT_LOSE_PROGRAM;
+			else if (!strcmp(opt + 6, "break-queue"))
+				d->key_fault = BLK_FAULT_BREAK_QUEUE;
+			else if (!strcmp(opt + 6, "fail-reprogram"))
+				d->key_fault = BLK_FAULT_FAIL_REPROGRAM;
 			else
-				return "fault= takes lose-program or many-queues";
+				return "fault= takes lose-program, break-queue, fail-reprogram or "
+				       "many-queues";
 		} else {
 			return "unknown disk option (expected ro, serial=STR, block=N, ice, "
-			       "ice=KEYS, spec=v2|v4 or fault=lose-program|many-queues)";
+			       "ice=KEYS, spec=v2|v4 or fault=NAME)";
 		}
 	}
 	if (d->ice_spec && !d->ice)
 		return "spec= is the ICE draft the disk speaks: give it with ice or ice=KEYS";
 	if (!d->ice_spec && d->ice)
 		d->ice_spec = 2;
-	if (d->lose_program && !d->ice)
-		return "fault=lose-program is a fault of the ICE's key commands: give it with ice";
+	if (d->key_fault != BLK_FAULT_NONE && !d->ice)
+		return "fault=lose-program, break-queue and fail-reprogram are faults of the ICE's "
+		       "key commands: give them with ice";
 	return NULL;
 }
 

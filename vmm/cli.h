@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../devices/blk_fault.h"
+
 #define ICEVMM_VERSION "0.1.0"
 
 #define VMM_DEFAULT_MEM (256ULL << 20)
@@ -21,13 +23,13 @@
 struct vmm_disk {
 	const char *path;
 	bool ro;
-	const char *serial;    /* NULL: none */
-	bool ice;	       /* an inline crypto engine (VIRTIO_BLK_F_ICE) */
-	const char *ice_keys;  /* its keys file; NULL: the default engine, or no ICE */
-	unsigned int ice_spec; /* the draft it speaks: 2 (the default) or 4 */
-	unsigned int block;    /* block=N: its logical block size; 0: the default */
-	bool lose_program;     /* fault=lose-program: never answer the first PROGRAM */
-	bool many_queues;      /* fault=many-queues: claim 65535 request queues */
+	const char *serial;	      /* NULL: none */
+	bool ice;		      /* an inline crypto engine (VIRTIO_BLK_F_ICE) */
+	const char *ice_keys;	      /* its keys file; NULL: the default engine, or no ICE */
+	unsigned int ice_spec;	      /* the draft it speaks: 2 (the default) or 4 */
+	unsigned int block;	      /* block=N: its logical block size; 0: the default */
+	enum blk_key_fault key_fault; /* fault=lose-program|break-queue|fail-reprogram */
+	bool many_queues;	      /* fault=many-queues: claim 65535 request queues */
 };
 
 struct vmm_config {

@@ -197,7 +197,7 @@ static int add_disks(struct vm *vm, const struct vmm_config *cfg, struct blk_dev
 			.ice = stores[i],
 			.spec = d->ice_spec == 4 ? BLK_ICE_V4 : BLK_ICE_V2,
 			.block_size = d->block,
-			.lose_program = d->lose_program,
+			.key_fault = d->key_fault,
 			.many_queues = d->many_queues,
 		};
 		const struct irq_line irq = { .set_level = arch_set_irq,

@@ -83,9 +83,12 @@ fbe() {
 	grep -q "^DISK='v4'" "$assets/$fb_name.params" && fb_ice=,ice,spec=v4
 	fb_block=$(sed -n "s/^BLOCK='\([0-9]*\)'/\1/p" "$assets/$fb_name.params")
 	[ "${fb_block:-0}" = 0 ] || fb_ice=$fb_ice,block=$fb_block
-	# FAULT: lose-program in the write phase (EXTRA recover), many-queues always
-	case "$(sed -n "s/^FAULT='\(.*\)'/\1/p" "$assets/$fb_name.params")" in
-	lose-program) if [ "$fb_phase" = write ]; then fb_ice=$fb_ice,fault=lose-program; fi ;;
+	# FAULT: a key-command fault in the write phase, many-queues always
+	fb_fault=$(sed -n "s/^FAULT='\(.*\)'/\1/p" "$assets/$fb_name.params")
+	case "$fb_fault" in
+	lose-program | break-queue | fail-reprogram)
+		if [ "$fb_phase" = write ]; then fb_ice=$fb_ice,fault=$fb_fault; fi
+		;;
 	many-queues) fb_ice=$fb_ice,fault=many-queues ;;
 	esac
 	grep -q "^KERNEL='7.3'" "$assets/$fb_name.params" && fb_kernel=$fbe_kernel-7.3

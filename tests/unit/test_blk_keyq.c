@@ -1066,7 +1066,8 @@ START_TEST(lose_program_keeps_the_first_program)
 	static const struct seg std[] = { { ICE_KEYQ_CMD_SIZE, false }, { 1, true } };
 	uint8_t c[ICE_KEYQ_CMD_SIZE], key[64], status;
 
-	atomic_store(&dev.lose_program, true);
+	dev.key_fault = BLK_FAULT_LOSE_PROGRAM;
+	atomic_store(&dev.fault_armed, true);
 	make_key(key, 103);
 	cmd_make(c, ICE_KEYQ_OP_PROGRAM, 5, 4096 / 512, (uint8_t)ice_key_len(&st), key);
 	ck_assert_uint_eq(kq_chain(c, std, 2, &status), NO_USED);
@@ -1084,6 +1085,72 @@ START_TEST(lose_program_keeps_the_first_program)
 	program_ok(5, 4096, 103);
 	check_slot(5);
 	check_slot(6);
+}
+END_TEST
+
+/*
+ * fault=break-queue: the first PROGRAM is completed with used id QSIZE, one
+ * past the last descriptor (a driver must take the ring for broken: Linux's
+ * virtqueue_get_buf() marks it so), used length 0; nothing is programmed and
+ * no byte of the chain is written. Once only.
+ */
+START_TEST(break_queue_completes_the_first_program_out_of_range)
+{
+	struct tg_buf bufs[2] = {
+		{ tg_alloc(&g, ICE_KEYQ_CMD_SIZE, 8), ICE_KEYQ_CMD_SIZE, false },
+		{ tg_alloc(&g, 1, 1), 1, true },
+	};
+	uint8_t *status = tg_ptr(&g, bufs[1].gpa), key[64];
+	uint32_t id, len;
+
+	dev.key_fault = BLK_FAULT_BREAK_QUEUE;
+	atomic_store(&dev.fault_armed, true);
+	make_key(key, 105);
+	cmd_make(tg_ptr(&g, bufs[0].gpa), ICE_KEYQ_OP_PROGRAM, 5, 4096 / 512,
+		 (uint8_t)ice_key_len(&st), key);
+	*status = POISON;
+	tg_add(&kq, bufs, 2);
+	tg_write32(&transport, R_QUEUE_NOTIFY, BLK_KEY_QUEUE);
+	ck_assert(tg_get_used(&kq, &id, &len));
+	ck_assert_uint_eq(id, QSIZE);
+	ck_assert_uint_eq(len, 0);
+	ck_assert(!tg_get_used(&kq, &id, &len));
+	ck_assert_uint_eq(*status, POISON);
+	ck_assert_uint_eq(programs(), 0);
+	check_slot(5);
+	program_ok(6, 4096, 106);
+	check_slot(6);
+}
+END_TEST
+
+/*
+ * fault=fail-reprogram: a reset before any PROGRAM (the driver's probe) arms
+ * nothing; the first reset after one does, and the next PROGRAM (the driver
+ * restoring its key) fails with IOERR, the slot left empty. Once only.
+ */
+START_TEST(fail_reprogram_fails_the_first_program_after_a_reset)
+{
+	uint8_t key[64];
+
+	dev.key_fault = BLK_FAULT_FAIL_REPROGRAM;
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_GUEST);
+	program_ok(5, 4096, 107);
+	check_slot(5);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_GUEST);
+	memset(model_du, 0, sizeof(model_du));
+	make_key(key, 107);
+	ck_assert_uint_eq(kq_program(5, 4096, key, (uint8_t)ice_key_len(&st)), ICE_KEYQ_S_IOERR);
+	ck_assert_uint_eq(programs(), 1);
+	check_slot(5);
+	program_ok(5, 4096, 107);
+	check_slot(5);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_GUEST);
+	memset(model_du, 0, sizeof(model_du));
+	program_ok(5, 4096, 108);
+	check_slot(5);
 }
 END_TEST
 
@@ -1513,6 +1580,8 @@ Suite *unit_suite(void)
 	tcase_add_test(rst, reset_empties_every_slot);
 	tcase_add_test(rst, reset_keeps_host_provisioned_keys);
 	tcase_add_test(rst, lose_program_keeps_the_first_program);
+	tcase_add_test(rst, break_queue_completes_the_first_program_out_of_range);
+	tcase_add_test(rst, fail_reprogram_fails_the_first_program_after_a_reset);
 	tcase_add_test(rst, program_current_after_generation_moved);
 	tcase_add_test(rst, stale_program_chain_never_lands);
 	tcase_add_test(rst, program_races_reset);

@@ -951,7 +951,8 @@ START_TEST(lose_program_keeps_the_first_program)
 	static const struct seg std[] = { { CMD_SIZE, false }, { 1, true } };
 	uint8_t c[CMD_SIZE], key[64], status;
 
-	atomic_store(&dev.lose_program, true);
+	dev.key_fault = BLK_FAULT_LOSE_PROGRAM;
+	atomic_store(&dev.fault_armed, true);
 	make_key(key, 93);
 	cmd_program(c, 5, 4096, key);
 	ck_assert_uint_eq(cq_chain(c, std, 2, &status, NULL, 0, true), NO_USED);
@@ -969,6 +970,71 @@ START_TEST(lose_program_keeps_the_first_program)
 	program_ok(5, 4096, 93);
 	check_slot(5);
 	check_slot(6);
+}
+END_TEST
+
+/*
+ * fault=break-queue: the first PROGRAM is completed with used id QSIZE, one
+ * past the last descriptor (a driver must take the ring for broken: Linux's
+ * virtqueue_get_buf() marks it so), used length 0; nothing is programmed and
+ * no byte of the chain is written. Once only.
+ */
+START_TEST(break_queue_completes_the_first_program_out_of_range)
+{
+	struct tg_buf bufs[2] = {
+		{ tg_alloc(&g, CMD_SIZE, 8), CMD_SIZE, false },
+		{ tg_alloc(&g, 1, 1), 1, true },
+	};
+	uint8_t *status = tg_ptr(&g, bufs[1].gpa), key[64];
+	uint32_t id, len;
+
+	dev.key_fault = BLK_FAULT_BREAK_QUEUE;
+	atomic_store(&dev.fault_armed, true);
+	make_key(key, 96);
+	cmd_program(tg_ptr(&g, bufs[0].gpa), 5, 4096, key);
+	*status = POISON;
+	tg_add(&cq, bufs, 2);
+	tg_write32(&transport, R_QUEUE_NOTIFY, BLK_CTRL_QUEUE);
+	ck_assert(tg_get_used(&cq, &id, &len));
+	ck_assert_uint_eq(id, QSIZE);
+	ck_assert_uint_eq(len, 0);
+	ck_assert(!tg_get_used(&cq, &id, &len));
+	ck_assert_uint_eq(*status, POISON);
+	ck_assert_uint_eq(programs(), 0);
+	check_slot(5);
+	program_ok(6, 4096, 97);
+	check_slot(6);
+}
+END_TEST
+
+/*
+ * fault=fail-reprogram: a reset before any PROGRAM (the driver's probe) arms
+ * nothing; the first reset after one does, and the next PROGRAM (the driver
+ * restoring its key) fails with IOERR, the slot left empty. Once only.
+ */
+START_TEST(fail_reprogram_fails_the_first_program_after_a_reset)
+{
+	uint8_t key[64];
+
+	dev.key_fault = BLK_FAULT_FAIL_REPROGRAM;
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_V4);
+	program_ok(5, 4096, 98);
+	check_slot(5);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_V4);
+	memset(model_du, 0, sizeof(model_du));
+	make_key(key, 98);
+	ck_assert_uint_eq(cq_program(5, 4096, key), IOERR);
+	ck_assert_uint_eq(programs(), 1);
+	check_slot(5);
+	program_ok(5, 4096, 98);
+	check_slot(5);
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_V4);
+	memset(model_du, 0, sizeof(model_du));
+	program_ok(5, 4096, 99);
+	check_slot(5);
 }
 END_TEST
 
@@ -1278,6 +1344,8 @@ Suite *unit_suite(void)
 	tcase_add_test(rst, reset_empties_every_slot);
 	tcase_add_test(rst, stale_program_chain_never_lands);
 	tcase_add_test(rst, lose_program_keeps_the_first_program);
+	tcase_add_test(rst, break_queue_completes_the_first_program_out_of_range);
+	tcase_add_test(rst, fail_reprogram_fails_the_first_program_after_a_reset);
 	tcase_add_test(race, program_evict_race_through_control_queue);
 	return s;
 }

@@ -174,11 +174,11 @@ START_TEST(disk_ice)
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,icy")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,icy': unknown disk option (expected ro, "
 				 "serial=STR, block=N, ice, ice=KEYS, spec=v2|v4 or "
-				 "fault=lose-program|many-queues)\n");
+				 "fault=NAME)\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", ",ice")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk ',ice': expected "
 				 "PATH[,ro][,serial=STR][,block=N][,ice[=KEYS][,spec=v2|v4]]"
-				 "[,fault=lose-program|many-queues]\n");
+				 "[,fault=lose-program|break-queue|fail-reprogram|many-queues]\n");
 	/* --help says what each form gives */
 	ck_assert_int_eq(parse(&c, ARGS("--help")), CLI_DONE);
 	ck_assert_ptr_nonnull(strstr(outbuf, "  -d, --disk "
@@ -251,23 +251,32 @@ START_TEST(disk_fault)
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,fault=lose-program", "-d",
 					"b.img,ice")),
 			 CLI_RUN);
-	ck_assert(c.disks[0].lose_program);
+	ck_assert_int_eq(c.disks[0].key_fault, BLK_FAULT_LOSE_PROGRAM);
 	ck_assert(!c.disks[0].many_queues);
-	ck_assert(!c.disks[1].lose_program);
+	ck_assert_int_eq(c.disks[1].key_fault, BLK_FAULT_NONE);
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,fault=many-queues", "-d",
-					"b.img,ice,fault=many-queues,fault=lose-program")),
+					"b.img,ice,fault=many-queues,fault=break-queue", "-d",
+					"c.img,ice,spec=v4,fault=fail-reprogram")),
 			 CLI_RUN);
 	ck_assert(c.disks[0].many_queues);
-	ck_assert(!c.disks[0].lose_program);
+	ck_assert_int_eq(c.disks[0].key_fault, BLK_FAULT_NONE);
 	ck_assert(c.disks[1].many_queues);
-	ck_assert(c.disks[1].lose_program);
+	ck_assert_int_eq(c.disks[1].key_fault, BLK_FAULT_BREAK_QUEUE);
+	ck_assert(!c.disks[2].many_queues);
+	ck_assert_int_eq(c.disks[2].key_fault, BLK_FAULT_FAIL_REPROGRAM);
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,fault=lose-program")),
 			 CLI_ERROR);
-	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,fault=lose-program': fault=lose-program "
-				 "is a fault of the ICE's key commands: give it with ice\n");
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,fault=lose-program': fault=lose-program, "
+				 "break-queue and fail-reprogram are faults of the ICE's key "
+				 "commands: give them with ice\n");
+	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk",
+					"a.img,ice,fault=break-queue,fault=lose-program")),
+			 CLI_ERROR);
+	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,fault=break-queue,fault=lose-program': "
+				 "give one of fault=lose-program, break-queue or fail-reprogram\n");
 	ck_assert_int_eq(parse(&c, ARGS("-k", "K", "--disk", "a.img,ice,fault=lose")), CLI_ERROR);
 	ck_assert_str_eq(errbuf, "icevmm: --disk 'a.img,ice,fault=lose': fault= takes "
-				 "lose-program or many-queues\n");
+				 "lose-program, break-queue, fail-reprogram or many-queues\n");
 }
 END_TEST
 

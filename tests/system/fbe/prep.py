@@ -4,7 +4,7 @@
 
     prep.py --seed N --case NAME --out DIR [--fs ext4|f2fs] [--policy iv_ino_lblk_64|iv_ino_lblk_32|default]
             [--contents aes-256-xts|aes-128-cbc] [--disk ice|v4|plain|essiv|ecb] [--kernel 6.12|7.3]
-            [--block N] [--fault lose-program|many-queues] [--like CASE] [--files N]
+            [--block N] [--fault NAME] [--like CASE] [--files N]
 
 Writes into DIR:
   NAME.params       shell variables for the host (run-all.sh): UUID, HASH_SEED, KEY, POLICY, ...
@@ -47,10 +47,11 @@ def main():
                     help="the ICE disk's logical block size (--disk ...,block=N); 0: the "
                     "default (the largest data unit). Below 4096 the driver offers no "
                     "4096-byte data unit, so fscrypt falls back to blk-crypto-fallback")
-    ap.add_argument("--fault", default="", choices=["", "lose-program", "many-queues"],
-                    help="icevmm's --disk ...,fault=F on the ICE disk: lose-program in the "
-                    "write phase (the driver recovers), many-queues in both (the driver "
-                    "does not use the engine, fscrypt falls back)")
+    ap.add_argument("--fault", default="",
+                    choices=["", "lose-program", "break-queue", "fail-reprogram", "many-queues"],
+                    help="icevmm's --disk ...,fault=F on the ICE disk: a key-command fault "
+                    "in the write phase (the driver recovers), many-queues in both (the "
+                    "driver does not use the engine, fscrypt falls back)")
     ap.add_argument("--like", metavar="CASE",
                     help="the same key, UUIDs and files as CASE (a cross-check)")
     ap.add_argument("--cpus", type=int, default=1, help="the guest's vCPUs")

@@ -22,7 +22,12 @@
 #   recover      first, a write whose key's PROGRAM the device never answers
 #                (icevmm's fault=lose-program, write phase only): it fails after
 #                the driver's 30 s wait, the driver resets the device, and
-#                everything after it works
+#                everything after it works; with fault=break-queue the PROGRAM
+#                completes on a broken ring and the write fails at once
+#                (reported: "recover_time: START END", /proc/uptime)
+#   stale        after freeze, under fault=fail-reprogram (the device refused
+#                the key the driver restored): reads of the files fail, then
+#                removing the key and adding it again programs it anew
 #   remove_key   at the end, remove the master key: the files' contents must
 #                become unreadable (icevmm counts the EVICT)
 #   throughput   sequential 4 KiB-block writes (then fsync) and reads (after
@@ -104,11 +109,13 @@ if [ "$phase" = write ]; then
 	case " ${EXTRA:-} " in
 	*" recover "*)
 		# The write needs a keyslot: its PROGRAM is lost, the write fails.
+		t0=$(cut -d' ' -f1 /proc/uptime)
 		if dd if=/dev/zero of=/mnt/fs/enc/lost bs=4096 count=16 conv=fsync 2>/dev/null; then
 			say "recover: the write under the lost PROGRAM succeeded"
 		else
 			say "recover: the write under the lost PROGRAM failed"
 		fi
+		say "recover_time: $t0 $(cut -d' ' -f1 /proc/uptime)"
 		i=0
 		while [ "$i" -lt 60 ] && ! dmesg | grep -q 'device reset, .* back'; do
 			sleep 1
@@ -213,6 +220,24 @@ if [ "$phase" = write ]; then
 		rm -f /mnt/fs/enc/io*
 		say "freeze: done"
 		say "freeze_io: done, 16 files of 1 MiB written across it read back"
+		;;
+	esac
+	case " ${EXTRA:-} " in
+	*" stale "*)
+		# The driver's PROGRAM after the reset failed: its slot is stale,
+		# and requests under the key fail in the driver (icevmm counts no
+		# refused request). A new PROGRAM brings the key back: removing it
+		# evicts its slot, adding it again programs one.
+		n=0
+		for f in $FILES; do
+			cat "/mnt/fs/enc/$f" >/dev/null 2>&1 || n=$((n + 1))
+		done
+		say "stale: $n of $(echo $FILES | wc -w) files unreadable"
+		check "remove-key" icefs remove-key /mnt/fs "$keyid"
+		keyid=$(icefs add-key /mnt/fs </payload/master.key) || {
+			say "FBE-FAIL add-key again"
+			finish 91
+		}
 		;;
 	esac
 fi
