@@ -76,7 +76,7 @@ LIB_DOORBELL := devices/doorbell.c
 LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c devices/blk_keyq.c devices/blk_ctrl.c devices/ice_keyq.c devices/ice_v4.c devices/disk.c
-LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c
+LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c devices/ice_hwkey.c
 # The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
@@ -121,7 +121,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) -static -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 aml dump
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage x86boot acpi
 endif
@@ -157,6 +157,8 @@ $(O)/tests/unit/test_blk_keyq: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_blk_v4: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 # the v4 wire format (devices/ice_v4.c) on hand-made chains
 $(O)/tests/unit/test_ice_v4: $(BLK_LIBS_A)
+# hardware-wrapped keys: the KDF's known answers, the blobs
+$(O)/tests/unit/test_ice_hwkey: $(O)/libice.a
 # The disk test fakes the image's I/O calls (faults, short counts). On 64-bit
 # glibc these are the plain symbols (no preadv64 redirection): check with
 # `nm -u $(O)/devices/disk.o` if that ever changes.
