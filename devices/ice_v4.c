@@ -8,6 +8,7 @@
 
 #include "../virtio/chain.h"
 #include "ice.h"
+#include "ice_hwkey.h"
 #include "ice_v4.h"
 
 /* Little-endian fields decoded byte by byte: no host byte order assumed. */
@@ -103,28 +104,44 @@ static uint8_t v4_program(const uint8_t *kd, const struct ice_v4_caps *caps, str
 	uint32_t key_size = v4_le32(kd + ICE_V4_KD_KEY_SIZE);
 	uint32_t du_bits = v4_le32(kd + ICE_V4_KD_DU_BITS);
 	uint32_t dun_bytes = v4_le32(kd + ICE_V4_KD_DUN_BYTES);
+	uint32_t key_type = v4_le32(kd + ICE_V4_KD_KEY_TYPE);
 	const uint8_t *key = kd + ICE_V4_KD_BYTES;
 
 	if (slot >= caps->max_slots)
 		return ICE_V4_S_IOERR;
 	if (v4_le32(kd + ICE_V4_KD_CRYPTO_MODE) != ICE_V4_MODE_AES_256_XTS)
 		return ICE_V4_S_IOERR;
-	/* Hardware-wrapped keys come with the engine that unwraps them. */
-	if (v4_le32(kd + ICE_V4_KD_KEY_TYPE) != ICE_V4_KEY_TYPE_RAW ||
-	    !(caps->key_types & ICE_V4_KEY_TYPES_RAW))
+	/* A key type the engine offers: bit (type - 1) of key_types. */
+	if (key_type < ICE_V4_KEY_TYPE_RAW || key_type > ICE_V4_KEY_TYPE_HW_WRAPPED ||
+	    !(caps->key_types & (1u << (key_type - 1))))
 		return ICE_V4_S_IOERR;
 	if (du_bits >= 32 || !(caps->du_sizes & (1u << du_bits)))
 		return ICE_V4_S_IOERR;
 	if (dun_bytes < 1 || dun_bytes > caps->max_dun_bytes)
 		return ICE_V4_S_IOERR;
-	if (key_size != ICE_V4_RAW_KEY_SIZE || ice_bytes_or(key, key_size, ICE_V4_KEY_MAX))
+	if (key_size !=
+		    (key_type == ICE_V4_KEY_TYPE_RAW ? ICE_V4_RAW_KEY_SIZE : ICE_HWKEY_BLOB_SIZE) ||
+	    ice_bytes_or(key, key_size, ICE_V4_KEY_MAX))
 		return ICE_V4_S_IOERR;
-	if (ice_xts_halves_equal(key, key_size))
+	/* A wrapped key's halves are the device's to check, once it derived them. */
+	if (key_type == ICE_V4_KEY_TYPE_RAW && ice_xts_halves_equal(key, key_size))
 		return ICE_V4_S_IOERR;
 	cmd->slot = slot;
 	cmd->du_size = 1u << du_bits;
+	cmd->key_type = key_type;
 	cmd->key = key;
 	cmd->key_len = key_size;
+	return ICE_V4_S_OK;
+}
+
+/* A key_blob of exactly size bytes, zero after them. */
+static uint8_t v4_key_blob(const uint8_t *kb, uint32_t size, struct ice_v4_cmd *cmd)
+{
+	if (v4_le32(kb + ICE_V4_KB_KEY_SIZE) != size ||
+	    ice_bytes_or(kb + ICE_V4_KB_KEY, size, ICE_V4_KEY_MAX))
+		return ICE_V4_S_IOERR;
+	cmd->key = kb + ICE_V4_KB_KEY;
+	cmd->key_len = size;
 	return ICE_V4_S_OK;
 }
 
@@ -151,7 +168,18 @@ static uint8_t v4_check(const uint8_t *buf, const struct ice_v4_caps *caps, stru
 		return ICE_V4_S_OK;
 	}
 	/* DERIVE_SW_SECRET, GENERATE, IMPORT, PREPARE: hardware-wrapped keys. */
-	return ICE_V4_S_UNSUPP;
+	if (!(caps->key_types & ICE_V4_KEY_TYPES_HW_WRAPPED))
+		return ICE_V4_S_UNSUPP;
+	switch (type) {
+	case VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET: /* ephemerally-wrapped */
+	case VIRTIO_BLK_T_CRYPTO_PREPARE_KEY:	   /* long-term wrapped */
+		return v4_key_blob(part, ICE_HWKEY_BLOB_SIZE, cmd);
+	case VIRTIO_BLK_T_CRYPTO_IMPORT_KEY:
+		return v4_key_blob(part, ICE_HWKEY_RAW_SIZE, cmd);
+	case VIRTIO_BLK_T_CRYPTO_GENERATE_KEY:
+		return ICE_V4_S_OK;
+	}
+	return ICE_V4_S_UNSUPP; /* ice_v4_ctrl_read() knows no other type */
 }
 
 uint8_t ice_v4_ctrl_parse(uint8_t *buf, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd)

@@ -141,13 +141,18 @@ enum ice_v4_chain {
 enum ice_v4_chain ice_v4_ctrl_read(const struct virtq_chain *c, uint8_t *buf, uint32_t *type,
 				   uint8_t **status);
 
+/* struct virtio_blk_crypto_key_blob: DERIVE_SW_SECRET, IMPORT, PREPARE */
+#define ICE_V4_KB_KEY_SIZE 0 /* le32 */
+#define ICE_V4_KB_KEY 4	     /* u8 key[128] */
+
 /* A control command that ice_v4_ctrl_parse() accepted. */
 struct ice_v4_cmd {
 	uint32_t type;
 	unsigned int slot;  /* PROGRAM, EVICT */
 	uint32_t du_size;   /* PROGRAM: bytes */
-	const uint8_t *key; /* PROGRAM: into the caller's buffer */
-	size_t key_len;	    /* PROGRAM */
+	uint32_t key_type;  /* PROGRAM: ICE_V4_KEY_TYPE_* */
+	const uint8_t *key; /* PROGRAM, DERIVE_SW_SECRET, IMPORT, PREPARE: in the caller's buffer */
+	size_t key_len;	    /* the same: a raw key, or a wrapped key's blob */
 };
 
 /*
@@ -158,9 +163,15 @@ struct ice_v4_cmd {
  * the raw key type (the one the engine offers for now), a data unit size the
  * engine offers, dun_bytes 1..max_dun_bytes, key_size 64 with unequal halves
  * and zero bytes after it; anything else IOERR. EVICT reads only the slot (a
- * driver may send the whole key descriptor, key included). The commands of
- * hardware-wrapped keys (32 to 35) are UNSUPP while the engine does not offer
- * that key type.
+ * driver may send the whole key descriptor, key included).
+ *
+ * Hardware-wrapped keys (devices/ice_hwkey.h), only while caps offers that key
+ * type: PROGRAM with key type 2 takes an ephemerally-wrapped blob of
+ * ICE_HWKEY_BLOB_SIZE bytes; DERIVE_SW_SECRET and PREPARE a blob of that size
+ * in their key_blob, IMPORT a raw key of ICE_HWKEY_RAW_SIZE bytes; GENERATE
+ * takes nothing. Bytes after key_size must be zero. Whether a blob
+ * authenticates is the device's to find out. Without that key type the
+ * commands 32 to 35 are UNSUPP and a PROGRAM of key type 2 is IOERR.
  */
 uint8_t ice_v4_ctrl_parse(uint8_t *buf, const struct ice_v4_caps *caps, struct ice_v4_cmd *cmd);
 

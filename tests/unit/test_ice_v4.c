@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../devices/ice_hwkey.h"
 #include "../../devices/ice_v4.h"
 #include "unit.h"
 
@@ -64,16 +65,22 @@ static struct ice_v4_cmd expect_ok(uint8_t *buf)
 	return cmd;
 }
 
-/* Parse must refuse buf with exactly `status`, wipe it and clear cmd. */
-static void expect_refused(uint8_t *buf, uint8_t status, const char *what)
+/* Parse against c must refuse buf with exactly `status`, wipe it and clear cmd. */
+static void expect_refused_by(const struct ice_v4_caps *c, uint8_t *buf, uint8_t status,
+			      const char *what)
 {
 	struct ice_v4_cmd cmd, zero;
 
 	memset(&zero, 0, sizeof(zero));
 	memset(&cmd, 0x5a, sizeof(cmd));
-	ck_assert_msg(ice_v4_ctrl_parse(buf, &caps, &cmd) == status, "%s: status", what);
+	ck_assert_msg(ice_v4_ctrl_parse(buf, c, &cmd) == status, "%s: status", what);
 	ck_assert_msg(!memcmp(buf, zero_buf, sizeof(zero_buf)), "%s: buffer not wiped", what);
 	ck_assert_msg(!memcmp(&cmd, &zero, sizeof(cmd)), "%s: cmd not cleared", what);
+}
+
+static void expect_refused(uint8_t *buf, uint8_t status, const char *what)
+{
+	expect_refused_by(&caps, buf, status, what);
 }
 
 START_TEST(test_shapes)
@@ -312,6 +319,119 @@ START_TEST(test_wrapped_key_commands_unsupp)
 		cmd_make(buf, types[i], 0);
 		expect_refused(buf, ICE_V4_S_UNSUPP, "a hardware-wrapped key command");
 	}
+}
+END_TEST
+
+/* An engine that takes hardware-wrapped keys too (devices/ice_hwkey.h). */
+static const struct ice_v4_caps wcaps = {
+	.max_slots = 32,
+	.du_sizes = 0x1e00,
+	.max_dun_bytes = 8,
+	.key_types = ICE_V4_KEY_TYPES_RAW | ICE_V4_KEY_TYPES_HW_WRAPPED,
+};
+
+/* A wrapped-key PROGRAM: the descriptor of cmd_make() with a blob of size bytes. */
+static void cmd_wrapped(uint8_t *buf, uint32_t slot, uint32_t size)
+{
+	uint8_t *kd = buf + ICE_V4_OUTHDR_SIZE;
+
+	cmd_make(buf, VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM, slot);
+	memset(kd + ICE_V4_KD_BYTES, 0, ICE_V4_KEY_MAX);
+	memset(kd + ICE_V4_KD_BYTES, 0xb7, size);
+	put32(kd + ICE_V4_KD_KEY_SIZE, size);
+	put32(kd + ICE_V4_KD_KEY_TYPE, ICE_V4_KEY_TYPE_HW_WRAPPED);
+}
+
+/* A key_blob command of `type` with a key of size bytes. */
+static void cmd_blob(uint8_t *buf, uint32_t type, uint32_t size)
+{
+	uint8_t *kb = buf + ICE_V4_OUTHDR_SIZE;
+
+	memset(buf, 0, ICE_V4_CTRL_BUF_SIZE);
+	put32(buf, type);
+	put32(kb + ICE_V4_KB_KEY_SIZE, size);
+	memset(kb + ICE_V4_KB_KEY, 0xc3, size);
+}
+
+START_TEST(test_wrapped_program)
+{
+	uint8_t buf[ICE_V4_CTRL_BUF_SIZE];
+	struct ice_v4_cmd cmd;
+	struct ice_v4_caps wrapped_only = wcaps;
+
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE);
+	ck_assert_uint_eq(ice_v4_ctrl_parse(buf, &wcaps, &cmd), ICE_V4_S_OK);
+	ck_assert_uint_eq(cmd.slot, 7);
+	ck_assert_uint_eq(cmd.key_type, ICE_V4_KEY_TYPE_HW_WRAPPED);
+	ck_assert_ptr_eq(cmd.key, buf + ICE_V4_OUTHDR_SIZE + ICE_V4_KD_BYTES);
+	ck_assert_uint_eq(cmd.key_len, ICE_HWKEY_BLOB_SIZE);
+	/* Raw keys still, on an engine that takes both */
+	cmd_make(buf, VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM, 3);
+	ck_assert_uint_eq(ice_v4_ctrl_parse(buf, &wcaps, &cmd), ICE_V4_S_OK);
+	ck_assert_uint_eq(cmd.key_type, ICE_V4_KEY_TYPE_RAW);
+	/* A blob where the engine takes no wrapped keys, and the other way round */
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE);
+	expect_refused_by(&caps, buf, ICE_V4_S_IOERR, "a wrapped key on a raw-only engine");
+	wrapped_only.key_types = ICE_V4_KEY_TYPES_HW_WRAPPED;
+	cmd_make(buf, VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM, 3);
+	expect_refused_by(&wrapped_only, buf, ICE_V4_S_IOERR, "a raw key on a wrapped-only engine");
+	/* Another blob size; a byte after it; key types that do not exist */
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE + 1);
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a blob one byte long");
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE - 1);
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a blob one byte short");
+	cmd_wrapped(buf, 7, ICE_V4_RAW_KEY_SIZE);
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a raw key's size as a blob");
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE);
+	buf[ICE_V4_OUTHDR_SIZE + ICE_V4_KD_BYTES + ICE_V4_KEY_MAX - 1] = 1;
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a byte after the blob");
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE);
+	put32(buf + ICE_V4_OUTHDR_SIZE + ICE_V4_KD_KEY_TYPE, 3);
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "key type 3");
+	cmd_wrapped(buf, 7, ICE_HWKEY_BLOB_SIZE);
+	put32(buf + ICE_V4_OUTHDR_SIZE + ICE_V4_KD_KEY_TYPE, 0);
+	expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "key type 0");
+}
+END_TEST
+
+START_TEST(test_wrapped_key_commands)
+{
+	static const struct {
+		uint32_t type, size;
+	} ok[] = {
+		{ VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET, ICE_HWKEY_BLOB_SIZE },
+		{ VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, ICE_HWKEY_BLOB_SIZE },
+		{ VIRTIO_BLK_T_CRYPTO_IMPORT_KEY, ICE_HWKEY_RAW_SIZE },
+	};
+	uint8_t buf[ICE_V4_CTRL_BUF_SIZE];
+	struct ice_v4_cmd cmd;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		cmd_blob(buf, ok[i].type, ok[i].size);
+		ck_assert_uint_eq(ice_v4_ctrl_parse(buf, &wcaps, &cmd), ICE_V4_S_OK);
+		ck_assert_uint_eq(cmd.type, ok[i].type);
+		ck_assert_ptr_eq(cmd.key, buf + ICE_V4_OUTHDR_SIZE + ICE_V4_KB_KEY);
+		ck_assert_uint_eq(cmd.key_len, ok[i].size);
+		/* Each other size, and a byte after the key */
+		cmd_blob(buf, ok[i].type, ok[i].size + 1);
+		expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a key_blob one byte long");
+		cmd_blob(buf, ok[i].type, ok[i].size - 1);
+		expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a key_blob one byte short");
+		cmd_blob(buf, ok[i].type, ICE_V4_KEY_MAX);
+		expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a key_blob of 128 bytes");
+		cmd_blob(buf, ok[i].type, ok[i].size);
+		buf[ICE_V4_OUTHDR_SIZE + ICE_V4_KB_KEY + ok[i].size] = 1;
+		expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a byte after the key");
+		/* ioprio and sector must be 0, as for every control command */
+		cmd_blob(buf, ok[i].type, ok[i].size);
+		buf[8] = 1;
+		expect_refused_by(&wcaps, buf, ICE_V4_S_IOERR, "a sector");
+	}
+	cmd_blob(buf, VIRTIO_BLK_T_CRYPTO_GENERATE_KEY, 0);
+	ck_assert_uint_eq(ice_v4_ctrl_parse(buf, &wcaps, &cmd), ICE_V4_S_OK);
+	ck_assert_uint_eq(cmd.type, VIRTIO_BLK_T_CRYPTO_GENERATE_KEY);
+	ck_assert_ptr_null(cmd.key);
 }
 END_TEST
 
@@ -631,6 +751,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_evict);
 	tcase_add_test(tc, test_modes_and_config);
 	tcase_add_test(tc, test_wrapped_key_commands_unsupp);
+	tcase_add_test(tc, test_wrapped_program);
+	tcase_add_test(tc, test_wrapped_key_commands);
 	tcase_add_test(tc, test_crypto_msg);
 	suite_add_tcase(s, tc);
 
