@@ -194,6 +194,8 @@ void ice_store_evict_all(struct ice_store *s)
 void ice_store_free(struct ice_store *s)
 {
 	ice_store_evict_all(s);
+	gcry_free(s->wrapping_key); /* secure memory: wiped on free */
+	s->wrapping_key = NULL;
 }
 
 uint32_t ice_slot_du(struct ice_store *s, unsigned int slot)

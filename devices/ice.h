@@ -78,6 +78,13 @@ struct ice_store {
 	 * or guest_keys = no; the device offers no key queue.
 	 */
 	bool guest_keys;
+	/*
+	 * The long-term wrapping key of hardware-wrapped keys (devices/
+	 * ice_hwkey.h): a keys file's wrapping_key, ICE_HWKEY_WRAPPING_KEY_SIZE
+	 * bytes of libgcrypt's secure memory, wiped by ice_store_free(); NULL:
+	 * none given (the device then makes one per run).
+	 */
+	uint8_t *wrapping_key;
 	pthread_mutex_t lock;		      /* the pin lock: slots[] */
 	pthread_mutex_t key_lock;	      /* one program or evict at a time */
 	struct ice_key *slots[ICE_MAX_SLOTS]; /* NULL: empty */

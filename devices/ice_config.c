@@ -10,6 +10,9 @@
  *   max_slots = 32             ; 1..255 (default 32)
  *   slot_offset = 0            ; 0..255 (default 0)
  *   guest_keys = no            ; yes | no; default: yes without [slot N], else no
+ *   wrapping_key = 00...1f     ; guest-programmed v4 disks: the long-term wrapping
+ *                              ; key of hardware-wrapped keys (32 bytes), or
+ *                              ; wrapping_key_file = PATH
  *   [slot 3]
  *   key = 0001...3f            ; or key_file = PATH (raw bytes, relative to this file)
  *   data_unit_size = 4096      ; may be left out if one size is listed
@@ -40,6 +43,7 @@
 #include "../vmm/log.h"
 #include "../vmm/strict_num.h"
 #include "ice.h"
+#include "ice_hwkey.h"
 #include "ice_keyread.h"
 
 /* Bytes a line may have before its '\n' (a CR counts): bounds every value. */
@@ -81,6 +85,9 @@ struct ice_keys {
 	unsigned int guest_keys_line;
 	bool guest;		    /* the outcome: a guest-programmed disk */
 	unsigned int seen_ice_keys; /* bit per key: duplicates are errors */
+	const char *wrap_value;	    /* wrapping_key(_file): decoded with the slots */
+	unsigned int wrap_line;	    /* 0: not given */
+	bool wrap_file;
 	bool store_ready;
 	/* [slot N] */
 	struct pending_slot slots[ICE_MAX_SLOTS];
@@ -168,8 +175,9 @@ static int parse_du_list(struct ice_keys *p, char *v)
 
 static int ice_key(struct ice_keys *p, const char *name, char *v)
 {
-	static const char *const keys[] = { "algorithm", "key_bits",	"data_unit_sizes",
-					    "max_slots", "slot_offset", "guest_keys" };
+	static const char *const keys[] = { "algorithm",    "key_bits",		"data_unit_sizes",
+					    "max_slots",    "slot_offset",	"guest_keys",
+					    "wrapping_key", "wrapping_key_file" };
 	unsigned int i, k = 0;
 	long n;
 
@@ -212,12 +220,20 @@ static int ice_key(struct ice_keys *p, const char *name, char *v)
 			return fail(p, "slot_offset '%s': expected 0 to 255", shown(v));
 		p->slot_offset = (unsigned int)n;
 		return 1;
-	default:
+	case 32:
 		/* Exactly yes or no: a typo must not pick a kind of disk. */
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return fail(p, "guest_keys '%s': expected yes or no", shown(v));
 		p->guest_keys = !strcmp(v, "yes");
 		p->guest_keys_line = p->line;
+		return 1;
+	default:
+		/* Decoded into secure memory with the slots' keys (the pool exists then). */
+		if (p->wrap_line)
+			return fail(p, "[ice] takes wrapping_key or wrapping_key_file, not both");
+		p->wrap_value = v;
+		p->wrap_line = p->line;
+		p->wrap_file = k == 128;
 		return 1;
 	}
 }
@@ -260,6 +276,11 @@ static int check_ice(struct ice_keys *p)
 			       "from the keys file or from the guest, never both",
 			       p->first_slot_line, p->first_slot);
 	p->guest = !p->nslots && p->guest_keys != 0;
+	/* Hardware-wrapped keys are programmed by the guest, so only such disks wrap them. */
+	if (p->wrap_line && !p->guest)
+		return fail_at(p, p->wrap_line,
+			       "a wrapping key is for a disk whose guest programs its keys "
+			       "(hardware-wrapped keys, spec=v4); this file provisions the slots");
 	return 1;
 }
 
@@ -304,34 +325,36 @@ static int set_slot_key(struct ice_keys *p, struct pending_slot *ps, uint8_t *ke
 	return 1;
 }
 
-static int slot_hex_key(struct ice_keys *p, struct pending_slot *ps, const char *v)
+/* The hex value of key `what` into secure memory: 1 with *key and *len, or 0. */
+static int hex_key(struct ice_keys *p, const char *what, const char *v, uint8_t **key, size_t *len)
 {
 	size_t n = strlen(v), i;
-	uint8_t *key;
 
 	if (n == 0 || n % 2 || n / 2 > ICE_MAX_KEY * 2)
-		return fail(p, "key: expected an even number of hex digits");
-	key = gcry_malloc_secure(n / 2);
-	if (!key)
+		return fail(p, "%s: expected an even number of hex digits", what);
+	*key = gcry_malloc_secure(n / 2);
+	if (!*key)
 		return fail(p, "out of secure memory");
 	for (i = 0; i < n; i += 2) {
 		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
 
 		if (hi < 0 || lo < 0) {
-			gcry_free(key);
-			return fail(p, "key: not a hex string");
+			gcry_free(*key);
+			*key = NULL;
+			return fail(p, "%s: not a hex string", what);
 		}
-		key[i / 2] = (uint8_t)(hi << 4 | lo);
+		(*key)[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
-	return set_slot_key(p, ps, key, n / 2);
+	*len = n / 2;
+	return 1;
 }
 
-static int slot_key_file(struct ice_keys *p, struct pending_slot *ps, const char *v)
+/* The raw bytes of file v (relative to the keys file), at most max: 1 or 0. */
+static int file_key(struct ice_keys *p, const char *what, const char *v, size_t max, uint8_t **key,
+		    size_t *len)
 {
 	char *full = p->key_path;
 	const char *slash = strrchr(p->path, '/'), *why;
-	uint8_t *key;
-	size_t len;
 
 	/* Relative to the keys file's directory. */
 	if (v[0] == '/' || !slash)
@@ -339,9 +362,51 @@ static int slot_key_file(struct ice_keys *p, struct pending_slot *ps, const char
 	else
 		snprintf(full, sizeof(p->key_path), "%.*s/%s", (int)(slash - p->path), p->path, v);
 	/* The value is not echoed: a key pasted here by mistake must not be printed. */
-	if (ice_read_key_file(full, p->allow_insecure, ICE_MAX_KEY + 1, &key, &len, &why))
-		return fail(p, "key_file: %s", why);
-	return set_slot_key(p, ps, key, len);
+	if (ice_read_key_file(full, p->allow_insecure, max, key, len, &why))
+		return fail(p, "%s: %s", what, why);
+	return 1;
+}
+
+static int slot_hex_key(struct ice_keys *p, struct pending_slot *ps, const char *v)
+{
+	uint8_t *key;
+	size_t len;
+
+	return hex_key(p, "key", v, &key, &len) && set_slot_key(p, ps, key, len);
+}
+
+static int slot_key_file(struct ice_keys *p, struct pending_slot *ps, const char *v)
+{
+	uint8_t *key;
+	size_t len;
+
+	return file_key(p, "key_file", v, ICE_MAX_KEY + 1, &key, &len) &&
+	       set_slot_key(p, ps, key, len);
+}
+
+/* [ice] wrapping_key or wrapping_key_file, into the store: 1, or 0 with the error. */
+static int load_wrapping_key(struct ice_keys *p)
+{
+	const char *what = p->wrap_file ? "wrapping_key_file" : "wrapping_key";
+	uint8_t *key = NULL;
+	size_t len = 0;
+	int ok;
+
+	if (!p->wrap_line)
+		return 1;
+	p->line = p->wrap_line;
+	ok = p->wrap_file
+		     ? file_key(p, what, p->wrap_value, ICE_HWKEY_WRAPPING_KEY_SIZE + 1, &key, &len)
+		     : hex_key(p, what, p->wrap_value, &key, &len);
+	if (ok && len != ICE_HWKEY_WRAPPING_KEY_SIZE)
+		ok = fail(p, "%s: the key is %zu bytes; a wrapping key (AES-256) is %d", what, len,
+			  ICE_HWKEY_WRAPPING_KEY_SIZE);
+	if (!ok) {
+		gcry_free(key); /* secure memory: wiped on free */
+		return 0;
+	}
+	p->store->wrapping_key = key;
+	return 1;
 }
 
 static int slot_entry(struct ice_keys *p, unsigned int slot, const char *name, const char *v)
@@ -680,7 +745,7 @@ int ice_store_load_keys(struct ice_store *s, struct ice_keys *p)
 		if (e->section != ICE_SECTION)
 			slot_entry(p, (unsigned int)e->section, e->name, e->value);
 	}
-	if (p->why[0] || !finish_ice(p)) {
+	if (p->why[0] || !finish_ice(p) || !load_wrapping_key(p)) {
 		report(p->path, p->why_line, p->why);
 		goto out;
 	}

@@ -1704,6 +1704,71 @@ START_TEST(keys_file_without_slots_is_guest_programmed)
 }
 END_TEST
 
+/* [ice] wrapping_key and wrapping_key_file: 32 bytes into the store's secure memory. */
+START_TEST(keys_file_wrapping_key)
+{
+	uint8_t raw[33], want[32];
+	char text[512];
+
+	unhex(HEX_00_1F, want);
+	ck_assert_msg(load_text(GUEST_ICE "wrapping_key = " HEX_00_1F "\n", false) == 0,
+		      "refused: %s", kerr);
+	ck_assert_str_eq(kerr, "");
+	ck_assert_ptr_nonnull(st.wrapping_key);
+	ck_assert_mem_eq(st.wrapping_key, want, 32);
+	ice_store_free(&st);
+	ck_assert_ptr_null(st.wrapping_key);
+	/* None given: none in the store (the device makes one per run) */
+	ck_assert_int_eq(load_text(GUEST_ICE, false), 0);
+	ck_assert_ptr_null(st.wrapping_key);
+	ice_store_free(&st);
+	/* From a file, relative to the keys file */
+	kfile("wrap.key", want, 32, 0600);
+	ck_assert_msg(load_text(GUEST_ICE "wrapping_key_file = wrap.key\n", false) == 0,
+		      "refused: %s", kerr);
+	ck_assert_mem_eq(st.wrapping_key, want, 32);
+	ice_store_free(&st);
+
+	kcase = "wrapping key errors";
+	/* line 7 in each: GUEST_ICE is lines 1-6 */
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key = " HEX_00_0F "\n", false), -1);
+	expect_error_at(kpath, 7,
+			"wrapping_key: the key is 16 bytes; a wrapping key (AES-256) is 32",
+			GUEST_ICE "wrapping_key = " HEX_00_0F "\n");
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key = " HEX_00_1F "0\n", false), -1);
+	expect_error_at(kpath, 7, "wrapping_key: expected an even number of hex digits", NULL);
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key = xy" HEX_00_1F "\n", false), -1);
+	expect_error_at(kpath, 7, "wrapping_key: not a hex string", NULL);
+	memcpy(raw, want, 32);
+	raw[32] = '\n';
+	kfile("wrap.key", raw, 33, 0600);
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key_file = wrap.key\n", false), -1);
+	expect_error_at(kpath, 7, "wrapping_key_file: the key is 33 bytes", NULL);
+	kfile("wrap.key", want, 32, 0644);
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key_file = wrap.key\n", false), -1);
+	expect_error_at(kpath, 7, "wrapping_key_file: readable by group or others", NULL);
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key_file = none.key\n", false), -1);
+	expect_error_at(kpath, 7, "wrapping_key_file: No such file or directory", NULL);
+	snprintf(text, sizeof(text), GUEST_ICE "wrapping_key = %s\nwrapping_key_file = w\n",
+		 HEX_00_1F);
+	ck_assert_int_eq(load_text(text, false), -1);
+	expect_error_at(kpath, 8, "[ice] takes wrapping_key or wrapping_key_file, not both", text);
+	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key = " HEX_00_1F "\nwrapping_key "
+									 "= " HEX_00_1F "\n",
+				   false),
+			 -1);
+	expect_error_at(kpath, 8, "'wrapping_key' is given twice in [ice]", NULL);
+	/* Host-provisioned slots: no guest programs wrapped keys there */
+	ck_assert_int_eq(load_text(HDR "wrapping_key = " HEX_00_1F "\n" SLOT0, false), -1);
+	expect_error_at(kpath, 6, "a wrapping key is for a disk whose guest programs its keys",
+			NULL);
+	ck_assert_int_eq(
+		load_text(GUEST_ICE "guest_keys = no\nwrapping_key = " HEX_00_1F "\n", false), -1);
+	expect_error_at(kpath, 8, "a wrapping key is for a disk whose guest programs its keys",
+			NULL);
+}
+END_TEST
+
 START_TEST(keys_file_guest_keys_no)
 {
 	char want[256];
@@ -2885,6 +2950,7 @@ Suite *unit_suite(void)
 	tcase_add_test(keys, keys_file_read_once);
 	tcase_add_test(keys, keys_file_loads_what_was_read);
 	tcase_add_test(keys, keys_file_without_slots_is_guest_programmed);
+	tcase_add_test(keys, keys_file_wrapping_key);
 	tcase_add_test(keys, keys_file_guest_keys_no);
 	tcase_add_test(keys, keys_file_guest_keys_with_slots_exact_message);
 	tcase_add_test(keys, default_engine);
