@@ -1753,10 +1753,9 @@ START_TEST(keys_file_wrapping_key)
 		 HEX_00_1F);
 	ck_assert_int_eq(load_text(text, false), -1);
 	expect_error_at(kpath, 8, "[ice] takes wrapping_key or wrapping_key_file, not both", text);
-	ck_assert_int_eq(load_text(GUEST_ICE "wrapping_key = " HEX_00_1F "\nwrapping_key "
-									 "= " HEX_00_1F "\n",
-				   false),
-			 -1);
+	snprintf(text, sizeof(text), GUEST_ICE "wrapping_key = %s\nwrapping_key = %s\n", HEX_00_1F,
+		 HEX_00_1F);
+	ck_assert_int_eq(load_text(text, false), -1);
 	expect_error_at(kpath, 8, "'wrapping_key' is given twice in [ice]", NULL);
 	/* Host-provisioned slots: no guest programs wrapped keys there */
 	ck_assert_int_eq(load_text(HDR "wrapping_key = " HEX_00_1F "\n" SLOT0, false), -1);
