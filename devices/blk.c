@@ -586,9 +586,13 @@ void blk_ice_summary(struct blk_dev *b, const char *path)
 		return;
 	if (b->ctrl)
 		pr_info("disk %s: ICE (v4): %lu data units encrypted, %lu decrypted, %lu requests "
-			"refused; control queue: %lu PROGRAM, %lu EVICT",
+			"refused; control queue: %lu PROGRAM, %lu EVICT; wrapped keys: %lu IMPORT, "
+			"%lu GENERATE, %lu PREPARE, %lu DERIVE_SW_SECRET",
 			path, enc, dec, refused, atomic_load(&b->ctrl->programs),
-			atomic_load(&b->ctrl->evicts));
+			atomic_load(&b->ctrl->evicts), atomic_load(&b->ctrl->wrapped_cmds[2]),
+			atomic_load(&b->ctrl->wrapped_cmds[1]),
+			atomic_load(&b->ctrl->wrapped_cmds[3]),
+			atomic_load(&b->ctrl->wrapped_cmds[0]));
 	else if (b->keyq)
 		pr_info("disk %s: ICE: %lu data units encrypted, %lu decrypted, %lu requests "
 			"refused; key queue: %lu PROGRAM, %lu EVICT or EVICT_ALL",

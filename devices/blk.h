@@ -125,8 +125,11 @@ struct blk_keyq {
 struct blk_ctrl {
 	struct ice_v4_caps caps; /* what config space and GET_CRYPTO_MODES say */
 	uint8_t *cmd;		 /* ICE_V4_CTRL_BUF_SIZE bytes in locked memory */
+	struct blk_hwkey *hw;	 /* wrapping keys and scratch (blk_hwkey.c), locked */
 	atomic_ulong programs;	 /* PROGRAMs done, EVICTs accepted (an empty */
 	atomic_ulong evicts;	 /* slot too): for tests and the summary */
+	/* Wrapped-key commands done: DERIVE_SW_SECRET, GENERATE, IMPORT, PREPARE */
+	atomic_ulong wrapped_cmds[4];
 };
 
 /* The crypto part of a request: the slot whose key it pins and its first DUN. */
@@ -197,6 +200,23 @@ void blk_keyq_close(struct blk_dev *b);
 int64_t blk_keyq_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);
 
 /* Between blk.c and blk_ctrl.c */
+/* Between blk_ctrl.c and blk_hwkey.c: hardware-wrapped keys */
+int blk_hwkey_open(struct blk_ctrl *cq, const struct ice_store *s, const char *path);
+void blk_hwkey_close(struct blk_ctrl *cq);
+/*
+ * IMPORT, GENERATE, PREPARE or DERIVE_SW_SECRET, parsed: its status (the
+ * reply written, *used set), or -1 for a chain a reset took back.
+ */
+int blk_hwkey_command(struct blk_dev *b, const struct ice_v4_cmd *cmd, const struct virtq_chain *c,
+		      int64_t *used);
+/*
+ * The inline-encryption key of an ephemerally-wrapped blob (PROGRAM, key
+ * type 2), in locked scratch until blk_hwkey_done(); NULL if the blob does
+ * not unwrap (or, once in 2^256, its XTS halves are equal).
+ */
+const uint8_t *blk_hwkey_inline_key(struct blk_ctrl *cq, const uint8_t *blob, size_t len);
+void blk_hwkey_done(struct blk_ctrl *cq);
+
 int blk_ctrl_open(struct blk_dev *b, const char *path); /* 0, or -1 printed */
 void blk_ctrl_close(struct blk_dev *b);
 int64_t blk_ctrl_handle(struct blk_dev *b, const struct virtq_chain *c, uint64_t features);

@@ -18,6 +18,7 @@
 #include "../virtio/chain.h"
 #include "../vmm/log.h"
 #include "blk.h"
+#include "ice_hwkey.h"
 
 /*
  * What the engine offers in v4's terms. v4 defines one crypto mode,
@@ -42,7 +43,7 @@ static int ctrl_caps(const struct ice_store *s, struct ice_v4_caps *caps, const 
 	caps->max_slots = s->max_slots;
 	caps->du_sizes = (uint32_t)s->du_mask << 9; /* bit j of du_mask: 512 << j bytes */
 	caps->max_dun_bytes = 8;		    /* DUNs are 64-bit (docs/ICE.md) */
-	caps->key_types = ICE_V4_KEY_TYPES_RAW;
+	caps->key_types = ICE_V4_KEY_TYPES_RAW | ICE_V4_KEY_TYPES_HW_WRAPPED;
 	return 0;
 }
 
@@ -58,11 +59,15 @@ int blk_ctrl_open(struct blk_dev *b, const char *path)
 	cq->cmd = ice_secure_alloc(ICE_V4_CTRL_BUF_SIZE);
 	if (!cq->cmd)
 		goto nomem;
+	if (blk_hwkey_open(cq, b->ice, path))
+		goto fail;
 	b->ctrl = cq;
 	return 0;
 nomem:
 	pr_err("disk %s: ICE control queue: out of (locked) memory", path);
 fail:
+	if (cq)
+		ice_secure_free(cq->cmd);
 	free(cq);
 	return -1;
 }
@@ -71,6 +76,7 @@ void blk_ctrl_close(struct blk_dev *b)
 {
 	if (!b->ctrl)
 		return;
+	blk_hwkey_close(b->ctrl);
 	ice_secure_free(b->ctrl->cmd);
 	free(b->ctrl);
 	b->ctrl = NULL;
@@ -95,6 +101,8 @@ static int ctrl_apply(struct blk_dev *b, const struct ice_v4_cmd *cmd, const str
 		      int64_t *used)
 {
 	struct blk_ctrl *cq = b->ctrl;
+	const uint8_t *key = cmd->key;
+	size_t key_len = cmd->key_len;
 	int err;
 
 	switch (cmd->type) {
@@ -102,9 +110,18 @@ static int ctrl_apply(struct blk_dev *b, const struct ice_v4_cmd *cmd, const str
 		*used = ctrl_modes(b, c);
 		return ICE_V4_S_OK;
 	case VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM:
+		/* A wrapped key: the slot gets the inline-encryption key derived from it. */
+		if (cmd->key_type == ICE_V4_KEY_TYPE_HW_WRAPPED) {
+			key = blk_hwkey_inline_key(cq, cmd->key, cmd->key_len);
+			if (!key)
+				return ICE_V4_S_IOERR; /* does not unwrap: the slot is unchanged */
+			key_len = ICE_HWKEY_INLINE_KEY_SIZE;
+		}
 		/* A key libgcrypt refuses, or a reset meanwhile: the slot is unchanged. */
-		err = ice_slot_program_current(b->ice, cmd->slot, cmd->key, cmd->key_len,
-					       cmd->du_size, c->gen_now, c->gen);
+		err = ice_slot_program_current(b->ice, cmd->slot, key, key_len, cmd->du_size,
+					       c->gen_now, c->gen);
+		if (cmd->key_type == ICE_V4_KEY_TYPE_HW_WRAPPED)
+			blk_hwkey_done(cq);
 		if (err)
 			return err == -ECANCELED ? -1 : ICE_V4_S_IOERR;
 		atomic_fetch_add_explicit(&cq->programs, 1, memory_order_relaxed);
@@ -113,6 +130,11 @@ static int ctrl_apply(struct blk_dev *b, const struct ice_v4_cmd *cmd, const str
 		ice_slot_evict(b->ice, cmd->slot);
 		atomic_fetch_add_explicit(&cq->evicts, 1, memory_order_relaxed);
 		return ICE_V4_S_OK;
+	case VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET:
+	case VIRTIO_BLK_T_CRYPTO_GENERATE_KEY:
+	case VIRTIO_BLK_T_CRYPTO_IMPORT_KEY:
+	case VIRTIO_BLK_T_CRYPTO_PREPARE_KEY:
+		return blk_hwkey_command(b, cmd, c, used);
 	}
 	return ICE_V4_S_UNSUPP; /* ice_v4_ctrl_parse() accepts no other type */
 }

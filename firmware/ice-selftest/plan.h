@@ -164,12 +164,13 @@
  * default engine, keys and regions as the guest-programmed disk (so its image
  * must end up byte for byte like that one), programmed through the control
  * queue (queue 1) instead, with CRYPTO_OUT / CRYPTO_IN on the request queue.
- * Config: max_slots 32, max_dun_bytes 8, key_types raw; GET_CRYPTO_MODES:
+ * Config: max_slots 32, max_dun_bytes 8, key_types raw and hardware-wrapped
+ * (1 | 2); GET_CRYPTO_MODES:
  * AES-256-XTS with data units 512..4096 (bits 9..12).
  */
 #define PLAN_V4_MAX_SLOTS 32
 #define PLAN_V4_MAX_DUN_BYTES 8
-#define PLAN_V4_KEY_TYPES 1
+#define PLAN_V4_KEY_TYPES 3
 #define PLAN_V4_MODES_1 0x1e00
 
 /*
@@ -186,7 +187,7 @@
 	X("PROGRAM slot 31 key 2 DU 4096", 30, 31, 12, 2, 0, 0, 0, 0)                              \
 	X("PROGRAM slot 32 (>= max_slots)", 30, 32, 12, 3, 0, 0, 0, 1)                             \
 	X("PROGRAM crypto mode 2", 30, 3, 12, 3, 152, 2, 0, 1)                                     \
-	X("PROGRAM key type hw-wrapped (not offered)", 30, 3, 12, 3, 156, 2, 0, 1)                 \
+	X("PROGRAM key type hw-wrapped, 64 key bytes", 30, 3, 12, 3, 156, 2, 0, 1)                 \
 	X("PROGRAM DU 8192 (not offered)", 30, 3, 13, 3, 0, 0, 0, 1)                               \
 	X("PROGRAM dun_bytes 9", 30, 3, 12, 3, 164, 9, 0, 1)                                       \
 	X("PROGRAM key_size 32", 30, 3, 12, 3, 148, 32, 0, 1)                                      \

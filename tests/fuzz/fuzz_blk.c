@@ -58,6 +58,7 @@
  * GET_CRYPTO_MODES answers the engine's data unit sizes). And whenever Status
  * reads 0, every guest slot is empty (a reset forgets the guest's keys).
  */
+#include <gcrypt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -327,6 +328,10 @@ static uint8_t ctrl_expect(const uint8_t *cmd, uint64_t features)
 	case 29:
 		return VIRTIO_BLK_S_OK;
 	case 30: /* slot, mode AES-256-XTS, raw, 512..4096, dun_bytes 1..8, 64 bytes, halves */
+		/*
+		 * Key type 2 (hardware-wrapped) takes an ephemeral blob of this
+		 * run's device, authenticated by AES-GCM: no fuzz input has one.
+		 */
 		if (le32(kd) >= GP_SLOTS || le32(kd + 136) != 1 || le32(kd + 140) != 1 ||
 		    du_bits < 9 || du_bits > 12 || dun_bytes < 1 || dun_bytes > 8 ||
 		    le32(kd + 132) != 64 || !zero(kd + 4 + 64, 64) || !memcmp(kd + 4, kd + 36, 32))
@@ -334,8 +339,13 @@ static uint8_t ctrl_expect(const uint8_t *cmd, uint64_t features)
 		return VIRTIO_BLK_S_OK;
 	case 31:
 		return le32(kd) < GP_SLOTS ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	case 33: /* GENERATE */
+		return VIRTIO_BLK_S_OK;
+	case 34: /* IMPORT: key_blob of a 32-byte raw key, zeros after it */
+		return le32(kd) == 32 && zero(kd + 4 + 32, 96) ? VIRTIO_BLK_S_OK
+							       : VIRTIO_BLK_S_IOERR;
 	}
-	return VIRTIO_BLK_S_UNSUPP; /* 32-35: no hardware-wrapped keys */
+	return VIRTIO_BLK_S_IOERR; /* 32, 35: blobs of this run's device, which no input has */
 }
 
 static void check_ctrl(const struct virtq_chain *c, uint64_t features, int64_t used)
@@ -370,7 +380,7 @@ static void check_ctrl(const struct virtq_chain *c, uint64_t features, int64_t u
 	    !(want == VIRTIO_BLK_S_OK && type == 30 && status == VIRTIO_BLK_S_IOERR))
 		fail("control command status differs from docs/ICE.md's v4 rules; status", 1,
 		     status);
-	if (used != (status == VIRTIO_BLK_S_OK && type == 29 ? 9 : 1))
+	if (used != (status != VIRTIO_BLK_S_OK ? 1 : type == 29 ? 9 : type >= 33 ? 133 : 1))
 		fail("used length of a control command", 1, used);
 	if (status != VIRTIO_BLK_S_OK) {
 		slots_unchanged(1, -1);
@@ -393,6 +403,12 @@ static void check_ctrl(const struct virtq_chain *c, uint64_t features, int64_t u
 		slots_unchanged(1, (int)le32(kd));
 		if (gp.slots[le32(kd)])
 			fail("EVICT OK but the slot holds a key: slot", 1, le32(kd));
+		break;
+	case 33:
+	case 34: /* a long-term blob of docs/ICE.md's format: size 62, version 1, kind 1 */
+		slots_unchanged(1, -1);
+		if (le32(reply) != 62 || reply[4] != 1 || reply[5] != 1)
+			fail("GENERATE / IMPORT answered no long-term blob", 1, le32(reply));
 		break;
 	}
 }
@@ -512,6 +528,16 @@ static void fuzz_setup(void)
 	    ice_store_init(&gp, ICE_ALG_AES_XTS, ICE_KEY_256, GP_DU_MASK, GP_SLOTS, 0))
 		abort();
 	gp.guest_keys = true;
+	/*
+	 * A keys file's wrapping key for v4 disks (no start-up line per input),
+	 * and libgcrypt's RNG primed once: its pool lives as long as the
+	 * process, which the first input must not be blamed for.
+	 */
+	gp.wrapping_key = ice_secure_alloc(32);
+	if (!gp.wrapping_key)
+		abort();
+	memset(gp.wrapping_key, 0x5a, 32);
+	gcry_randomize(key, sizeof(key), GCRY_STRONG_RANDOM);
 	trace = getenv("FUZZ_BLK_TRACE") && !strcmp(getenv("FUZZ_BLK_TRACE"), "1");
 	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
 	for (unsigned int i = 0; i < 4; i++) {

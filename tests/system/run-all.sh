@@ -310,7 +310,7 @@ check_ice_selftest() {
 	fi
 	# The v4 disk: 5 PROGRAMs and 5 EVICTs succeed (v4 has no EVICT_ALL).
 	line=$(tr -d '\r' <"$d/ice_selftest.log" | grep '^icevmm: disk /tmp/ice-v4.img: ICE (v4): ' || true)
-	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-v4.img: ICE \(v4\): [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted, [0-9]+ requests refused; control queue: 5 PROGRAM, 5 EVICT'; then
+	if printf '%s\n' "$line" | grep -Eqx 'icevmm: disk /tmp/ice-v4.img: ICE \(v4\): [1-9][0-9]* data units encrypted, [1-9][0-9]* decrypted, [0-9]+ requests refused; control queue: 5 PROGRAM, 5 EVICT; wrapped keys: 0 IMPORT, 0 GENERATE, 0 PREPARE, 0 DERIVE_SW_SECRET'; then
 		pass "ice_selftest: icevmm's summary: '${line#icevmm: }'"
 	else
 		fail "ice_selftest: icevmm's summary for the v4 disk: '${line:-none}'"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../devices/blk.h"
+#include "../../devices/ice_hwkey.h"
 #include "guest.h"
 #include "unit.h"
 
@@ -102,13 +103,20 @@ static void make_key(uint8_t *key, unsigned int seed)
 	key[32] = 0x01;
 }
 
-static void dev_open(uint8_t du_mask, unsigned int max_slots, uint64_t features)
+/* The device on a fresh store; wkey: a keys file's wrapping key, or NULL. */
+static void dev_open_with(uint8_t du_mask, unsigned int max_slots, uint64_t features,
+			  const uint8_t *wkey)
 {
 	struct blk_opts o = { .path = img, .ice = &st, .spec = BLK_ICE_V4 };
 
 	ck_assert_int_eq(ice_store_init(&st, ICE_ALG_AES_XTS, ICE_KEY_256, du_mask, max_slots, 0),
 			 0);
 	st.guest_keys = true;
+	if (wkey) {
+		st.wrapping_key = ice_secure_alloc(ICE_HWKEY_WRAPPING_KEY_SIZE);
+		ck_assert_ptr_nonnull(st.wrapping_key);
+		memcpy(st.wrapping_key, wkey, ICE_HWKEY_WRAPPING_KEY_SIZE);
+	}
 	dev.disk.fd = -1;
 	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport, &o), 0);
 	dev_is_open = true;
@@ -117,6 +125,11 @@ static void dev_open(uint8_t du_mask, unsigned int max_slots, uint64_t features)
 	ck_assert_uint_eq(tg_driver_init(&g, &transport, features, QSIZE), S_LIVE);
 	ck_assert_uint_eq(tg_queue_attach(&cq, &g, &transport, BLK_CTRL_QUEUE, QSIZE), 1);
 	memset(model_du, 0, sizeof(model_du));
+}
+
+static void dev_open(uint8_t du_mask, unsigned int max_slots, uint64_t features)
+{
+	dev_open_with(du_mask, max_slots, features, NULL);
 }
 
 static void dev_close(void)
@@ -426,8 +439,10 @@ START_TEST(offers_v4_not_v2)
 	ck_assert_uint_eq(queue_num_max(0), VIRTQ_MAX_SIZE);
 	ck_assert_uint_eq(queue_num_max(1), VIRTQ_MAX_SIZE);
 	ck_assert_uint_eq(queue_num_max(2), 0);
-	/* enc_characteristics: max_slots 32, max_dun_bytes 8, key_types RAW, unused 0 */
-	ck_assert_uint_eq(w0, 32 | 8 << 16 | (uint32_t)ICE_V4_KEY_TYPES_RAW << 24);
+	/* enc_characteristics: max_slots 32, max_dun_bytes 8, key_types RAW and HW_WRAPPED */
+	ck_assert_uint_eq(w0, 32 | 8 << 16 |
+				      (uint32_t)(ICE_V4_KEY_TYPES_RAW | ICE_V4_KEY_TYPES_HW_WRAPPED)
+					      << 24);
 	ck_assert_uint_eq(w1, 0);
 	/* blk_size: the largest data unit, so no request holds part of one */
 	ck_assert_uint_eq(tg_read32(&transport, R_CONFIG + 0x14), 4096);
@@ -667,18 +682,9 @@ START_TEST(refusal_every_unused_byte)
 }
 END_TEST
 
-/* Hardware-wrapped key commands, unknown types, request-queue types: UNSUPP, nothing else. */
+/* Unknown types, request-queue types: UNSUPP, nothing else. */
 START_TEST(unsupported_types)
 {
-	static const struct {
-		uint32_t type, req, reply;
-	} wrapped[] = {
-		{ VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET, ICE_V4_KEY_BLOB_SIZE,
-		  ICE_V4_SW_SECRET_SIZE },
-		{ VIRTIO_BLK_T_CRYPTO_GENERATE_KEY, 0, ICE_V4_KEY_BLOB_SIZE },
-		{ VIRTIO_BLK_T_CRYPTO_IMPORT_KEY, ICE_V4_KEY_BLOB_SIZE, ICE_V4_KEY_BLOB_SIZE },
-		{ VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, ICE_V4_KEY_BLOB_SIZE, ICE_V4_KEY_BLOB_SIZE },
-	};
 	static const uint32_t unknown[] = { VIRTIO_BLK_T_IN,
 					    VIRTIO_BLK_T_OUT,
 					    VIRTIO_BLK_T_FLUSH,
@@ -686,24 +692,12 @@ START_TEST(unsupported_types)
 					    VIRTIO_BLK_T_CRYPTO_IN,
 					    36,
 					    0xffffffffu };
-	uint8_t c[CMD_SIZE], out[ICE_V4_KEY_BLOB_SIZE], poison[ICE_V4_KEY_BLOB_SIZE], status;
+	uint8_t c[CMD_SIZE], status;
 	unsigned long before;
 	unsigned int i;
 
 	refusal_prepare();
 	before = programs();
-	memset(poison, POISON, sizeof(poison));
-	for (i = 0; i < ARRAY_SIZE(wrapped); i++) {
-		struct seg s[3] = { { ICE_V4_OUTHDR_SIZE + wrapped[i].req, false },
-				    { wrapped[i].reply, true },
-				    { 1, true } };
-
-		cmd_hdr(c, wrapped[i].type);
-		ck_assert_uint_eq(cq_chain(c, s, 3, &status, out, wrapped[i].reply, true), 1);
-		ck_assert_msg(status == UNSUPP, "type %u: status %u", wrapped[i].type, status);
-		/* no reply written: the snapshot allowed it, the bytes say it */
-		ck_assert_mem_eq(out, poison, wrapped[i].reply);
-	}
 	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
 		static const struct seg s[] = { { CMD_SIZE, false }, { 1, true } };
 
@@ -713,6 +707,248 @@ START_TEST(unsupported_types)
 		ck_assert_msg(status == UNSUPP, "type %u: status %u", unknown[i], status);
 	}
 	refusal_changed_nothing(before);
+}
+END_TEST
+
+/* ---- hardware-wrapped keys (devices/blk_hwkey.c) ---- */
+
+/*
+ * A key_blob command (IMPORT, PREPARE, DERIVE_SW_SECRET) or GENERATE (key
+ * NULL): its status; the reply, reply_len bytes, in out. Checks the used
+ * length: reply and status when OK, the status alone (reply untouched)
+ * otherwise.
+ */
+static uint8_t hw_cmd(uint32_t type, const uint8_t *key, uint32_t key_len, uint8_t *out)
+{
+	uint8_t c[CMD_SIZE], status, poison[ICE_V4_KEY_BLOB_SIZE];
+	uint32_t req, reply, used;
+	struct seg s[3];
+
+	ck_assert(ice_v4_ctrl_shape(type, &req, &reply));
+	cmd_hdr(c, type);
+	if (key) {
+		put32(c + ICE_V4_OUTHDR_SIZE + ICE_V4_KB_KEY_SIZE, key_len);
+		memcpy(c + ICE_V4_OUTHDR_SIZE + ICE_V4_KB_KEY, key, key_len);
+	}
+	s[0] = (struct seg){ ICE_V4_OUTHDR_SIZE + req, false };
+	s[1] = (struct seg){ reply, true };
+	s[2] = (struct seg){ 1, true };
+	used = cq_chain(c, s, 3, &status, out, reply, true);
+	if (status == OK) {
+		ck_assert_uint_eq(used, reply + 1);
+	} else {
+		ck_assert_uint_eq(used, 1);
+		memset(poison, POISON, sizeof(poison));
+		ck_assert_mem_eq(out, poison, reply); /* nothing of a refused command's reply */
+	}
+	return status;
+}
+
+/* A long-term or ephemeral blob from a key_blob reply: its size is the blob's. */
+static const uint8_t *blob_of(const uint8_t *reply, enum ice_hwkey_kind kind)
+{
+	static const uint8_t zero[ICE_V4_KEY_MAX];
+
+	ck_assert_uint_eq(reply[0] | reply[1] << 8 | reply[2] << 16 | (uint32_t)reply[3] << 24,
+			  ICE_HWKEY_BLOB_SIZE);
+	ck_assert_uint_eq(reply[4], ICE_HWKEY_VERSION);
+	ck_assert_uint_eq(reply[5], kind);
+	ck_assert_mem_eq(reply + 4 + ICE_HWKEY_BLOB_SIZE, zero,
+			 ICE_V4_KEY_MAX - ICE_HWKEY_BLOB_SIZE);
+	return reply + 4;
+}
+
+/* PROGRAM slot with the wrapped key blob: its status; the model gets key when OK. */
+static uint8_t program_wrapped(uint32_t slot, const uint8_t *blob, const uint8_t *inline_key)
+{
+	uint8_t c[CMD_SIZE], *kd = c + ICE_V4_OUTHDR_SIZE, status;
+
+	cmd_program(c, slot, 4096, model_key[slot]);
+	memset(kd + ICE_V4_KD_BYTES, 0, ICE_V4_KEY_MAX);
+	memcpy(kd + ICE_V4_KD_BYTES, blob, ICE_HWKEY_BLOB_SIZE);
+	put32(kd + ICE_V4_KD_KEY_SIZE, ICE_HWKEY_BLOB_SIZE);
+	put32(kd + ICE_V4_KD_KEY_TYPE, ICE_V4_KEY_TYPE_HW_WRAPPED);
+	status = cq_send_kd(c, true);
+	if (status == OK) {
+		memcpy(model_key[slot], inline_key, 64);
+		model_du[slot] = 4096;
+	}
+	return status;
+}
+
+static unsigned long wrapped_cmds(uint32_t type)
+{
+	return atomic_load(&dev.ctrl->wrapped_cmds[type - VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET]);
+}
+
+/*
+ * IMPORT, PREPARE, DERIVE_SW_SECRET and PROGRAM of a wrapped key: the slot
+ * encrypts with the KDF's inline-encryption key of the imported key, the
+ * secret is the KDF's; the ephemeral blob outlives a reset.
+ */
+START_TEST(wrapped_key_life)
+{
+	uint8_t raw[64], want[64], lt[ICE_V4_KEY_BLOB_SIZE], eph[ICE_V4_KEY_BLOB_SIZE], secret[32],
+		eph_blob[ICE_HWKEY_BLOB_SIZE];
+
+	make_key(raw, 120); /* its first 32 bytes: the raw key */
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_IMPORT_KEY, raw, 32, lt), OK);
+	ck_assert(!memmem(lt, sizeof(lt), raw, 8)); /* the raw key never comes back */
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	memcpy(eph_blob, blob_of(eph, ICE_HWKEY_EPHEMERAL), ICE_HWKEY_BLOB_SIZE);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET, eph_blob,
+				 ICE_HWKEY_BLOB_SIZE, secret),
+			  OK);
+	ck_assert_int_eq(ice_hwkey_sw_secret(raw, want), 0);
+	ck_assert_mem_eq(secret, want, 32);
+	ck_assert_int_eq(ice_hwkey_inline_key(raw, want), 0);
+	ck_assert_uint_eq(program_wrapped(5, eph_blob, want), OK);
+	check_slot(5);
+	ck_assert_uint_eq(programs(), 1);
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_IMPORT_KEY), 1);
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY), 1);
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET), 1);
+	/* Raw and wrapped keys side by side */
+	program_ok(6, 4096, 121);
+	check_slot(6);
+	check_slot(5);
+	/* A reset empties the slots but keeps the ephemeral key: the blob programs again. */
+	tg_write32(&transport, R_STATUS, 0);
+	reinit(F_V4);
+	memset(model_du, 0, sizeof(model_du));
+	check_slot(5);
+	ck_assert_uint_eq(program_wrapped(5, eph_blob, want), OK);
+	check_slot(5);
+	/* PREPARE again: another ephemeral blob of the same key */
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	ck_assert(memcmp(blob_of(eph, ICE_HWKEY_EPHEMERAL), eph_blob, ICE_HWKEY_BLOB_SIZE));
+	ck_assert_uint_eq(program_wrapped(9, blob_of(eph, ICE_HWKEY_EPHEMERAL), want), OK);
+	check_slot(9);
+}
+END_TEST
+
+/* GENERATE: a long-term blob of a key nobody saw, usable like an imported one. */
+START_TEST(wrapped_key_generate)
+{
+	uint8_t lt[ICE_V4_KEY_BLOB_SIZE], lt2[ICE_V4_KEY_BLOB_SIZE], eph[ICE_V4_KEY_BLOB_SIZE],
+		s1[32], s2[32];
+
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_GENERATE_KEY, NULL, 0, lt), OK);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_GENERATE_KEY, NULL, 0, lt2), OK);
+	ck_assert(memcmp(blob_of(lt, ICE_HWKEY_LONG_TERM), blob_of(lt2, ICE_HWKEY_LONG_TERM),
+			 ICE_HWKEY_BLOB_SIZE));
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_GENERATE_KEY), 2);
+	/* Two generated keys: two software secrets */
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET,
+				 blob_of(eph, ICE_HWKEY_EPHEMERAL), ICE_HWKEY_BLOB_SIZE, s1),
+			  OK);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt2, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET,
+				 blob_of(eph, ICE_HWKEY_EPHEMERAL), ICE_HWKEY_BLOB_SIZE, s2),
+			  OK);
+	ck_assert(memcmp(s1, s2, 32));
+}
+END_TEST
+
+/*
+ * Blobs of the wrong kind, with a flipped byte, or of another device: IOERR,
+ * no reply, no slot changed.
+ */
+START_TEST(wrapped_key_refusals)
+{
+	uint8_t raw[64], lt[ICE_V4_KEY_BLOB_SIZE], eph[ICE_V4_KEY_BLOB_SIZE],
+		out[ICE_V4_KEY_BLOB_SIZE], bad[ICE_HWKEY_BLOB_SIZE], inline_key[64];
+	const uint8_t *ltb, *ephb;
+	unsigned long before;
+	unsigned int i;
+
+	make_key(raw, 122);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_IMPORT_KEY, raw, 32, lt), OK);
+	ltb = blob_of(lt, ICE_HWKEY_LONG_TERM);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, ltb, ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	ephb = blob_of(eph, ICE_HWKEY_EPHEMERAL);
+	ck_assert_int_eq(ice_hwkey_inline_key(raw, inline_key), 0);
+	refusal_prepare();
+	before = programs();
+	/* The wrong kind, each way */
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, ephb, ICE_HWKEY_BLOB_SIZE, out),
+			  IOERR);
+	ck_assert_uint_eq(
+		hw_cmd(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET, ltb, ICE_HWKEY_BLOB_SIZE, out), IOERR);
+	ck_assert_uint_eq(program_wrapped(7, ltb, inline_key), IOERR);
+	/* A flipped bit anywhere in the blob */
+	for (i = 0; i < ICE_HWKEY_BLOB_SIZE; i++) {
+		memcpy(bad, ephb, sizeof(bad));
+		bad[i] ^= 0x10;
+		ck_assert_uint_eq(program_wrapped(7, bad, inline_key), IOERR);
+		ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET, bad,
+					 ICE_HWKEY_BLOB_SIZE, out),
+				  IOERR);
+		memcpy(bad, ltb, sizeof(bad));
+		bad[i] ^= 0x10;
+		ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, bad, ICE_HWKEY_BLOB_SIZE,
+					 out),
+				  IOERR);
+	}
+	refusal_changed_nothing(before);
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY), 1);
+	ck_assert_uint_eq(wrapped_cmds(VIRTIO_BLK_T_CRYPTO_DERIVE_SW_SECRET), 0);
+
+	/*
+	 * Another run of the device (no wrapping key in a keys file): neither
+	 * blob of this one is taken.
+	 */
+	dev_close();
+	dev_open(0x0f, NSLOTS, F_V4);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, ltb, ICE_HWKEY_BLOB_SIZE, out),
+			  IOERR);
+	ck_assert_uint_eq(program_wrapped(7, ephb, inline_key), IOERR);
+	check_slot(7);
+}
+END_TEST
+
+/*
+ * With a keys file's wrapping key, long-term blobs outlive the run: another
+ * device with the same key prepares them; its ephemeral blobs do not.
+ */
+START_TEST(wrapped_key_long_term_key)
+{
+	uint8_t raw[64], wkey[64], lt[ICE_V4_KEY_BLOB_SIZE], eph[ICE_V4_KEY_BLOB_SIZE],
+		eph2[ICE_V4_KEY_BLOB_SIZE], inline_key[64], back[32];
+
+	dev_close();
+	make_key(wkey, 123);
+	dev_open_with(0x0f, NSLOTS, F_V4, wkey);
+	make_key(raw, 124);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_IMPORT_KEY, raw, 32, lt), OK);
+	/* Wrapped under that key, as docs/ICE.md says */
+	ck_assert_int_eq(ice_hwkey_unwrap(wkey, ICE_HWKEY_LONG_TERM,
+					  blob_of(lt, ICE_HWKEY_LONG_TERM), ICE_HWKEY_BLOB_SIZE,
+					  back),
+			 0);
+	ck_assert_mem_eq(back, raw, 32);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph),
+			  OK);
+	dev_close();
+	dev_open_with(0x0f, NSLOTS, F_V4, wkey);
+	ck_assert_int_eq(ice_hwkey_inline_key(raw, inline_key), 0);
+	ck_assert_uint_eq(program_wrapped(3, blob_of(eph, ICE_HWKEY_EPHEMERAL), inline_key), IOERR);
+	ck_assert_uint_eq(hw_cmd(VIRTIO_BLK_T_CRYPTO_PREPARE_KEY, blob_of(lt, ICE_HWKEY_LONG_TERM),
+				 ICE_HWKEY_BLOB_SIZE, eph2),
+			  OK);
+	ck_assert_uint_eq(program_wrapped(3, blob_of(eph2, ICE_HWKEY_EPHEMERAL), inline_key), OK);
+	check_slot(3);
 }
 END_TEST
 
@@ -1334,6 +1570,10 @@ Suite *unit_suite(void)
 	tcase_add_test(ref, refusal_equal_halves);
 	tcase_add_test(ref, refusal_every_unused_byte);
 	tcase_add_test(ref, unsupported_types);
+	tcase_add_test(ref, wrapped_key_life);
+	tcase_add_test(ref, wrapped_key_generate);
+	tcase_add_test(ref, wrapped_key_refusals);
+	tcase_add_test(ref, wrapped_key_long_term_key);
 	tcase_add_loop_test(ref, wrong_shape, 0, (int)ARRAY_SIZE(shapes));
 	tcase_add_test(ref, crypto_request_refusals);
 	tcase_add_test(feat, inline_encryption_needs_ctrl_vq);
