@@ -80,7 +80,7 @@ LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c devices/ice_
 # The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
-VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/timing.c vmm/sandbox.c vmm/dump.c \
+VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/ice_derive.c vmm/timing.c vmm/sandbox.c vmm/dump.c \
 	$(ARCH_SRCS)
 
 # `make V=1` shows the full commands.

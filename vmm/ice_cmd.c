@@ -27,6 +27,7 @@
 
 static const char ice_usage[] =
 	"Usage: icevmm ice encrypt|decrypt --keys KEYS --slot N --dun D [--in FILE] [--out FILE]\n"
+	"       icevmm ice derive --raw-key FILE --keys-out KEYS ... (icevmm ice derive --help)\n"
 	"Encrypt or decrypt data units with a keyslot of an ICE keys file, exactly as the\n"
 	"VIRTIO_BLK_F_ICE disk does: data unit i of the input uses DUN D + i.\n"
 	"\n"
@@ -165,6 +166,8 @@ int ice_cmd_main(int argc, char **argv)
 	struct ice_store *s;
 	int c, in = 0, out = 1, rc;
 
+	if (argc > 1 && !strcmp(argv[1], "derive"))
+		return ice_derive_main(argc - 1, argv + 1);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {

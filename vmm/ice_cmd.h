@@ -8,5 +8,7 @@
  * Returns the process exit status (0, 1 error, 2 usage).
  */
 int ice_cmd_main(int argc, char **argv);
+/* icevmm ice derive (vmm/ice_derive.c): argv[0] is "derive". */
+int ice_derive_main(int argc, char **argv);
 
 #endif

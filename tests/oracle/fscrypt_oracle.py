@@ -156,6 +156,38 @@ def encrypt_unit(contents, key, dun, unit):
     return enc.update(unit) + enc.finalize()
 
 
+# --- hardware-wrapped keys ---------------------------------------------------
+
+# Documentation/block/inline-encryption.rst, "Hardware-wrapped keys": the KDF
+# an engine uses (NIST SP 800-108, counter mode, AES-256-CMAC), its label, and
+# the contexts of the inline-encryption key and of the software secret.
+HW_KDF_LABEL = bytes.fromhex("0000400000000000000020")
+HW_CONTEXT_INLINE_KEY = b"inline encryption key" + bytes.fromhex("000000000000024300825000000000")
+HW_CONTEXT_SW_SECRET = b"raw secret" + bytes.fromhex("000000000000000000021700805000000000")
+
+
+def hw_kdf(key, context, length):
+    """Block i (from 1): CMAC(key, BE32(i) || label || 0 || context || BE32(8 * length))."""
+    from cryptography.hazmat.primitives.cmac import CMAC
+    out = b""
+    for i in range(1, length // 16 + 1):
+        c = CMAC(algorithms.AES(key))
+        c.update(struct.pack(">I", i) + HW_KDF_LABEL + b"\0" + context +
+                 struct.pack(">I", 8 * length))
+        out += c.finalize()
+    return out
+
+
+def hw_inline_key(raw_key):
+    """The 64-byte AES-256-XTS key an engine programs for a wrapped key."""
+    return hw_kdf(raw_key, HW_CONTEXT_INLINE_KEY, 64)
+
+
+def hw_sw_secret(raw_key):
+    """The 32-byte software secret: fscrypt's HKDF input instead of the master key."""
+    return hw_kdf(raw_key, HW_CONTEXT_SW_SECRET, 32)
+
+
 # --- fscrypt ----------------------------------------------------------------
 
 def key_identifier(master_key):
