@@ -14,7 +14,6 @@
  * runs, like an engine's per-power-up key. Every unwrapped or derived key
  * lives in the same locked block and is wiped after each command.
  */
-#include <gcrypt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,17 +46,22 @@ int blk_hwkey_open(struct blk_ctrl *cq, const struct ice_store *s, const char *p
 		pr_err("disk %s: hardware-wrapped keys: out of (locked) memory", path);
 		return -1;
 	}
-	if (s->wrapping_key) {
+	if (s->wrapping_key)
 		memcpy(hw->long_term, s->wrapping_key, sizeof(hw->long_term));
-	} else {
-		gcry_randomize(hw->long_term, sizeof(hw->long_term), GCRY_VERY_STRONG_RANDOM);
+	else if (ice_hwkey_random(hw->long_term, sizeof(hw->long_term)))
+		goto fail;
+	if (ice_hwkey_random(hw->ephemeral, sizeof(hw->ephemeral)))
+		goto fail;
+	if (!s->wrapping_key)
 		pr_info("disk %s: no wrapping_key in a keys file: long-term wrapped keys made "
 			"in this run will not prepare in another (docs/ICE.md)",
 			path);
-	}
-	gcry_randomize(hw->ephemeral, sizeof(hw->ephemeral), GCRY_STRONG_RANDOM);
 	cq->hw = hw;
 	return 0;
+fail:
+	pr_err("disk %s: hardware-wrapped keys: no random bytes from the kernel", path);
+	ice_secure_free(hw);
+	return -1;
 }
 
 void blk_hwkey_close(struct blk_ctrl *cq)
@@ -92,8 +96,8 @@ int blk_hwkey_command(struct blk_dev *b, const struct ice_v4_cmd *cmd, const str
 		reply_blob(hw, hw->long_term, ICE_HWKEY_LONG_TERM, &len, &status);
 		break;
 	case VIRTIO_BLK_T_CRYPTO_GENERATE_KEY:
-		gcry_randomize(hw->raw, sizeof(hw->raw), GCRY_STRONG_RANDOM);
-		reply_blob(hw, hw->long_term, ICE_HWKEY_LONG_TERM, &len, &status);
+		if (!ice_hwkey_random(hw->raw, sizeof(hw->raw)))
+			reply_blob(hw, hw->long_term, ICE_HWKEY_LONG_TERM, &len, &status);
 		break;
 	case VIRTIO_BLK_T_CRYPTO_PREPARE_KEY:
 		if (!ice_hwkey_unwrap(hw->long_term, ICE_HWKEY_LONG_TERM, cmd->key, cmd->key_len,

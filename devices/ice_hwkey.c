@@ -2,10 +2,12 @@
 /*
  * Hardware-wrapped keys: the KDF Linux documents and icevmm's blobs
  * (ice_hwkey.h). libgcrypt does the cryptography: AES-256-CMAC for the KDF,
- * AES-256-GCM for the blobs, its nonce generator for their nonces.
+ * AES-256-GCM for the blobs; the kernel's generator gives nonces and keys.
  */
+#include <errno.h>
 #include <gcrypt.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "ice_hwkey.h"
 
@@ -106,6 +108,23 @@ static gcry_cipher_hd_t blob_cipher(const uint8_t *wkey, const uint8_t *blob)
 	return h;
 }
 
+int ice_hwkey_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int ice_hwkey_wrap(const uint8_t wkey[ICE_HWKEY_WRAPPING_KEY_SIZE], enum ice_hwkey_kind kind,
 		   const uint8_t raw[ICE_HWKEY_RAW_SIZE], uint8_t blob[ICE_HWKEY_BLOB_SIZE])
 {
@@ -114,7 +133,8 @@ int ice_hwkey_wrap(const uint8_t wkey[ICE_HWKEY_WRAPPING_KEY_SIZE], enum ice_hwk
 
 	blob[BLOB_VERSION] = ICE_HWKEY_VERSION;
 	blob[BLOB_KIND] = (uint8_t)kind;
-	gcry_create_nonce(blob + BLOB_NONCE, ICE_HWKEY_NONCE_SIZE);
+	if (ice_hwkey_random(blob + BLOB_NONCE, ICE_HWKEY_NONCE_SIZE))
+		return -1;
 	h = blob_cipher(wkey, blob);
 	if (!h)
 		return -1;

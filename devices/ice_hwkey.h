@@ -16,7 +16,7 @@
  * The blob format is icevmm's own (ICE_HWKEY_BLOB_SIZE bytes):
  *   0   u8 version (ICE_HWKEY_VERSION)
  *   1   u8 kind (enum ice_hwkey_kind)
- *   2   u8 nonce[12], random per blob
+ *   2   u8 nonce[12], random per blob (ice_hwkey_random())
  *   14  u8 key[32], AES-256-GCM under the kind's wrapping key
  *   46  u8 tag[16]
  * The version and kind are authenticated too (the GCM AAD is
@@ -60,6 +60,14 @@ int ice_hwkey_inline_key(const uint8_t raw[ICE_HWKEY_RAW_SIZE],
 			 uint8_t out[ICE_HWKEY_INLINE_KEY_SIZE]);
 int ice_hwkey_sw_secret(const uint8_t raw[ICE_HWKEY_RAW_SIZE],
 			uint8_t out[ICE_HWKEY_SW_SECRET_SIZE]);
+
+/*
+ * len bytes from the kernel's random generator (getrandom(2)): 0, or -1.
+ * Not libgcrypt's: once its generator is in use, libgcrypt polls for
+ * entropy (getrusage and more) on every cipher handle it opens, which the
+ * vCPU threads' sandbox does not allow (vmm/sandbox.c).
+ */
+int ice_hwkey_random(void *buf, size_t len);
 
 /* Wrap raw as a blob of kind under wkey, with a fresh nonce: 0, or -1 (libgcrypt). */
 int ice_hwkey_wrap(const uint8_t wkey[ICE_HWKEY_WRAPPING_KEY_SIZE], enum ice_hwkey_kind kind,

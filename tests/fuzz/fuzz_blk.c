@@ -58,7 +58,6 @@
  * GET_CRYPTO_MODES answers the engine's data unit sizes). And whenever Status
  * reads 0, every guest slot is empty (a reset forgets the guest's keys).
  */
-#include <gcrypt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -528,16 +527,11 @@ static void fuzz_setup(void)
 	    ice_store_init(&gp, ICE_ALG_AES_XTS, ICE_KEY_256, GP_DU_MASK, GP_SLOTS, 0))
 		abort();
 	gp.guest_keys = true;
-	/*
-	 * A keys file's wrapping key for v4 disks (no start-up line per input),
-	 * and libgcrypt's RNG primed once: its pool lives as long as the
-	 * process, which the first input must not be blamed for.
-	 */
+	/* A keys file's wrapping key for v4 disks: no start-up line per input. */
 	gp.wrapping_key = ice_secure_alloc(32);
 	if (!gp.wrapping_key)
 		abort();
 	memset(gp.wrapping_key, 0x5a, 32);
-	gcry_randomize(key, sizeof(key), GCRY_STRONG_RANDOM);
 	trace = getenv("FUZZ_BLK_TRACE") && !strcmp(getenv("FUZZ_BLK_TRACE"), "1");
 	mem = (struct guest_mem){ .host = ram, .gpa_base = FUZZ_BASE, .size = FUZZ_RAM };
 	for (unsigned int i = 0; i < 4; i++) {
