@@ -1004,6 +1004,7 @@ fi
 # in), and each case's payload and filesystem, all from one seed.
 oracle="$root/tests/oracle/fscrypt_oracle.py"
 fbe_cases=$(only "$FBE_CASES")
+t_prep=$SECONDS
 if [ -n "$fbe_cases" ]; then
 	FBE_SEED=${FBE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 	echo "== FBE cases ($fbe_cases): FBE_SEED=$FBE_SEED reproduces their keys and files"
@@ -1078,6 +1079,8 @@ if [ -n "$fbe_cases" ]; then
 	! wanted fbe_v4_many_queues || v4 fbe_v4_many_queues ext4 iv_ino_lblk_64 --fault many-queues
 fi
 
+[ -z "$fbe_cases" ] || echo "== FBE kernels and payloads: $((SECONDS - t_prep)) s"
+
 # RIGS="x86_64" (or "arm64") runs only that rig's environments.
 RIGS=${RIGS:-arm64 x86_64}
 rig() { case " $RIGS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -1085,17 +1088,24 @@ rig() { case " $RIGS " in *" $1 "*) return 0 ;; esac; return 1; }
 env_dir=$share/out-gicv3
 gicv3=$(only "$ALL_CASES")
 rig arm64 || gicv3=
+# timed WHAT COMMAND...: run it, then say how long it took (make check's budget).
+timed() {
+	local what=$1 t0=$SECONDS
+	shift
+	"$@"
+	echo "== $what: $((SECONDS - t0)) s"
+}
 if [ -n "$gicv3" ]; then
 	# shellcheck disable=SC2086 # a list of case names
-	run_l1 gicv3 $gicv3
-	check_all_cases "$env_dir"
+	timed "gicv3 L1 run" run_l1 gicv3 $gicv3
+	timed "gicv3 checks" check_all_cases "$env_dir"
 fi
 env_dir=$share/out-gicv2
 gicv2=$(only "$GICV2_CASES")
 rig arm64 || gicv2=
 if [ -n "$gicv2" ]; then
 	# shellcheck disable=SC2086
-	run_l1 gicv2 $gicv2
+	timed "gicv2 L1 run" run_l1 gicv2 $gicv2
 	check_boot_cases "$env_dir"
 fi
 env_dir=$share/out-x86_64
@@ -1103,19 +1113,19 @@ x86=$(only "$X86_CASES")
 rig x86_64 || x86=
 if [ -n "$x86" ] && [ "$(uname -m)" = x86_64 ]; then
 	# shellcheck disable=SC2086
-	run_l1 x86_64 $x86
-	check_x86_cases "$env_dir"
+	timed "x86_64 L1 run" run_l1 x86_64 $x86
+	timed "x86_64 checks" check_x86_cases "$env_dir"
 elif [ -n "$x86" ]; then
 	echo "== the x86_64 rig runs on x86_64 hosts only: skipped ($x86)"
 fi
 env_dir=$share/out-power_cut
 if wanted power_cut && rig arm64; then
-	run_power_cut
+	timed "power_cut L1 run" run_power_cut
 	check_power_cut "$env_dir"
 fi
 env_dir=$share/out-rig_hang
 if wanted rig_hang && rig arm64; then
-	run_rig_hang
+	timed "rig_hang L1 runs" run_rig_hang
 	check_rig_hang "$env_dir"
 fi
 
