@@ -369,10 +369,6 @@ static uint32_t blk_virtio_fail(void *dev, unsigned int q, const struct virtq_ch
 	return 1;
 }
 
-/*
- * Device reset (Status = 0): a guest-programmed disk (v2 key queue, v4) forgets
- * every key (docs/ICE.md).
- */
 /* PROGRAMs done so far on the key or control queue */
 static unsigned long blk_programs(const struct blk_dev *b)
 {
@@ -381,6 +377,10 @@ static unsigned long blk_programs(const struct blk_dev *b)
 	return b->ctrl ? atomic_load(&b->ctrl->programs) : 0;
 }
 
+/*
+ * Device reset (Status = 0): a guest-programmed disk (v2 key queue, v4) forgets
+ * every key (docs/ICE.md).
+ */
 static void blk_reset(void *dev)
 {
 	struct blk_dev *b = dev;
