@@ -41,6 +41,14 @@
 #define ICE_HWKEY_TAG_SIZE 16
 #define ICE_HWKEY_BLOB_SIZE (2 + ICE_HWKEY_NONCE_SIZE + ICE_HWKEY_RAW_SIZE + ICE_HWKEY_TAG_SIZE)
 
+/*
+ * What a v4 disk's hardware-wrapped keys take from libgcrypt's secure pool,
+ * in the pool's 4 KiB units (ice_secmem_size()): its wrapping keys and
+ * scratch (devices/blk_hwkey.c, 292 bytes) and the one AES-GCM or AES-CMAC
+ * handle a command has open at a time (~2 KiB with libgcrypt 1.10).
+ */
+#define ICE_HWKEY_POOL_KEYS 1
+
 enum ice_hwkey_kind {
 	ICE_HWKEY_LONG_TERM = 1, /* IMPORT's and GENERATE's; PREPARE's input */
 	ICE_HWKEY_EPHEMERAL = 2, /* PREPARE's; PROGRAM's and DERIVE_SW_SECRET's input */

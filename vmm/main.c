@@ -12,6 +12,7 @@
 #include "../arch/arch.h"
 #include "../devices/blk.h"
 #include "../devices/doorbell.h"
+#include "../devices/ice_hwkey.h"
 #include "../devices/serial.h"
 #include "../virtio/mmio.h"
 #include "bus.h"
@@ -145,6 +146,8 @@ static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 				goto out;
 		}
 		pool_keys += ice_keys_pool_keys(keys[i]); /* NULL: the default engine */
+		if (d->ice_spec == 4) /* hardware-wrapped keys (devices/ice_hwkey.h) */
+			pool_keys += ICE_HWKEY_POOL_KEYS;
 	}
 	if (ice_global_init(ice_secmem_size(pool_keys)))
 		goto out;
