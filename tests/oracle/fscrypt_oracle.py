@@ -16,7 +16,15 @@ SipHash-2-4 written here. docs/FSCRYPT.md has a worked example.
   fscrypt_oracle.py verify MASTER --policy P [--contents C] [--uuid U] [--ino I]
                            [--nonce N] --image IMG --extents FILE --plaintext FILE
                            [--data-unit DU] [--image-offset BYTES]
-MASTER is --master-key HEX or --master-key-file FILE (raw bytes, 16 to 64).
+  fscrypt_oracle.py dm-decrypt --key HEX [--hw-wrapped] --image IMG --offset BYTES
+                           --length BYTES [--sector-size N] [--iv-offset SECTORS] --out FILE
+MASTER is --master-key HEX or --master-key-file FILE (raw bytes, 16 to 64),
+and --hw-wrapped if it is the raw key (32 bytes) of a hardware-wrapped key:
+fscrypt then keys its HKDF with the engine's software secret, and the
+contents are encrypted with the engine's inline-encryption key (IV_INO_LBLK
+policies only; Documentation/filesystems/fscrypt.rst "Hardware-wrapped keys").
+dm-decrypt decrypts a dm-inlinecrypt mapping (aes-xts-plain64, DUN = the
+crypto sector's index counted from --iv-offset 512-byte sectors) from an image.
 P: default | iv_ino_lblk_64 | iv_ino_lblk_32. C: aes-256-xts (default) |
 aes-128-cbc (AES-128-CBC-ESSIV). --extents takes the output of the guest
 helper `icefs extents FILE` ("LOGICAL PHYSICAL LENGTH FLAGS" per line, bytes).
@@ -190,9 +198,15 @@ def hw_sw_secret(raw_key):
 
 # --- fscrypt ----------------------------------------------------------------
 
-def key_identifier(master_key):
+def hkdf_secret(master_key, hw_wrapped=False):
+    """What fscrypt keys its HKDF with: the master key, or for a wrapped key
+    the software secret the engine derives (keyring.c add_master_key())."""
+    return hw_sw_secret(master_key) if hw_wrapped else master_key
+
+
+def key_identifier(master_key, hw_wrapped=False):
     """keyring.c add_master_key(): what FS_IOC_ADD_ENCRYPTION_KEY returns."""
-    return fscrypt_hkdf(master_key, HKDF_CONTEXT_KEY_IDENTIFIER, b"",
+    return fscrypt_hkdf(hkdf_secret(master_key, hw_wrapped), HKDF_CONTEXT_KEY_IDENTIFIER, b"",
                         KEY_IDENTIFIER_SIZE)
 
 
@@ -203,10 +217,17 @@ def parse_uuid(text):
     return bytes.fromhex(h)
 
 
-def contents_key(master_key, policy, contents="aes-256-xts", uuid=None, nonce=None):
+def contents_key(master_key, policy, contents="aes-256-xts", uuid=None, nonce=None,
+                 hw_wrapped=False):
     """The key blk-crypto (or the fs-layer cipher) gets for a file's contents:
-    keysetup.c fscrypt_setup_v2_file_key()."""
+    keysetup.c fscrypt_setup_v2_file_key(). A wrapped key goes to the engine
+    as it is, which encrypts with its inline-encryption key."""
     mode = CONTENTS[contents]
+    if hw_wrapped:
+        if policy == "default" or contents != "aes-256-xts":
+            raise OracleError("a hardware-wrapped key needs an IV_INO_LBLK policy and "
+                              "aes-256-xts contents (fscrypt.rst)")
+        return hw_inline_key(master_key)
     if policy == "default":
         if nonce is None or len(nonce) != NONCE_SIZE:
             raise OracleError("a default policy needs the file's --nonce (32 hex digits)")
@@ -221,10 +242,11 @@ def contents_key(master_key, policy, contents="aes-256-xts", uuid=None, nonce=No
     return fscrypt_hkdf(master_key, ctx, bytes([mode["num"]]) + uuid, mode["keysize"])
 
 
-def hashed_ino(master_key, ino):
+def hashed_ino(master_key, ino, hw_wrapped=False):
     """keysetup.c fscrypt_hash_inode_number(): (u32)SipHash-2-4(ino), keyed
     with HKDF context 7 read as two little-endian u64s."""
-    key = fscrypt_hkdf(master_key, HKDF_CONTEXT_INODE_HASH_KEY, b"", 16)
+    key = fscrypt_hkdf(hkdf_secret(master_key, hw_wrapped), HKDF_CONTEXT_INODE_HASH_KEY,
+                       b"", 16)
     return siphash24(key, struct.pack("<Q", ino)) & 0xffffffff
 
 
@@ -270,14 +292,14 @@ def parse_extents(text, du):
 
 
 def verify(master_key, policy, contents, uuid, ino, nonce, image, extents,
-           plaintext, du, image_offset=0):
+           plaintext, du, image_offset=0, hw_wrapped=False):
     """Returns (units checked, extents used). Checks every data unit; if any
     differs from the recomputed ciphertext, raises OracleError naming the
     first one and how many differ."""
-    key = contents_key(master_key, policy, contents, uuid, nonce)
+    key = contents_key(master_key, policy, contents, uuid, nonce, hw_wrapped)
     if policy == "iv_ino_lblk_32" and not ino:
         raise OracleError("iv_ino_lblk_32 needs --ino")
-    hashed = hashed_ino(master_key, ino) if policy == "iv_ino_lblk_32" else None
+    hashed = hashed_ino(master_key, ino, hw_wrapped) if policy == "iv_ino_lblk_32" else None
     units = -(-len(plaintext) // du)
     # The page cache holds zeroes past EOF: the last unit is encrypted padded.
     padded = plaintext + bytes(units * du - len(plaintext))
@@ -320,6 +342,27 @@ def verify(master_key, policy, contents, uuid, ino, nonce, image, extents,
     return checked, len(used)
 
 
+def dm_decrypt(key, image, offset, length, sector_size, iv_offset, out):
+    """A dm-inlinecrypt mapping's plaintext (drivers/md/dm-inlinecrypt.c:
+    DUN = (iv_offset + 512-byte sector in the target) / (sector_size / 512));
+    key is the AES-256-XTS key the engine uses. Returns the sectors written."""
+    per = sector_size // 512
+    if sector_size & (sector_size - 1) or not 512 <= sector_size <= 4096:
+        raise OracleError("--sector-size is a power of 2 from 512 to 4096")
+    if length % sector_size or iv_offset % per:
+        raise OracleError("--length and --iv-offset must be whole crypto sectors")
+    with open(image, "rb") as img, open(out, "wb") as f:
+        img.seek(offset)
+        for i in range(length // sector_size):
+            unit = img.read(sector_size)
+            if len(unit) < sector_size:
+                raise OracleError(f"{image} ends inside the mapping (sector {i})")
+            dun = iv_offset // per + i
+            dec = Cipher(algorithms.AES(key), modes.XTS(le128(dun))).decryptor()
+            f.write(dec.update(unit) + dec.finalize())
+    return length // sector_size
+
+
 def write_keys_file(path, contents, key, slot, du):
     """An icevmm keys file (docs/ICE.md "Keys files"), mode 0600."""
     alg, bits = CONTENTS[contents]["ice"]
@@ -348,6 +391,8 @@ def read_master(args):
         raise OracleError("the master key is needed: --master-key HEX or --master-key-file FILE")
     if not 16 <= len(key) <= 64:
         raise OracleError(f"a master key is 16 to 64 bytes, this one {len(key)}")
+    if getattr(args, "hw_wrapped", False) and len(key) != 32:
+        raise OracleError(f"the raw key of a hardware-wrapped key is 32 bytes, this one {len(key)}")
     return key
 
 
@@ -366,6 +411,8 @@ def build_parser():
     def master(sp):
         sp.add_argument("--master-key", metavar="HEX")
         sp.add_argument("--master-key-file", metavar="FILE")
+        sp.add_argument("--hw-wrapped", action="store_true",
+                        help="the raw key of a hardware-wrapped key (32 bytes)")
 
     def policy(sp):
         sp.add_argument("--policy", choices=POLICIES, required=True)
@@ -397,6 +444,17 @@ def build_parser():
     sp.add_argument("--data-unit", type=int, default=4096)
     sp.add_argument("--image-offset", type=int, default=0,
                     help="byte offset of the filesystem in the image")
+    sp = sub.add_parser("dm-decrypt", help="a dm-inlinecrypt mapping's plaintext")
+    sp.add_argument("--key", required=True, metavar="HEX",
+                    help="the mapping's 64-byte key, or with --hw-wrapped the 32-byte raw key "
+                    "of its wrapped key")
+    sp.add_argument("--hw-wrapped", action="store_true")
+    sp.add_argument("--image", required=True)
+    sp.add_argument("--offset", type=int, default=0, help="the mapping's start in the image, bytes")
+    sp.add_argument("--length", type=int, required=True, help="bytes")
+    sp.add_argument("--sector-size", type=int, default=4096)
+    sp.add_argument("--iv-offset", type=int, default=0, help="512-byte sectors")
+    sp.add_argument("--out", required=True)
     return p
 
 
@@ -404,12 +462,13 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         if args.cmd == "keyid":
-            print(key_identifier(read_master(args)).hex())
+            print(key_identifier(read_master(args), args.hw_wrapped).hex())
         elif args.cmd == "derive":
             mk = read_master(args)
             key = contents_key(mk, args.policy, args.contents,
                                parse_uuid(args.uuid) if args.uuid else None,
-                               parse_hex_arg(args.nonce, NONCE_SIZE, "--nonce"))
+                               parse_hex_arg(args.nonce, NONCE_SIZE, "--nonce"),
+                               args.hw_wrapped)
             if args.keys_out:
                 write_keys_file(args.keys_out, args.contents, key, args.slot, args.data_unit)
                 print(f"wrote {args.keys_out}: slot {args.slot}, "
@@ -421,7 +480,7 @@ def main(argv=None):
             if args.policy == "iv_ino_lblk_32":
                 if not args.ino:
                     raise OracleError("iv_ino_lblk_32 needs --ino")
-                hashed = hashed_ino(read_master(args), args.ino)
+                hashed = hashed_ino(read_master(args), args.ino, args.hw_wrapped)
             print(dun_of(args.policy, args.lblk, args.ino, hashed))
         elif args.cmd == "verify":
             du = args.data_unit
@@ -435,9 +494,16 @@ def main(argv=None):
                 read_master(args), args.policy, args.contents,
                 parse_uuid(args.uuid) if args.uuid else None, args.ino,
                 parse_hex_arg(args.nonce, NONCE_SIZE, "--nonce"), args.image,
-                extents, plaintext, du, args.image_offset)
+                extents, plaintext, du, args.image_offset, args.hw_wrapped)
             print(f"verify: OK: {checked} data units of {du} bytes at {used} extents "
-                  f"match ({args.policy}, {args.contents})")
+                  f"match ({args.policy}, {args.contents}"
+                  f"{', hardware-wrapped key' if args.hw_wrapped else ''})")
+        elif args.cmd == "dm-decrypt":
+            raw = parse_hex_arg(args.key, 32 if args.hw_wrapped else 64, "--key")
+            key = hw_inline_key(raw) if args.hw_wrapped else raw
+            n = dm_decrypt(key, args.image, args.offset, args.length, args.sector_size,
+                           args.iv_offset, args.out)
+            print(f"dm-decrypt: {n} sectors of {args.sector_size} bytes to {args.out}")
     except (OracleError, OSError) as e:
         print(f"fscrypt_oracle: {args.cmd}: {e}", file=sys.stderr)
         return 1

@@ -373,6 +373,69 @@ def test_verify(rng, tmp):
 
 # --- 5. icefs ---------------------------------------------------------------
 
+def test_hw_fscrypt(rng, tmp):
+    """--hw-wrapped: the key identifier is HKDF-SHA512 (cryptography's) of the
+    software secret; an image made under the inline-encryption key verifies,
+    the same image under the raw key's own fscrypt keys does not."""
+    raw, uuid, du = rng.randbytes(32), rng.randbytes(16), 4096
+    want = HKDF(algorithm=hashes.SHA512(), length=16, salt=None,
+                info=b"fscrypt\0" + bytes([fo.HKDF_CONTEXT_KEY_IDENTIFIER])).derive(
+                    fo.hw_sw_secret(raw))
+    r = oracle("keyid", "--master-key", raw.hex(), "--hw-wrapped")
+    check(r.returncode == 0 and r.stdout.strip() == want.hex(),
+          f"keyid --hw-wrapped: {r.stdout}{r.stderr}, want {want.hex()}")
+    r = oracle("keyid", "--master-key", rng.randbytes(64).hex(), "--hw-wrapped")
+    check(r.returncode == 1 and "32 bytes" in r.stderr, f"a 64-byte wrapped raw key: {r.stderr}")
+    img, plainf, extf = (os.path.join(tmp, n) for n in ("h.img", "h.plain", "h.ext"))
+    for policy in ("iv_ino_lblk_64", "iv_ino_lblk_32"):
+        ino = rng.randint(12, 5000)
+        plain = rng.randbytes(3 * du)
+        hashed = (fo.hashed_ino(raw, ino, True) if policy == "iv_ino_lblk_32" else None)
+        ct = b"".join(fo.encrypt_unit("aes-256-xts", fo.hw_inline_key(raw),
+                                      fo.dun_of(policy, i, ino, hashed), plain[i * du:(i + 1) * du])
+                      for i in range(3))
+        with open(img, "wb") as f:
+            f.write(bytes(du) + ct)
+        with open(plainf, "wb") as f:
+            f.write(plain)
+        with open(extf, "w") as f:
+            f.write(f"0 {du} {3 * du} 0x80\n")
+        base = ["verify", "--master-key", raw.hex(), "--policy", policy, "--uuid", uuid.hex(),
+                "--ino", str(ino), "--image", img, "--extents", extf, "--plaintext", plainf]
+        r = oracle(*base, "--hw-wrapped")
+        check(r.returncode == 0 and "hardware-wrapped key" in r.stdout,
+              f"{policy} --hw-wrapped: {r.stdout}{r.stderr}")
+        r = oracle(*base)
+        check(r.returncode == 1 and "3 of 3 data units differ" in r.stderr,
+              f"{policy} without --hw-wrapped must not match: {r.stdout}{r.stderr}")
+    r = oracle("derive", "--master-key", raw.hex(), "--hw-wrapped", "--policy", "default",
+               "--nonce", "00" * 16)
+    check(r.returncode == 1 and "IV_INO_LBLK" in r.stderr, f"default policy wrapped: {r.stderr}")
+
+
+def test_dm_decrypt(rng, tmp):
+    """dm-decrypt: sectors encrypted here (DUN = iv_offset / 8 + index) come back,
+    for a raw key and for a wrapped key's inline-encryption key."""
+    img, out = os.path.join(tmp, "dm.img"), os.path.join(tmp, "dm.plain")
+    for hw in (False, True):
+        key = rng.randbytes(32 if hw else 64)
+        xts = fo.hw_inline_key(key) if hw else key
+        plain, off, iv = rng.randbytes(5 * 4096), 3 * 4096, 16
+        ct = b"".join(fo.encrypt_unit("aes-256-xts", xts, iv // 8 + i,
+                                      plain[i * 4096:(i + 1) * 4096]) for i in range(5))
+        with open(img, "wb") as f:
+            f.write(rng.randbytes(off) + ct + rng.randbytes(4096))
+        args = ["dm-decrypt", "--key", key.hex(), "--image", img, "--offset", str(off),
+                "--length", str(len(ct)), "--iv-offset", str(iv), "--out", out]
+        r = oracle(*args, *(["--hw-wrapped"] if hw else []))
+        with open(out, "rb") as f:
+            got = f.read()
+        check(r.returncode == 0 and got == plain, f"dm-decrypt hw={hw}: {r.stdout}{r.stderr}")
+    r = oracle("dm-decrypt", "--key", "00" * 64, "--image", img, "--length", "4096",
+               "--iv-offset", "3", "--out", out)
+    check(r.returncode == 1 and "whole crypto sectors" in r.stderr, f"bad iv-offset: {r.stderr}")
+
+
 def build_icefs(tmp):
     cc = shutil.which("cc") or shutil.which("gcc")
     check(cc is not None, "no C compiler for icefs")
@@ -503,7 +566,9 @@ def main():
                   lambda: test_icevmm(rng, args.build, args.runner, tmp)),
                  ("hw_wrapped_kdf_known_answers", test_hw_kdf),
                  ("icevmm_ice_derive", lambda: test_icevmm_derive(rng, args.build, args.runner, tmp)),
-                 ("verify_cli", lambda: test_verify(rng, tmp))]
+                 ("verify_cli", lambda: test_verify(rng, tmp)),
+                 ("hw_wrapped_fscrypt", lambda: test_hw_fscrypt(rng, tmp)),
+                 ("dm_inlinecrypt_decrypt", lambda: test_dm_decrypt(rng, tmp))]
         if not args.runner:  # icefs is a host program here
             icefs = build_icefs(tmp)
             tests.append(("icefs_host", lambda: test_icefs_host(icefs, tmp)))

@@ -96,6 +96,7 @@ fbe() {
 		cp "$assets/$fb_name.keys" "/tmp/$fb_name.keys"
 		chmod 600 "/tmp/$fb_name.keys"
 		fb_ice=,ice=/tmp/$fb_name.keys
+		grep -q "^DISK='v4'" "$assets/$fb_name.params" && fb_ice=$fb_ice,spec=v4
 	fi
 	head -c 1048576 /dev/zero >"/tmp/$fb_name-report.img"
 	run_case "$fb_name-$fb_phase" "$icevmm" --kernel "$fb_kernel" \
@@ -116,6 +117,17 @@ fbe_case() {
 	fbe "$1" read "${fc_cpus:-1}"
 	cp "/tmp/$1.img" "$out/$1.img"
 	rm -f "/tmp/$1.img" "/tmp/$1-payload.tar" "/tmp/$1-report.img"
+}
+
+# hwdm PHASE DISK_OPTION: tests/system/guest/hwdm.sh's PHASE on the 7.3
+# kernel, the payload read-only and a fresh report disk (hwdm-PHASE-report.img).
+hwdm() {
+	head -c 1048576 /dev/zero >/tmp/hwdm-report.img
+	run_case "hwdm-$1" "$icevmm" --kernel "$fbe_kernel-7.3" --initrd "$fbe_initrd" \
+		--mem 256M --timeout 300 \
+		--cmdline "$base icevmm.mode=script icevmm.script=hwdm hwdm.phase=$1" \
+		--disk "$2" --disk /tmp/hwdm-payload.tar,ro --disk /tmp/hwdm-report.img
+	cp /tmp/hwdm-report.img "$out/hwdm-$1-report.img"
 }
 
 boot() { # boot NAME CPUS EXTRA_CMDLINE [icevmm options...]
@@ -376,6 +388,20 @@ run_one() {
 		fi
 		;;
 	fbe_*) fbe_case "$c" ;;
+	hwdm)
+		# dm-inlinecrypt with a raw and a wrapped key on a v4 disk, written
+		# and read back; then the wrapped key refused on a plain disk.
+		cp "$assets/hwdm-payload.tar" /tmp/hwdm-payload.tar
+		cp "$assets/hwdm.keys" /tmp/hwdm.keys
+		chmod 600 /tmp/hwdm.keys
+		head -c $((64 << 20)) /dev/zero >/tmp/hwdm.img
+		hwdm write /tmp/hwdm.img,ice=/tmp/hwdm.keys,spec=v4
+		hwdm read /tmp/hwdm.img,ice=/tmp/hwdm.keys,spec=v4
+		cp /tmp/hwdm.img "$out/hwdm.img"
+		tar -xf /tmp/hwdm-payload.tar -C /tmp ext4.img
+		hwdm plain /tmp/ext4.img
+		rm -f /tmp/hwdm.img /tmp/hwdm-payload.tar /tmp/hwdm-report.img /tmp/ext4.img
+		;;
 	dump_dtb) run_case dump_dtb "$icevmm" --kernel "$image" --cpus 2 --dump-dtb "$out/dump_dtb.dtb" ;;
 	dump_acpi)
 		# x86_64: the tables a 2-vCPU guest with two disks would get.

@@ -130,19 +130,23 @@ done
 # --- up to date? ------------------------------------------------------------
 # L2 also carries the in-guest test scripts (tests/system/guest/*.sh, run by
 # init-l2.sh's icevmm.mode=script).
-# And small static test programs (tests/system/guest/*.c -> /bin/NAME); one
-# with a line "/* rig-arch: arm64 */" is built only for that architecture.
+# And small static test programs (tests/system/guest/*.c -> /bin/NAME, with
+# the headers they share); one with a line "/* rig-arch: arm64 */" is built
+# only for that architecture.
 guest_scripts=()
 guest_progs=()
+guest_headers=()
 if [ "$kind" = l2 ]; then
 	guest_scripts=("$here"/guest/*.sh)
+	guest_headers=("$here"/guest/*.h)
 	for src in "$here"/guest/*.c; do
 		only=$(sed -n 's|^/\* rig-arch: \([a-z0-9_]*\) \*/$|\1|p' "$src")
 		[ -z "$only" ] || [ "$only" = "$RIG_ARCH" ] || continue
 		guest_progs+=("$src")
 	done
 fi
-inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}" "${guest_progs[@]}")
+inputs=("$0" "$init_script" "$busybox" "${guest_scripts[@]}" "${guest_progs[@]}"
+	"${guest_headers[@]}")
 for ko in "${order[@]}"; do
 	inputs+=("$moddir/$ko")
 done

@@ -206,6 +206,10 @@ check_all_cases() {
 	check_fbe_reprogram_fail "$d" fbe_v4_reprogram_fail
 	check_fbe_many_queues "$d" fbe_many_queues
 	check_fbe_many_queues "$d" fbe_v4_many_queues
+	for n in fbe_v4_hw_ext4 fbe_v4_hw_f2fs fbe_v4_hw_lblk32; do
+		check_fbe_hw "$d" $n
+	done
+	check_hwdm "$d"
 }
 
 # The ACPI tables of a real run, read by iasl (acpica-tools): every table
@@ -458,6 +462,11 @@ check_seccomp() {
 # fbe_*: Linux 6.12 on v2 disks; fbe_v4_*: Linux 7.3 on v4 disks.
 FBE_CASES="fbe_ext4 fbe_f2fs fbe_ext4_lblk32 fbe_ext4_perfile fbe_fallback fbe_essiv fbe_ecb fbe_2cpu fbe_lifecycle fbe_block512 fbe_recover fbe_break_queue fbe_reprogram_fail fbe_many_queues"
 FBE_CASES="$FBE_CASES fbe_v4_ext4 fbe_v4_f2fs fbe_v4_lblk32 fbe_v4_2cpu fbe_v4_lifecycle fbe_v4_block512 fbe_v4_recover fbe_v4_break_queue fbe_v4_reprogram_fail fbe_v4_many_queues"
+# Hardware-wrapped keys (7.3, v4): an imported key on ext4 and f2fs
+# (IV_INO_LBLK_64) and ext4 (IV_INO_LBLK_32); check-hw.sh.
+FBE_CASES="$FBE_CASES fbe_v4_hw_ext4 fbe_v4_hw_f2fs fbe_v4_hw_lblk32"
+# shellcheck source=check-hw.sh
+. "$here/check-hw.sh"
 
 # The project's guest kernel for ARCH from SERIES (6.12 or 7.3;
 # scripts/guest-kernel.sh: built when its inputs changed, else cached): its
@@ -816,8 +825,11 @@ check_fbe_small_block() {
 # fbe_verify_files DIR NAME: the key identifier, every data unit of every file
 # against the oracle, and one extent through `icevmm ice decrypt`.
 fbe_verify_files() {
-	local d=$1 n=$2 rep=$1/$2-write.report tmp f files ino nonce keyid lblk phys len ext dun
-	keyid=$(python3 "$oracle" keyid --master-key "$KEY")
+	local d=$1 n=$2 rep=$1/$2-write.report tmp f files ino nonce keyid lblk phys len ext dun hw=
+	# A wrapped key's raw key: fscrypt's HKDF and the contents key come from the
+	# engine's KDF (fscrypt_oracle.py --hw-wrapped).
+	[ -z "${WRAP:-}" ] || hw=--hw-wrapped
+	keyid=$(python3 "$oracle" keyid --master-key "$KEY" $hw)
 	if [ "$(fbe_field "$rep" keyid:)" = "$keyid" ]; then
 		pass "$n: the guest's key identifier is the oracle's ($keyid)"
 	else
@@ -843,7 +855,7 @@ fbe_verify_files() {
 		ino=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$rep")
 		nonce=$(sed -n "s/^file $f .* nonce \([0-9a-f]*\) .*/\1/p" "$rep")
 		sed -n "s/^extent $f //p" "$rep" >"$tmp/$f.extents"
-		if python3 "$oracle" verify --master-key "$KEY" --policy "$POLICY" --uuid "$UUID" \
+		if python3 "$oracle" verify --master-key "$KEY" $hw --policy "$POLICY" --uuid "$UUID" \
 			--contents "$CONTENTS" \
 			--ino "${ino:-0}" --nonce "${nonce:-0}" --image "$d/$n.img" \
 			--extents "$tmp/$f.extents" --plaintext "$tmp/files/$f" >"$tmp/$f.verify" 2>&1; then
@@ -859,11 +871,18 @@ fbe_verify_files() {
 	ino=$(sed -n "s/^file $f ino \([0-9]*\) .*/\1/p" "$rep")
 	read -r lblk phys len ext <"$tmp/$f.extents"
 	nonce=$(sed -n "s/^file $f .* nonce \([0-9a-f]*\) .*/\1/p" "$rep")
-	dun=$(python3 "$oracle" dun --master-key "$KEY" --policy "$POLICY" \
+	dun=$(python3 "$oracle" dun --master-key "$KEY" $hw --policy "$POLICY" \
 		--ino "$ino" --lblk $((lblk / 4096)))
-	python3 "$oracle" derive --master-key "$KEY" --policy "$POLICY" --uuid "$UUID" \
-		--contents "$CONTENTS" --nonce "$nonce" --keys-out "$tmp/keys.conf" --slot 0 \
-		--data-unit 4096 >/dev/null
+	if [ -n "$hw" ]; then # what a person checking such an image runs
+		tar -xOf "$share/$n-payload.tar" master.key >"$tmp/raw.key"
+		chmod 600 "$tmp/raw.key"
+		"$HOST_ICEVMM" ice derive --raw-key "$tmp/raw.key" --keys-out "$tmp/keys.conf" \
+			--slot 0 --data-unit 4096 >/dev/null
+	else
+		python3 "$oracle" derive --master-key "$KEY" --policy "$POLICY" --uuid "$UUID" \
+			--contents "$CONTENTS" --nonce "$nonce" --keys-out "$tmp/keys.conf" --slot 0 \
+			--data-unit 4096 >/dev/null
+	fi
 	dd if="$d/$n.img" of="$tmp/extent.bin" bs=4096 skip=$((phys / 4096)) count=$((len / 4096)) \
 		status=none
 	if "$HOST_ICEVMM" ice decrypt --keys "$tmp/keys.conf" --slot 0 --dun "$dun" \
@@ -899,7 +918,7 @@ check_x86_cases() {
 	check_fbe "$d" fbe_v4_ext4
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES"
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES hwdm"
 
 # run_l1 ENV CASES...: one L1 boot runs all the cases (an L1 boot costs
 # seconds). ENV: gicv3 or gicv2 (arm64 L1), or x86_64 (amd64 L1).
@@ -1003,7 +1022,7 @@ fi
 # then cached), an initramfs without Debian's modules (everything is built
 # in), and each case's payload and filesystem, all from one seed.
 oracle="$root/tests/oracle/fscrypt_oracle.py"
-fbe_cases=$(only "$FBE_CASES")
+fbe_cases=$(only "$FBE_CASES hwdm")
 t_prep=$SECONDS
 if [ -n "$fbe_cases" ]; then
 	FBE_SEED=${FBE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -1012,7 +1031,7 @@ if [ -n "$fbe_cases" ]; then
 	# in) and FBE_INITRD test another kernel with the same cases. Only the
 	# kernels a selected case boots are built: 6.12 for fbe_*, 7.3 for
 	# fbe_v4_* (cases.sh picks fbe-Image[-x86_64][-7.3]).
-	v2_cases=$(only "${FBE_CASES%% fbe_v4_*}") v4_cases=$(only "fbe_v4_${FBE_CASES#* fbe_v4_}")
+	v2_cases=$(only "${FBE_CASES%% fbe_v4_*}") v4_cases=$(only "fbe_v4_${FBE_CASES#* fbe_v4_} hwdm")
 	[ -z "$v2_cases" ] || cp "${FBE_KERNEL:-$(fbe_guest_kernel arm64 6.12)}" "$share/fbe-Image"
 	[ -z "$v4_cases" ] || cp "$(fbe_guest_kernel arm64 7.3)" "$share/fbe-Image-7.3"
 	if [ -z "${FBE_INITRD:-}" ]; then
@@ -1077,6 +1096,13 @@ if [ -n "$fbe_cases" ]; then
 		v4 fbe_v4_reprogram_fail ext4 iv_ino_lblk_64 --extra "freeze stale" \
 			--fault fail-reprogram
 	! wanted fbe_v4_many_queues || v4 fbe_v4_many_queues ext4 iv_ino_lblk_64 --fault many-queues
+	# Hardware-wrapped keys: imported, prepared in each boot; on ext4 also
+	# the refusals, a generated key and a raw key beside it.
+	! wanted fbe_v4_hw_ext4 || v4 fbe_v4_hw_ext4 ext4 iv_ino_lblk_64 --wrap import --extra hw_more
+	! wanted fbe_v4_hw_f2fs || v4 fbe_v4_hw_f2fs f2fs iv_ino_lblk_64 --wrap import
+	! wanted fbe_v4_hw_lblk32 || v4 fbe_v4_hw_lblk32 ext4 iv_ino_lblk_32 --wrap import
+	# dm-inlinecrypt with a raw and a wrapped key (check-hw.sh).
+	! wanted hwdm || hwdm_prep
 fi
 
 [ -z "$fbe_cases" ] || echo "== FBE kernels and payloads: $((SECONDS - t_prep)) s"

@@ -4,12 +4,17 @@
 
     prep.py --seed N --case NAME --out DIR [--fs ext4|f2fs] [--policy iv_ino_lblk_64|iv_ino_lblk_32|default]
             [--contents aes-256-xts|aes-128-cbc] [--disk ice|v4|plain|essiv|ecb] [--kernel 6.12|7.3]
-            [--block N] [--fault NAME] [--like CASE] [--files N]
+            [--block N] [--fault NAME] [--like CASE] [--files N] [--wrap import]
 
 Writes into DIR:
   NAME.params       shell variables for the host (run-all.sh): UUID, HASH_SEED, KEY, POLICY, ...
   NAME-payload.tar  what the guest gets on a read-only disk: fbe.params (the guest's copy
                     of the parameters), master.key (raw, 64 bytes), sha256sums, files/NAME
+With --wrap import the master key is the 32-byte raw key of a hardware-wrapped key,
+imported on the v4 disk, whose keys file (NAME.keys) holds the long-term wrapping key; the
+payload also carries raw.key (a 64-byte raw key for a second directory), host.blob (the
+master key wrapped here, with Python's AES-GCM, as a long-term blob under that wrapping key)
+and foreign.blob (the same under another wrapping key), both as hex.
 The files have sizes chosen to cover a partial first block, a partial last block, whole
 blocks and a file big enough for several extents; their bytes are random (from the seed).
 """
@@ -25,6 +30,17 @@ import uuid
 # another file in between, so that it has two extents.
 SIZES = [1, 4095, 4096, 3 * 4096 + 100, 256 * 1024 + 7, 1024 * 1024]
 FRAG_SIZE = 512 * 1024
+
+
+def wrap_blob(wrapping_key, raw_key, rng):
+    """A long-term blob of icevmm's format (docs/ICE.md, "Hardware-wrapped keys"),
+    made independently of icevmm: version 1, kind 1, a 12-byte nonce, the key
+    under AES-256-GCM with AAD "icevmm hw-wrapped key" || version || kind, the tag."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    head = bytes([1, 1])
+    nonce = rng.randbytes(12)
+    return head + nonce + AESGCM(wrapping_key).encrypt(
+        nonce, raw_key, b"icevmm hw-wrapped key" + head)
 
 
 def main():
@@ -59,10 +75,14 @@ def main():
                     help="extra steps of the guest's write phase (tests/system/guest/fbe.sh)")
     ap.add_argument("--files", type=int, default=0,
                     help="extra small files (for the key-per-file case); default none")
+    ap.add_argument("--wrap", default="", choices=["", "import"],
+                    help="import: the master key is a hardware-wrapped key's raw key (v4)")
     a = ap.parse_args()
+    if a.wrap and a.disk != "v4":
+        ap.error("--wrap needs --disk v4")
 
     rng = random.Random(f"{a.seed}:{a.like or a.case}")
-    key = bytes(rng.getrandbits(8) for _ in range(64))
+    key = bytes(rng.getrandbits(8) for _ in range(32 if a.wrap else 64))
     fs_uuid = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
     hash_seed = uuid.UUID(bytes=bytes(rng.getrandbits(8) for _ in range(16)), version=4)
     filenames = "aes-256-cts" if a.contents == "aes-256-xts" else "aes-128-cts"
@@ -89,6 +109,7 @@ def main():
         "FAULT": a.fault,
         "CPUS": str(a.cpus),
         "EXTRA": a.extra,
+        "WRAP": a.wrap,
         # What the guest kernel must say (fs/crypto/inline_crypt.c): the mode, and
         # "blk-crypto (native)" on the ICE, "blk-crypto-fallback" without it.
         "MODE_NAME": "AES-256-XTS" if a.contents == "aes-256-xts" else "AES-128-CBC-ESSIV",
@@ -100,6 +121,17 @@ def main():
     if a.disk in engines:
         with open(f"{a.out}/{a.case}.keys", "w") as f:
             f.write(f"[ice]\nalgorithm = {engines[a.disk]}\ndata_unit_sizes = 512, 4096\n")
+    extra_files = {}
+    if a.wrap:
+        wrapping_key = rng.randbytes(32)
+        with open(f"{a.out}/{a.case}.keys", "w") as f:
+            f.write("; a system test's engine: v4, hardware-wrapped keys\n"
+                    f"[ice]\nalgorithm = aes-xts\nkey_bits = 256\ndata_unit_sizes = 512, 4096\n"
+                    f"wrapping_key = {wrapping_key.hex()}\n")
+        extra_files["raw.key"] = rng.randbytes(64)
+        extra_files["host.blob"] = wrap_blob(wrapping_key, key, rng).hex().encode() + b"\n"
+        extra_files["foreign.blob"] = (wrap_blob(rng.randbytes(32), key, rng).hex().encode()
+                                       + b"\n")
     with open(f"{a.out}/{a.case}.params", "w") as f:
         for k, v in params.items():
             f.write(f"{k}='{v}'\n")
@@ -116,6 +148,8 @@ def main():
     with tarfile.open(f"{a.out}/{a.case}-payload.tar", "w", format=tarfile.USTAR_FORMAT) as tar:
         add(tar, "fbe.params", guest_params.encode())
         add(tar, "master.key", key)
+        for name, blob in extra_files.items():
+            add(tar, name, blob)
         add(tar, "sha256sums", sums.encode())
         for n in files:
             add(tar, f"files/{n}", data[n])

@@ -30,8 +30,12 @@
 #                removing the key and adding it again programs it anew
 #   remove_key   at the end, remove the master key: the files' contents must
 #                become unreadable (icevmm counts the EVICT)
+#   hw_more      (with WRAP) refusals, a generated and a raw key beside the
+#                wrapped one (tests/system/guest/fbe-hw.sh), in both phases
 #   throughput   sequential 4 KiB-block writes (then fsync) and reads (after
 #                drop_caches) of 32 MiB, encrypted and not: "throughput:" lines
+# WRAP='import': the master key is a hardware-wrapped key's raw key, imported
+# and prepared on the v4 disk (fbe-hw.sh).
 # The report also carries the kernel's fscrypt / blk-crypto lines and the
 # disk's crypto sysfs. Exit status: 0, or the number of the step that failed.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -62,7 +66,8 @@ finish() {
 	if [ -d /sys/block/vda/queue/crypto ]; then
 		say "crypto: num_keyslots=$(cat /sys/block/vda/queue/crypto/num_keyslots)" \
 			"max_dun_bits=$(cat /sys/block/vda/queue/crypto/max_dun_bits)" \
-			"modes=$(ls /sys/block/vda/queue/crypto/modes | tr '\n' ',')"
+			"modes=$(ls /sys/block/vda/queue/crypto/modes | tr '\n' ',')" \
+			"key_types=$(ls /sys/block/vda/queue/crypto | grep '_keys$' | tr '\n' ',')"
 	else
 		say "crypto: none"
 	fi
@@ -77,12 +82,18 @@ finish() {
 mkdir -p /payload /mnt/fs
 check "payload" tar -xf /dev/vdb -C /payload
 . /payload/fbe.params
+# shellcheck source=fbe-hw.sh
+[ -n "${WRAP:-}" ] && . /tests/fbe-hw.sh
 opts=inlinecrypt
 # f2fs's garbage collector would move blocks after the extents were reported.
 [ "$FSTYPE" = f2fs ] && opts=inlinecrypt,background_gc=off
 # Mount and add the master key (a filesystem's keyring goes with its mount).
 mount_fs() {
 	check "mount -o $opts" mount -t "$FSTYPE" -o "$opts" /dev/vda /mnt/fs
+	if [ -n "${WRAP:-}" ]; then
+		hw_mount
+		return
+	fi
 	keyid=$(icefs add-key /mnt/fs </payload/master.key) || {
 		say "FBE-FAIL add-key"
 		finish 90
@@ -242,6 +253,7 @@ if [ "$phase" = write ]; then
 	esac
 fi
 check "sha256 of every file" sh -c "cd /mnt/fs/enc && sha256sum -c /payload/sha256sums"
+case " ${EXTRA:-} " in *" hw_more "*) hw_more ;; esac
 if [ "$phase" = write ]; then
 	case " ${EXTRA:-} " in
 	*" remove_key "*)

@@ -6,11 +6,13 @@
  * few calls with machine-readable output. Linux's
  * Documentation/filesystems/fscrypt.rst ("User API") describes every ioctl.
  *
- *   icefs add-key MNT [HEX | --hex-stdin]
+ *   icefs add-key MNT [--hw-wrapped] [HEX | --hex-stdin]
  *       FS_IOC_ADD_ENCRYPTION_KEY with a v2 (identifier) key specifier. The
  *       raw key (16 to 64 bytes) is HEX, or hex text on stdin with
- *       --hex-stdin, or else raw bytes on stdin. Prints the key identifier:
- *       32 lowercase hex digits.
+ *       --hex-stdin, or else raw bytes on stdin. With --hw-wrapped it is an
+ *       ephemerally-wrapped key (up to 128 bytes; icekey prepare), added with
+ *       FSCRYPT_ADD_KEY_FLAG_HW_WRAPPED. Prints the key identifier: 32
+ *       lowercase hex digits.
  *   icefs set-policy DIR KEYID [--contents MODE] [--filenames MODE]
  *                   [--flags FLAG[,FLAG...]] [--padding 4|8|16|32]
  *                   [--data-unit BYTES]
@@ -47,6 +49,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <linux/fscrypt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "guest_hex.h"
 
 /* Linux 6.5 added FS_IOC_GETFSUUID; the cross toolchain's headers are 6.1. */
 #ifndef FS_IOC_GETFSUUID
@@ -68,6 +73,18 @@ struct fsuuid2 {
 #define FSCRYPT_MODE_SM4_XTS 7
 #define FSCRYPT_MODE_SM4_CTS 8
 #endif
+/*
+ * Hardware-wrapped keys (Linux 6.15, include/uapi/linux/fscrypt.h): the flag
+ * lives in the word the 6.1 headers call __reserved[0]; a wrapped key is up
+ * to BLK_CRYPTO_MAX_HW_WRAPPED_KEY_SIZE bytes (include/linux/blk-crypto.h).
+ */
+#ifdef FSCRYPT_ADD_KEY_FLAG_HW_WRAPPED
+#define ADD_KEY_FLAGS(arg) ((arg).flags)
+#else
+#define FSCRYPT_ADD_KEY_FLAG_HW_WRAPPED 0x00000001
+#define ADD_KEY_FLAGS(arg) ((arg).__reserved[0])
+#endif
+#define ICEFS_MAX_WRAPPED_KEY_SIZE 128
 #ifndef FSCRYPT_MODE_AES_256_HCTR2
 #define FSCRYPT_MODE_AES_256_HCTR2 10
 #endif
@@ -76,7 +93,7 @@ static const char *prog_cmd = "icefs";
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: icefs add-key MNT [HEX | --hex-stdin]\n"
+	fprintf(stderr, "usage: icefs add-key MNT [--hw-wrapped] [HEX | --hex-stdin]\n"
 			"       icefs set-policy DIR KEYID [--contents MODE] [--filenames MODE]\n"
 			"                        [--flags FLAG[,FLAG...]] [--padding 4|8|16|32]\n"
 			"                        [--data-unit BYTES]\n"
@@ -108,40 +125,6 @@ static int open_path(const char *path, int flags)
 	return fd;
 }
 
-static void print_hex(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes exactly 2 * n hex digits; returns the byte count or -1. */
-static long parse_hex(const char *s, size_t len, uint8_t *out, size_t max)
-{
-	size_t i;
-
-	if (len % 2 || len / 2 > max)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)i;
-}
-
 static int parse_keyid(const char *s, uint8_t id[FSCRYPT_KEY_IDENTIFIER_SIZE])
 {
 	if (strlen(s) != 2 * FSCRYPT_KEY_IDENTIFIER_SIZE ||
@@ -153,60 +136,43 @@ static int parse_keyid(const char *s, uint8_t id[FSCRYPT_KEY_IDENTIFIER_SIZE])
 	return 0;
 }
 
-/* Reads all of stdin (at most max bytes; more is an error). */
-static long read_stdin(uint8_t *buf, size_t max)
-{
-	size_t n = 0;
-
-	for (;;) {
-		ssize_t r = read(STDIN_FILENO, buf + n, max + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return (long)n;
-		n += (size_t)r;
-		if (n > max) {
-			errno = EMSGSIZE;
-			return -1;
-		}
-	}
-}
-
 static int cmd_add_key(int argc, char **argv)
 {
-	/* The key text and the key: room for 64 bytes as hex plus a newline. */
-	uint8_t text[2 * FSCRYPT_MAX_KEY_SIZE + 2];
+	/* The key text and the key: room for a wrapped key as hex plus a newline. */
+	char text[2 * ICEFS_MAX_WRAPPED_KEY_SIZE + 2];
 	struct {
 		struct fscrypt_add_key_arg arg;
-		uint8_t raw[FSCRYPT_MAX_KEY_SIZE];
+		uint8_t raw[ICEFS_MAX_WRAPPED_KEY_SIZE];
 	} a;
+	size_t max = FSCRYPT_MAX_KEY_SIZE;
+	bool wrapped = false;
 	long n;
 	int fd, ret = 1;
 
+	if (argc >= 2 && strcmp(argv[1], "--hw-wrapped") == 0) {
+		wrapped = true;
+		max = ICEFS_MAX_WRAPPED_KEY_SIZE;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc < 1 || argc > 2)
 		return usage();
 	memset(&a, 0, sizeof(a));
 	if (argc == 2 && strcmp(argv[1], "--hex-stdin") != 0) {
-		n = parse_hex(argv[1], strlen(argv[1]), a.raw, sizeof(a.raw));
+		n = parse_hex(argv[1], strlen(argv[1]), a.raw, max);
 	} else if (argc == 2) {
-		n = read_stdin(text, sizeof(text) - 1);
-		if (n < 0)
+		n = read_hex_stdin(text, a.raw, max);
+		if (n == -1)
 			return fail("stdin");
-		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
-			n--;
-		n = parse_hex((char *)text, (size_t)n, a.raw, sizeof(a.raw));
-		memset(text, 0, sizeof(text));
 	} else {
-		n = read_stdin(a.raw, sizeof(a.raw));
+		n = read_stdin(a.raw, max);
 		if (n < 0)
 			return fail("stdin");
 	}
 	if (n < 16) {
-		fprintf(stderr, "icefs: add-key: the key must be 16 to %d bytes%s\n",
-			FSCRYPT_MAX_KEY_SIZE, argc == 2 ? " of hex" : "");
+		fprintf(stderr, "icefs: add-key: the key must be 16 to %zu bytes%s\n", max,
+			argc == 2 ? " of hex" : "");
 		goto out;
 	}
 	fd = open_path(argv[0], O_RDONLY);
@@ -214,6 +180,8 @@ static int cmd_add_key(int argc, char **argv)
 		goto out;
 	a.arg.key_spec.type = FSCRYPT_KEY_SPEC_TYPE_IDENTIFIER;
 	a.arg.raw_size = (__u32)n;
+	if (wrapped)
+		ADD_KEY_FLAGS(a.arg) = FSCRYPT_ADD_KEY_FLAG_HW_WRAPPED;
 	if (ioctl(fd, FS_IOC_ADD_ENCRYPTION_KEY, &a.arg) < 0) {
 		fail(argv[0]);
 	} else {
@@ -223,9 +191,8 @@ static int cmd_add_key(int argc, char **argv)
 	}
 	close(fd);
 out:
-	/* The key never outlives the call (volatile: not optimised away). */
-	memset(&a, 0, sizeof(a));
-	__asm__ volatile("" : : "r"(&a) : "memory");
+	/* The key never outlives the call. */
+	wipe(&a, sizeof(a));
 	return ret;
 }
 
