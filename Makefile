@@ -195,10 +195,12 @@ oracle-run: $(ORACLE_BINS)
 
 $(O)/tests/bench/devbench: $(O)/tests/bench/devbench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
+$(O)/tests/bench/hwkeybench: $(O)/tests/bench/hwkeybench.o $(O)/tests/unit/guest.o $(BLK_LIBS_A)
+	$(Q)$(CC) $(STATIC) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LIBS)
 
 # `make bench`: all benchmarks, one table, build/bench.json (docs/PERFORMANCE.md).
 bench: deps
-	$(MAKE) $(O)/tests/bench/devbench $(O)/tests/bench/reqpath
+	$(MAKE) $(O)/tests/bench/devbench $(O)/tests/bench/hwkeybench $(O)/tests/bench/reqpath
 	$(MAKE) ARCH=arm64 build/arm64/icevmm
 	$(MAKE) ARCH=$(HOST_ARCH) build/$(HOST_ARCH)/icevmm
 	tests/bench/run-bench.sh

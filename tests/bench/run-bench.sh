@@ -2,7 +2,8 @@
 # `make bench`: every benchmark, one table, and build/bench.json (a list of
 # rows {"name", "value", "unit", "reference", "ratio"}). What each row means:
 # docs/PERFORMANCE.md.
-#   1. device-path throughput and key-queue commands, no KVM (tests/bench/devbench.c)
+#   1. device-path throughput and key-queue commands, no KVM (tests/bench/devbench.c),
+#      and a v4 disk's hardware-wrapped key commands (tests/bench/hwkeybench.c)
 #   2. instructions per request and per key command under callgrind
 #      (tests/bench/reqpath-callgrind.sh)
 #   3. boot timing and memory overhead of an arm64 and an x86_64 guest: in
@@ -30,6 +31,8 @@ trap 'rm -f "$rows" "$skipped"; [ -z "$share" ] || [ "${KEEP:-0}" = 1 ] || rm -r
 
 echo "== device path (fake guest, image in /dev/shm): overhead = device / (cipher + I/O)" >&2
 "$O/tests/bench/devbench" >>"$rows"
+echo "== hardware-wrapped key commands (v4): overhead = device / libgcrypt's own work" >&2
+"$O/tests/bench/hwkeybench" >>"$rows"
 
 if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
 	echo "== instructions per 4 KiB request and per key command (callgrind)" >&2

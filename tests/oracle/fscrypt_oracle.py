@@ -20,7 +20,8 @@ SipHash-2-4 written here. docs/FSCRYPT.md has a worked example.
                            --length BYTES [--sector-size N] [--iv-offset SECTORS] --out FILE
 MASTER is --master-key HEX or --master-key-file FILE (raw bytes, 16 to 64),
 and --hw-wrapped if it is the raw key (32 bytes) of a hardware-wrapped key:
-fscrypt then keys its HKDF with the engine's software secret, and the
+fscrypt then keys its HKDF with the engine's software secret (the key
+identifier with context 8 instead of 1), and the
 contents are encrypted with the engine's inline-encryption key (IV_INO_LBLK
 policies only; Documentation/filesystems/fscrypt.rst "Hardware-wrapped keys").
 dm-decrypt decrypts a dm-inlinecrypt mapping (aes-xts-plain64, DUN = the
@@ -49,6 +50,7 @@ HKDF_CONTEXT_IV_INO_LBLK_64_KEY = 4  # info = mode number || fs UUID
 HKDF_CONTEXT_DIRHASH_KEY = 5  # info = file nonce (not used here)
 HKDF_CONTEXT_IV_INO_LBLK_32_KEY = 6  # info = mode number || fs UUID
 HKDF_CONTEXT_INODE_HASH_KEY = 7  # info = <empty>
+HKDF_CONTEXT_KEY_IDENTIFIER_FOR_HW_WRAPPED_KEY = 8  # info = <empty> (Linux 6.15)
 KEY_IDENTIFIER_SIZE = 16  # include/uapi/linux/fscrypt.h
 NONCE_SIZE = 16
 
@@ -205,9 +207,11 @@ def hkdf_secret(master_key, hw_wrapped=False):
 
 
 def key_identifier(master_key, hw_wrapped=False):
-    """keyring.c add_master_key(): what FS_IOC_ADD_ENCRYPTION_KEY returns."""
-    return fscrypt_hkdf(hkdf_secret(master_key, hw_wrapped), HKDF_CONTEXT_KEY_IDENTIFIER, b"",
-                        KEY_IDENTIFIER_SIZE)
+    """keyring.c add_master_key(): what FS_IOC_ADD_ENCRYPTION_KEY returns. A
+    wrapped key's identifier has its own HKDF context (Linux 6.15)."""
+    ctx = (HKDF_CONTEXT_KEY_IDENTIFIER_FOR_HW_WRAPPED_KEY if hw_wrapped
+           else HKDF_CONTEXT_KEY_IDENTIFIER)
+    return fscrypt_hkdf(hkdf_secret(master_key, hw_wrapped), ctx, b"", KEY_IDENTIFIER_SIZE)
 
 
 def parse_uuid(text):

@@ -375,11 +375,11 @@ def test_verify(rng, tmp):
 
 def test_hw_fscrypt(rng, tmp):
     """--hw-wrapped: the key identifier is HKDF-SHA512 (cryptography's) of the
-    software secret; an image made under the inline-encryption key verifies,
+    software secret, context 8 (HKDF_CONTEXT_KEY_IDENTIFIER_FOR_HW_WRAPPED_KEY); an image made under the inline-encryption key verifies,
     the same image under the raw key's own fscrypt keys does not."""
     raw, uuid, du = rng.randbytes(32), rng.randbytes(16), 4096
     want = HKDF(algorithm=hashes.SHA512(), length=16, salt=None,
-                info=b"fscrypt\0" + bytes([fo.HKDF_CONTEXT_KEY_IDENTIFIER])).derive(
+                info=b"fscrypt\0" + bytes([8])).derive(
                     fo.hw_sw_secret(raw))
     r = oracle("keyid", "--master-key", raw.hex(), "--hw-wrapped")
     check(r.returncode == 0 and r.stdout.strip() == want.hex(),

@@ -121,6 +121,6 @@ hw_more() {
 			hw_fail 96 "generate a key"
 	fi
 	hw_dir gen "$POLICY" /mnt/fs/keyblob-gen "$f3" "$f4"
-	hw_dir raw default raw "$f4"
+	hw_dir raw none raw "$f4"
 	: >/tmp/cmd.log
 }

@@ -104,15 +104,21 @@ static int usage(void)
 	return 2;
 }
 
+/* add-key --hw-wrapped: EOPNOTSUPP then means a disk without wrapped keys. */
+static bool adding_wrapped;
+
 static int fail(const char *what)
 {
 	int err = errno;
+	const char *hint = "";
 
-	fprintf(stderr, "icefs: %s %s: %s%s\n", prog_cmd, what, strerror(err),
-		(err == EOPNOTSUPP || err == ENOTTY) && strcmp(prog_cmd, "extents") != 0 &&
-				strcmp(prog_cmd, "uuid") != 0
-			? " (no fscrypt here? ext4 needs mkfs -O encrypt)"
-			: "");
+	if (adding_wrapped && err == EOPNOTSUPP)
+		hint = " (the disk takes no hardware-wrapped keys? see its "
+		       "queue/crypto/hw_wrapped_keys)";
+	else if ((err == EOPNOTSUPP || err == ENOTTY) && strcmp(prog_cmd, "extents") != 0 &&
+		 strcmp(prog_cmd, "uuid") != 0)
+		hint = " (no fscrypt here? ext4 needs mkfs -O encrypt)";
+	fprintf(stderr, "icefs: %s %s: %s%s\n", prog_cmd, what, strerror(err), hint);
 	return 1;
 }
 
@@ -182,6 +188,7 @@ static int cmd_add_key(int argc, char **argv)
 	a.arg.raw_size = (__u32)n;
 	if (wrapped)
 		ADD_KEY_FLAGS(a.arg) = FSCRYPT_ADD_KEY_FLAG_HW_WRAPPED;
+	adding_wrapped = wrapped;
 	if (ioctl(fd, FS_IOC_ADD_ENCRYPTION_KEY, &a.arg) < 0) {
 		fail(argv[0]);
 	} else {
