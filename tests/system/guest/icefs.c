@@ -58,7 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest_hex.h"
+#include "guest_cli.h"
 
 /* Linux 6.5 added FS_IOC_GETFSUUID; the cross toolchain's headers are 6.1. */
 #ifndef FS_IOC_GETFSUUID
@@ -591,10 +591,7 @@ static int cmd_uuid(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv);
-	} cmds[] = {
+	static const struct guest_cmd cmds[] = {
 		{ "add-key", cmd_add_key },
 		{ "set-policy", cmd_set_policy },
 		{ "get-policy", cmd_get_policy },
@@ -605,20 +602,6 @@ int main(int argc, char **argv)
 		{ "ino", cmd_ino },
 		{ "uuid", cmd_uuid },
 	};
-	int ret;
 
-	if (argc < 2)
-		return usage();
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) == 0) {
-			prog_cmd = cmds[i].name;
-			ret = cmds[i].fn(argc - 2, argv + 2);
-			if (fflush(stdout) != 0 && ret == 0) {
-				perror("icefs: stdout");
-				ret = 1;
-			}
-			return ret;
-		}
-	}
-	return usage();
+	return guest_dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), &prog_cmd, usage, argc, argv);
 }

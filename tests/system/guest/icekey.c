@@ -42,7 +42,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "guest_hex.h"
+#include "guest_cli.h"
 
 /* include/uapi/linux/blk-crypto.h (Linux 6.15); the cross headers are 6.1. */
 struct icekey_import_arg {
@@ -335,28 +335,11 @@ static int cmd_dm_remove(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv);
-	} cmds[] = {
+	static const struct guest_cmd cmds[] = {
 		{ "import", cmd_import },	{ "generate", cmd_generate },
 		{ "prepare", cmd_prepare },	{ "dm-create", cmd_dm_create },
 		{ "dm-remove", cmd_dm_remove },
 	};
-	int ret;
 
-	if (argc < 2)
-		return usage();
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) == 0) {
-			prog_cmd = cmds[i].name;
-			ret = cmds[i].fn(argc - 2, argv + 2);
-			if (fflush(stdout) != 0 && ret == 0) {
-				perror("icekey: stdout");
-				ret = 1;
-			}
-			return ret;
-		}
-	}
-	return usage();
+	return guest_dispatch(cmds, sizeof(cmds) / sizeof(cmds[0]), &prog_cmd, usage, argc, argv);
 }

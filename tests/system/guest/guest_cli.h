@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Hex and stdin helpers of the guest test programs (icefs.c, icekey.c): keys
- * and key blobs travel between the test scripts and the kernel as hex text
- * or raw bytes on stdin, never on a command line where ps could see them.
+ * What the guest test programs (icefs.c, icekey.c) share: hex and stdin
+ * helpers (keys and key blobs travel between the test scripts and the kernel
+ * as hex text or raw bytes on stdin, never on a command line where ps could
+ * see them) and the subcommand dispatch.
  */
-#ifndef ICEVMM_GUEST_HEX_H
-#define ICEVMM_GUEST_HEX_H
+#ifndef ICEVMM_GUEST_CLI_H
+#define ICEVMM_GUEST_CLI_H
 
 #include <errno.h>
 #include <stdint.h>
@@ -92,6 +93,37 @@ static inline void wipe(void *p, size_t n)
 {
 	memset(p, 0, n);
 	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+struct guest_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+/*
+ * PROG SUBCOMMAND ARGS...: runs the subcommand of cmds[0..n) named argv[1]
+ * with the arguments after it, its name in *cmd_name; then stdout must
+ * flush. usage() for anything else.
+ */
+static inline int guest_dispatch(const struct guest_cmd *cmds, size_t n, const char **cmd_name,
+				 int (*usage)(void), int argc, char **argv)
+{
+	int ret;
+
+	if (argc < 2)
+		return usage();
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			*cmd_name = cmds[i].name;
+			ret = cmds[i].fn(argc - 2, argv + 2);
+			if (fflush(stdout) != 0 && ret == 0) {
+				fprintf(stderr, "%s: stdout: %s\n", argv[0], strerror(errno));
+				ret = 1;
+			}
+			return ret;
+		}
+	}
+	return usage();
 }
 
 #endif
