@@ -26,6 +26,7 @@ static const uint8_t ctx_sw_secret[28] = "raw secret"
 
 #define CMAC_BLOCK 16
 #define KDF_MAX_OUT 64
+#define KDF_MAX_CONTEXT 64
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -38,26 +39,27 @@ static void put_be32(uint8_t *p, uint32_t v)
 int ice_hwkey_kdf(const uint8_t key[ICE_HWKEY_RAW_SIZE], const uint8_t *context, size_t context_len,
 		  uint8_t *out, size_t out_len)
 {
-	static const uint8_t sep = 0x00;
-	uint8_t counter[4], bits[4];
+	/* BE32(i) || label || 0x00 || context || BE32(L), built once: one write a block */
+	uint8_t msg[4 + sizeof(kdf_label) + 1 + KDF_MAX_CONTEXT + 4];
+	size_t msg_len = 4 + sizeof(kdf_label) + 1 + context_len + 4, done, n;
 	gcry_mac_hd_t mac;
-	size_t done, n;
 	int err = 0;
 
-	if (!out_len || out_len % CMAC_BLOCK || out_len > KDF_MAX_OUT)
+	if (!out_len || out_len % CMAC_BLOCK || out_len > KDF_MAX_OUT ||
+	    context_len > KDF_MAX_CONTEXT)
 		return -1;
+	memcpy(msg + 4, kdf_label, sizeof(kdf_label));
+	msg[4 + sizeof(kdf_label)] = 0x00;
+	memcpy(msg + 4 + sizeof(kdf_label) + 1, context, context_len);
+	put_be32(msg + msg_len - 4, (uint32_t)(out_len * 8));
 	if (gcry_mac_open(&mac, GCRY_MAC_CMAC_AES, GCRY_MAC_FLAG_SECURE, NULL))
 		return -1;
 	err = gcry_mac_setkey(mac, key, ICE_HWKEY_RAW_SIZE) ? -1 : 0;
-	put_be32(bits, (uint32_t)(out_len * 8));
 	for (done = 0; !err && done < out_len; done += CMAC_BLOCK) {
-		put_be32(counter, (uint32_t)(done / CMAC_BLOCK + 1));
+		put_be32(msg, (uint32_t)(done / CMAC_BLOCK + 1));
 		n = CMAC_BLOCK;
-		if (gcry_mac_reset(mac) || gcry_mac_write(mac, counter, sizeof(counter)) ||
-		    gcry_mac_write(mac, kdf_label, sizeof(kdf_label)) ||
-		    gcry_mac_write(mac, &sep, 1) || gcry_mac_write(mac, context, context_len) ||
-		    gcry_mac_write(mac, bits, sizeof(bits)) || gcry_mac_read(mac, out + done, &n) ||
-		    n != CMAC_BLOCK)
+		if (gcry_mac_reset(mac) || gcry_mac_write(mac, msg, msg_len) ||
+		    gcry_mac_read(mac, out + done, &n) || n != CMAC_BLOCK)
 			err = -1;
 	}
 	gcry_mac_close(mac);

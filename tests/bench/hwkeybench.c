@@ -192,10 +192,14 @@ static void unwrap(const uint8_t *blob, uint8_t *key)
 	gcry_cipher_close(h);
 }
 
-/* n CMAC blocks keyed with key over a message of the KDF's length (62 bytes). */
+/*
+ * n CMAC blocks keyed with key over a message of the KDF's length: 4 + 11 +
+ * 1 + the context + 4 bytes, 56 for the inline-encryption key (4 blocks), 48
+ * for the software secret (2).
+ */
 static void kdf(const uint8_t *key, unsigned int blocks, uint8_t *out)
 {
-	static const uint8_t msg[62];
+	static const uint8_t msg[56];
 	gcry_mac_hd_t mac;
 	size_t len;
 
@@ -204,7 +208,7 @@ static void kdf(const uint8_t *key, unsigned int blocks, uint8_t *out)
 		die("CMAC");
 	for (unsigned int i = 0; i < blocks; i++) {
 		len = 16;
-		if (gcry_mac_reset(mac) || gcry_mac_write(mac, msg, sizeof(msg)) ||
+		if (gcry_mac_reset(mac) || gcry_mac_write(mac, msg, blocks == 4 ? 56 : 48) ||
 		    gcry_mac_read(mac, out + 16 * i, &len))
 			die("CMAC block");
 	}
