@@ -121,7 +121,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) -static -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump keyread
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage x86boot acpi
 endif
@@ -159,6 +159,9 @@ $(O)/tests/unit/test_blk_v4: $(O)/tests/unit/guest.o $(BLK_LIBS_A)
 $(O)/tests/unit/test_ice_v4: $(BLK_LIBS_A)
 # hardware-wrapped keys: the KDF's known answers, the blobs
 $(O)/tests/unit/test_ice_hwkey: $(O)/libice.a
+# keys files: read(2) fails half-way, munmap(2) checks the pages are wiped
+$(O)/tests/unit/test_keyread: $(O)/libice.a
+$(O)/tests/unit/test_keyread: LDFLAGS_TEST := -Wl,--wrap=read,--wrap=munmap
 # The disk test fakes the image's I/O calls (faults, short counts). On 64-bit
 # glibc these are the plain symbols (no preadv64 redirection): check with
 # `nm -u $(O)/devices/disk.o` if that ever changes.

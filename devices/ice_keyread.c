@@ -110,9 +110,7 @@ int ice_keys_text_read(const char *path, bool allow_insecure, struct ice_keys_te
 	return 0;
 fail:
 	close(fd);
-	if (t->buf)
-		munmap(t->buf, t->map_len);
-	t->buf = NULL;
+	ice_keys_text_free(t); /* a read that failed half-way left key text in it */
 	return -1;
 }
 
@@ -121,7 +119,7 @@ void ice_keys_text_free(struct ice_keys_text *t)
 	if (!t->buf)
 		return;
 	explicit_bzero(t->buf, t->map_len);
-	munlock(t->buf, t->map_len);
+	munlock(t->buf, t->map_len); /* fails harmlessly if mlock did */
 	munmap(t->buf, t->map_len);
 	t->buf = NULL;
 }
