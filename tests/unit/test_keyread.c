@@ -58,8 +58,10 @@ static void keys_file(char *path, size_t size)
 {
 	static const char text[] = "[disk0]\n"
 				   "slot 0 = aes-256-xts "
-				   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-				   "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+				   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1"
+				   "f"
+				   "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3"
+				   "f\n";
 	FILE *f;
 	int fd;
 
