@@ -93,8 +93,18 @@ static void console_out_start(void)
 	 */
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, CONSOLE_WRITER_STACK);
-	/* The writer takes no signals: the kick and the signalfd are for others. */
+	/*
+	 * The writer takes no signals (the kick and the signalfd are for
+	 * others) but SIGSYS: the kernel delivers a seccomp trap on a thread
+	 * that blocks it as the default action, and the process would die
+	 * with no line (vmm/sandbox.c). The fault signals likewise.
+	 */
 	sigfillset(&all);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	tx_ring.started = !pthread_create(&tx_ring.thread, &attr, console_writer, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

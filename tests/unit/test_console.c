@@ -4,7 +4,11 @@
  * reads must never block the thread that emits guest output, and the final
  * flush gives up after its timeout.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +72,69 @@ START_TEST(output_arrives_in_order)
 }
 END_TEST
 
+/* The threads of this process but the caller: up to max tids into tids; their count. */
+static unsigned int other_threads(int *tids, unsigned int max)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != (int)gettid() && n < max)
+			tids[n++] = atoi(e->d_name);
+	closedir(d);
+	return n;
+}
+
+/* A thread's blocked-signal mask, from /proc/self/task/TID/status. */
+static unsigned long long blocked_signals(int tid)
+{
+	unsigned long long blocked = ~0ULL;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigBlk: %llx", &blocked) == 1)
+			break;
+	fclose(f);
+	ck_assert_msg(blocked != ~0ULL, "no SigBlk line in %s", path);
+	return blocked;
+}
+
+/*
+ * The writer thread leaves SIGSYS unblocked: a seccomp trap on a thread that
+ * blocks it kills icevmm with no line instead of reaching the sandbox's
+ * handler (status 1 and the call named). The writer is the thread
+ * console_init() adds (the test framework may run threads of its own).
+ */
+START_TEST(writer_takes_sigsys)
+{
+	int before[16], after[16], writer = 0, rd = stdout_to_small_pipe();
+	unsigned int nb = other_threads(before, 16), na, i, j;
+
+	console_init();
+	/* Past pthread_create's own all-blocked start: the writer has written a byte. */
+	console_tx(NULL, 'x');
+	ck_assert(console_flush(2000));
+	close(rd);
+	na = other_threads(after, 16);
+	ck_assert_uint_eq(na, nb + 1);
+	for (i = 0; i < na && !writer; i++) {
+		for (j = 0; j < nb && before[j] != after[i]; j++)
+			;
+		if (j == nb)
+			writer = after[i];
+	}
+	ck_assert_int_ne(writer, 0);
+	ck_assert_msg(!(blocked_signals(writer) & (1ULL << (SIGSYS - 1))),
+		      "the writer blocks SIGSYS (SigBlk %llx)", blocked_signals(writer));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -75,6 +142,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, full_stdout_never_blocks_tx);
 	tcase_add_test(tc, output_arrives_in_order);
+	tcase_add_test(tc, writer_takes_sigsys);
 	suite_add_tcase(s, tc);
 	return s;
 }
