@@ -141,6 +141,8 @@ $(O)/tests/unit/test_bus: $(O)/libbus.a $(O)/libconsole.a
 # guest_ram: mmap/munmap/madvise wrapped, so the test picks the addresses
 $(O)/tests/unit/test_guest_ram: $(O)/libguest_ram.a
 $(O)/tests/unit/test_console: $(O)/libconsole.a
+# console: the rate limiter's clock (vmm/log.h) is faked
+$(O)/tests/unit/test_console: LDFLAGS_TEST := -Wl,--wrap=time,--wrap=clock_gettime
 $(O)/tests/unit/test_guest_ram: LDFLAGS_TEST := -Wl,--wrap=mmap,--wrap=munmap,--wrap=madvise
 # the seccomp sandbox, loaded for real in child processes
 $(O)/tests/unit/test_sandbox: $(O)/vmm/sandbox.o $(O)/libconsole.a

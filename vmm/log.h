@@ -4,6 +4,7 @@
 #define ICEVMM_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -12,18 +13,23 @@
 
 /*
  * Messages a guest can trigger at will are rate-limited (a burst of 5 per
- * 5 s per call site), so a hostile guest cannot flood the host's logs.
+ * 5 s per call site), so a hostile guest cannot flood the host's logs. The
+ * windows are on CLOCK_MONOTONIC: a wall clock stepped backwards would
+ * silence a call site until it caught up, and time(2) is a system call the
+ * sandbox does not allow where there is no vDSO (clock_gettime it does).
  */
 struct log_ratelimit {
-	time_t window;
+	int64_t window; /* CLOCK_MONOTONIC seconds the current window began */
 	unsigned int count;
 };
 
 static inline bool log_ratelimit_ok(struct log_ratelimit *rl)
 {
-	time_t now = time(NULL);
-	time_t start = __atomic_load_n(&rl->window, __ATOMIC_RELAXED);
+	struct timespec ts;
+	int64_t now, start = __atomic_load_n(&rl->window, __ATOMIC_RELAXED);
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec;
 	if (now - start >= 5 && __atomic_compare_exchange_n(&rl->window, &start, now, false,
 							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		__atomic_store_n(&rl->count, 0, __ATOMIC_RELAXED);

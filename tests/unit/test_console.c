@@ -14,7 +14,36 @@
 #include <unistd.h>
 
 #include "../../vmm/console.h"
+#include "../../vmm/log.h"
 #include "unit.h"
+
+/*
+ * The rate limiter's clock: the test links with -Wl,--wrap=time,
+ * --wrap=clock_gettime; CLOCK_MONOTONIC reads fake_mono while it is set,
+ * and every time() call is counted.
+ */
+int __real_clock_gettime(clockid_t clk, struct timespec *ts);
+time_t __real_time(time_t *t);
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
+time_t __wrap_time(time_t *t);
+
+static int64_t fake_mono = -1;
+static unsigned int time_calls;
+
+int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	if (clk != CLOCK_MONOTONIC || fake_mono < 0)
+		return __real_clock_gettime(clk, ts);
+	ts->tv_sec = (time_t)fake_mono;
+	ts->tv_nsec = 0;
+	return 0;
+}
+
+time_t __wrap_time(time_t *t)
+{
+	time_calls++;
+	return __real_time(t);
+}
 
 static double now_s(void)
 {
@@ -135,6 +164,32 @@ START_TEST(writer_takes_sigsys)
 }
 END_TEST
 
+/*
+ * pr_guest's limit: 5 lines per 5 s window of the monotonic clock, never
+ * time(2) (a system call the sandbox refuses where there is no vDSO, and a
+ * wall clock that can step backwards).
+ */
+START_TEST(ratelimit_windows_are_monotonic)
+{
+	struct log_ratelimit rl = { 0 };
+	unsigned int i;
+
+	time_calls = 0;
+	fake_mono = 1000;
+	for (i = 0; i < 5; i++)
+		ck_assert(log_ratelimit_ok(&rl));
+	ck_assert(!log_ratelimit_ok(&rl));
+	fake_mono = 1004; /* the same window */
+	ck_assert(!log_ratelimit_ok(&rl));
+	fake_mono = 1005; /* a new one: 5 more */
+	for (i = 0; i < 5; i++)
+		ck_assert(log_ratelimit_ok(&rl));
+	ck_assert(!log_ratelimit_ok(&rl));
+	fake_mono = -1;
+	ck_assert_uint_eq(time_calls, 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -143,6 +198,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, full_stdout_never_blocks_tx);
 	tcase_add_test(tc, output_arrives_in_order);
 	tcase_add_test(tc, writer_takes_sigsys);
+	tcase_add_test(tc, ratelimit_windows_are_monotonic);
 	suite_add_tcase(s, tc);
 	return s;
 }
