@@ -135,6 +135,20 @@ static void log_nonblocking(void)
 	close(fd);
 }
 
+int console_stdio_open(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number: this one, as the ones below are open. */
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+	}
+	return 0;
+}
+
 static struct termios saved_termios;
 static bool termios_saved;
 

@@ -21,6 +21,14 @@ struct console_input {
 #define CONSOLE_OUT_RING (64 * 1024)
 
 /*
+ * First thing in main(): a standard stream a supervisor closed (`icevmm
+ * <&-`) gets /dev/null, so no fd icevmm opens later takes its number (the
+ * run loop would read its signalfd as console input, the console write
+ * guest output into a KVM fd). Returns 0, or -1 if /dev/null cannot be
+ * opened (then there is no stderr to say so).
+ */
+int console_stdio_open(void);
+/*
  * Before the vCPUs start: raw mode if stdin is a terminal (the restore is
  * registered with atexit()), the guest-output writer thread, and a
  * non-blocking stderr if it is a pipe (log lines never block a thread).

@@ -310,6 +310,8 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 
 	timing_start();
+	if (console_stdio_open())
+		return EXIT_VMM_ERROR;
 	if (argc > 1 && !strcmp(argv[1], "ice"))
 		return ice_cmd_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {

@@ -184,6 +184,20 @@ run_one() {
 		echo $? >"$out/sigterm.status"
 		echo $(($(now_ms) - t0)) >"$out/sigterm.ms"
 		;;
+	sigterm_closed)
+		# The same with stdin and stdout closed, as a supervisor may start
+		# it: /dev/null takes their place, so the signalfd is not fd 0 (read
+		# as console input, the SIGTERM lost) and SIGTERM ends icevmm.
+		t0=$(now_ms)
+		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 1 --timeout 30 \
+			--cmdline "$base icevmm.mode=hang" <&- >&- 2>"$out/sigterm_closed.log" &
+		pid=$!
+		sleep 3
+		kill -TERM "$pid"
+		wait "$pid"
+		echo $? >"$out/sigterm_closed.status"
+		echo $(($(now_ms) - t0)) >"$out/sigterm_closed.ms"
+		;;
 	bad_kernel)
 		head -c 4096 "$initrd" >"$out/not-an-image"
 		run_case bad_kernel "$icevmm" --kernel "$out/not-an-image"

@@ -181,6 +181,7 @@ check_all_cases() {
 	expect "$d" reset 3
 	expect "$d" timeout 4 "--timeout 2 s expired" "icevmm: vCPU 1: in "
 	expect "$d" sigterm 143 "stopping on signal 15"
+	expect "$d" sigterm_closed 143 "stopping on signal 15"
 	expect "$d" bad_kernel 1 "not a bootable arm64 Image: no arm64 Image magic"
 	expect "$d" missing_initrd 1 "initrd /nonexistent: No such file or directory"
 	expect "$d" mem0 2 "--mem '0'"
@@ -918,7 +919,7 @@ check_x86_cases() {
 	check_fbe "$d" fbe_v4_ext4
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES hwdm"
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm sigterm_closed bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES hwdm"
 
 # run_l1 ENV CASES...: one L1 boot runs all the cases (an L1 boot costs
 # seconds). ENV: gicv3 or gicv2 (arm64 L1), or x86_64 (amd64 L1).

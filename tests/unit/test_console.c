@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +192,45 @@ START_TEST(ratelimit_windows_are_monotonic)
 }
 END_TEST
 
+/*
+ * Standard streams a supervisor closed get /dev/null, and open ones are left
+ * alone: in a child with stdin and stdout closed, the next fd opened is above 2.
+ */
+START_TEST(closed_stdio_gets_dev_null)
+{
+	struct stat null_st, st;
+	int ws, fd;
+	pid_t pid;
+
+	ck_assert_int_eq(stat("/dev/null", &null_st), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int p[2];
+
+		/* stderr on a pipe (the test's own may be /dev/null), stdin and stdout closed */
+		if (pipe(p) || dup2(p[1], STDERR_FILENO) < 0)
+			_exit(9);
+		close(p[0]);
+		close(p[1]);
+		close(STDIN_FILENO);
+		close(STDOUT_FILENO);
+		if (console_stdio_open())
+			_exit(10);
+		for (fd = STDIN_FILENO; fd <= STDOUT_FILENO; fd++)
+			if (fstat(fd, &st) || st.st_rdev != null_st.st_rdev || !S_ISCHR(st.st_mode))
+				_exit(11 + fd);
+		if (fstat(STDERR_FILENO, &st) || !S_ISFIFO(st.st_mode))
+			_exit(13); /* stderr was open: left alone */
+		fd = open("/dev/null", O_RDONLY);
+		_exit(fd > STDERR_FILENO ? 0 : 14);
+	}
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	ck_assert(WIFEXITED(ws));
+	ck_assert_int_eq(WEXITSTATUS(ws), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -199,6 +240,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, output_arrives_in_order);
 	tcase_add_test(tc, writer_takes_sigsys);
 	tcase_add_test(tc, ratelimit_windows_are_monotonic);
+	tcase_add_test(tc, closed_stdio_gets_dev_null);
 	suite_add_tcase(s, tc);
 	return s;
 }
