@@ -132,8 +132,7 @@ const uint8_t *blk_hwkey_inline_key(struct blk_ctrl *cq, const uint8_t *blob, si
 	struct blk_hwkey *hw = cq->hw;
 
 	if (ice_hwkey_unwrap(hw->ephemeral, ICE_HWKEY_EPHEMERAL, blob, len, hw->raw) ||
-	    ice_hwkey_inline_key(hw->raw, hw->derived) ||
-	    ice_xts_halves_equal(hw->derived, sizeof(hw->derived))) {
+	    ice_hwkey_inline_key(hw->raw, hw->derived)) {
 		hwkey_wipe_scratch(hw);
 		return NULL;
 	}

@@ -81,11 +81,6 @@ out:
 	return ice_init_state == 1 ? 0 : -1;
 }
 
-static unsigned int key_size_bytes(enum ice_key_size k)
-{
-	return k == ICE_KEY_128 ? 16 : k == ICE_KEY_192 ? 24 : 32;
-}
-
 static int gcry_aes(unsigned int bytes)
 {
 	return bytes == 16   ? GCRY_CIPHER_AES128
@@ -124,7 +119,7 @@ int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_
 
 size_t ice_key_len(const struct ice_store *s)
 {
-	return key_size_bytes(s->key_size) * (s->alg == ICE_ALG_AES_XTS ? 2 : 1);
+	return ice_aes_key_bytes(s->key_size) * (s->alg == ICE_ALG_AES_XTS ? 2 : 1);
 }
 
 static void key_free(struct ice_key *k)
@@ -224,7 +219,7 @@ static gcry_cipher_hd_t open_keyed(int algo, int mode, const void *key, size_t l
 static int key_make(const struct ice_store *s, struct ice_key *k, const uint8_t *key,
 		    size_t key_len)
 {
-	unsigned int kb = key_size_bytes(s->key_size);
+	unsigned int kb = ice_aes_key_bytes(s->key_size);
 	uint8_t *digest;
 
 	switch (s->alg) {
@@ -277,6 +272,15 @@ static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key,
 		*why = "data unit size is not one of the store's data_unit_sizes";
 		return -EINVAL;
 	}
+	/*
+	 * IEEE 1619-2018, 5.1: the two halves must differ (libgcrypt 1.10 only
+	 * checks that in FIPS mode). The one check, for every key that reaches
+	 * a slot: keys files, both key queues, keys derived from wrapped ones.
+	 */
+	if (s->alg == ICE_ALG_AES_XTS && ice_xts_halves_equal(key, key_len)) {
+		*why = "the two XTS key halves are equal";
+		return -EINVAL;
+	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		*why = "out of memory";
@@ -316,10 +320,6 @@ int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8
 {
 	const char *why;
 
-	/* IEEE 1619-2018 5.1: the two halves must differ. */
-	if (s->alg == ICE_ALG_AES_XTS && key_len == ice_key_len(s) &&
-	    ice_xts_halves_equal(key, key_len))
-		return -EINVAL;
 	return slot_load(s, slot, key, key_len, du_size, &why, gen, seen);
 }
 

@@ -30,6 +30,12 @@ enum ice_alg {
 /* Key size ids: the size of each AES key (for XTS, of each half) */
 enum ice_key_size { ICE_KEY_128 = 1, ICE_KEY_192 = 2, ICE_KEY_256 = 3 };
 
+/* Bytes of one AES key of size k (the capability's key size id). */
+static inline unsigned int ice_aes_key_bytes(enum ice_key_size k)
+{
+	return k == ICE_KEY_128 ? 16 : k == ICE_KEY_192 ? 24 : 32;
+}
+
 #define ICE_MAX_SLOTS 255
 #define ICE_MIN_DU 512
 #define ICE_MAX_DU 65536
@@ -121,23 +127,21 @@ void ice_store_free(struct ice_store *s); /* evicts (wipes) every slot */
 size_t ice_key_len(const struct ice_store *s);
 
 /*
- * Load a slot: checks the key length and data unit size; sets the key once
- * (the key bytes go straight into libgcrypt's secure memory; key is not
- * kept). Replaces the slot's key atomically for requests: one that pinned
- * the old key finishes with it. Safe while other threads do I/O. Returns 0,
- * or -EINVAL / -EIO with *why set (no key bytes in it); on failure the slot
- * keeps what it held. Equal XTS halves are taken (the IEEE 1619 vectors use
- * them): keys files refuse them (ice_config.c), guests through
- * ice_slot_program().
+ * Load a slot: checks the key length, the data unit size and that XTS
+ * halves differ (IEEE 1619-2018, 5.1: the one place that rule is checked,
+ * for keys files and guests alike); sets the key once (the key bytes go
+ * straight into libgcrypt's secure memory; key is not kept). Replaces the
+ * slot's key atomically for requests: one that pinned the old key finishes
+ * with it. Safe while other threads do I/O. Returns 0, or -EINVAL / -EIO with
+ * *why set (no key bytes in it); on failure the slot keeps what it held.
  */
 int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		  uint32_t du_size, const char **why);
 /*
- * A guest's PROGRAM: ice_slot_load() that also refuses equal XTS halves
- * (IEEE 1619-2018, 5.1). Returns 0, -EINVAL (slot, length, data unit size,
- * equal halves) or -EIO (libgcrypt refused the key); a refused program
- * changes nothing: the slot keeps its previous key, or stays empty.
- * Nothing is printed.
+ * A guest's PROGRAM: ice_slot_load() with nothing printed. Returns 0,
+ * -EINVAL (slot, length, data unit size, equal XTS halves) or -EIO
+ * (libgcrypt refused the key); a refused program changes nothing: the slot
+ * keeps its previous key, or stays empty.
  */
 int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		     uint32_t du_size);
@@ -204,8 +208,7 @@ void ice_secure_free(void *p);
 
 /*
  * Equal XTS halves (IEEE 1619-2018, 5.1, forbids them), compared without an
- * early exit like every look at key bytes: the store's programs, the key
- * queue's and the control queue's command checks all use this one.
+ * early exit like every look at key bytes: ice_slot_load()'s check.
  */
 static inline bool ice_xts_halves_equal(const uint8_t *key, size_t len)
 {

@@ -10,13 +10,10 @@
 #include "ice.h"
 #include "ice_keyq.h"
 
-/* Bytes of each AES key for key size ids 1..3 (docs/ICE.md, capability). */
-static const uint8_t keyq_aes_bytes[4] = { 0, 16, 24, 32 };
-
 int ice_keyq_caps_from_config(struct ice_keyq_caps *caps, uint16_t slot_info, uint32_t capability)
 {
 	unsigned int alg = capability >> 24, key_size = (capability >> 8) & 0xff;
-	bool xts = alg == 0; /* algorithm 0: AES-XTS, data key then tweak key */
+	bool xts = alg == ICE_ALG_AES_XTS; /* data key then tweak key */
 
 	memset(caps, 0, sizeof(*caps));
 	if (alg > 3 || key_size < 1 || key_size > 3 || !(slot_info >> 8) ||
@@ -24,8 +21,7 @@ int ice_keyq_caps_from_config(struct ice_keyq_caps *caps, uint16_t slot_info, ui
 		return -EINVAL;
 	caps->max_slots = slot_info >> 8;
 	caps->du_mask = (capability >> 16) & 0xff;
-	caps->key_len = keyq_aes_bytes[key_size] * (xts ? 2 : 1);
-	caps->xts = xts;
+	caps->key_len = (uint8_t)(ice_aes_key_bytes(key_size) * (xts ? 2 : 1));
 	return 0;
 }
 
@@ -89,14 +85,7 @@ static uint8_t keyq_check(const uint8_t *buf, const struct ice_keyq_caps *caps,
 			return ICE_KEYQ_S_IOERR;
 		if (ice_bytes_or(key, key_len, ICE_KEYQ_KEY_MAX))
 			return ICE_KEYQ_S_IOERR;
-		/*
-		 * Equal XTS halves are refused here, before the store is
-		 * touched: caps says the algorithm. The store checks them again
-		 * (and libgcrypt may refuse other keys): the device turns any
-		 * store refusal into IOERR too.
-		 */
-		if (caps->xts && ice_xts_halves_equal(key, key_len))
-			return ICE_KEYQ_S_IOERR;
+		/* Equal XTS halves, and keys libgcrypt refuses: the store's (IOERR). */
 		cmd->du_size = 512u << __builtin_ctz(du_mask);
 		cmd->key = key;
 		cmd->key_len = key_len;

@@ -65,14 +65,13 @@
 
 /*
  * What the engine can do, as its configuration space tells the driver:
- * max_slots, the data unit size mask (bit j: 512 << j bytes), the key length
- * the algorithm takes (XTS: both halves) and whether it is XTS.
+ * max_slots, the data unit size mask (bit j: 512 << j bytes) and the key
+ * length the algorithm takes (XTS: both halves).
  */
 struct ice_keyq_caps {
 	unsigned int max_slots;
 	uint8_t du_mask;
 	uint8_t key_len;
-	bool xts;
 };
 
 /*
@@ -122,9 +121,9 @@ enum ice_keyq_chain ice_keyq_read(const struct virtq_chain *c, uint8_t *buf, uin
  * Check the command in buf against caps (every rule of docs/ICE.md's command
  * table, in this order: op, reserved fields, then the op's fields). Returns
  * ICE_KEYQ_S_OK with *cmd filled (cmd->key points into buf), or
- * ICE_KEYQ_S_UNSUPP (unknown op) / ICE_KEYQ_S_IOERR with buf wiped. Equal
- * XTS halves are refused here too, since caps says the algorithm; the store
- * refuses any other key its cipher rejects when programming.
+ * ICE_KEYQ_S_UNSUPP (unknown op) / ICE_KEYQ_S_IOERR with buf wiped. Keys
+ * are the store's to judge: equal XTS halves and anything libgcrypt refuses
+ * fail when the slot is loaded (ice_slot_load()).
  */
 uint8_t ice_keyq_parse(uint8_t *buf, const struct ice_keyq_caps *caps, struct ice_keyq_cmd *cmd);
 

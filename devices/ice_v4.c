@@ -123,9 +123,7 @@ static uint8_t v4_program(const uint8_t *kd, const struct ice_v4_caps *caps, str
 		    (key_type == ICE_V4_KEY_TYPE_RAW ? ICE_V4_RAW_KEY_SIZE : ICE_HWKEY_BLOB_SIZE) ||
 	    ice_bytes_or(key, key_size, ICE_V4_KEY_MAX))
 		return ICE_V4_S_IOERR;
-	/* A wrapped key's halves are the device's to check, once it derived them. */
-	if (key_type == ICE_V4_KEY_TYPE_RAW && ice_xts_halves_equal(key, key_size))
-		return ICE_V4_S_IOERR;
+	/* Equal XTS halves, of a raw key or a derived one: the store refuses them (IOERR). */
 	cmd->slot = slot;
 	cmd->du_size = 1u << du_bits;
 	cmd->key_type = key_type;

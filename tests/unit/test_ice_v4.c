@@ -225,9 +225,14 @@ START_TEST(test_program_equal_halves)
 {
 	uint8_t buf[ICE_V4_CTRL_BUF_SIZE], *key = buf + ICE_V4_OUTHDR_SIZE + ICE_V4_KD_BYTES;
 
+	/*
+	 * Equal halves pass the command check: the store refuses them as it
+	 * loads the slot, the one place that rule lives (test_blk_v4's
+	 * refusal_equal_halves gets IOERR from the device).
+	 */
 	cmd_make(buf, VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM, 2);
 	memcpy(key + 32, key, 32);
-	expect_refused(buf, ICE_V4_S_IOERR, "equal XTS halves");
+	ck_assert_uint_eq(expect_ok(buf).key_len, 64);
 	/* Halves that differ in their last byte only, or their first, are a good key. */
 	cmd_make(buf, VIRTIO_BLK_T_CRYPTO_KEYSLOT_PROGRAM, 2);
 	memcpy(key + 32, key, 32);

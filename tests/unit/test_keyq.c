@@ -93,7 +93,6 @@ START_TEST(test_caps_default_engine)
 	ck_assert_uint_eq(caps.max_slots, 32);
 	ck_assert_uint_eq(caps.du_mask, 0x0f);
 	ck_assert_uint_eq(caps.key_len, 64);
-	ck_assert(caps.xts);
 }
 END_TEST
 
@@ -114,7 +113,6 @@ START_TEST(test_caps_match_store)
 			ck_assert_uint_eq(caps.key_len, ice_key_len(&st));
 			ck_assert_uint_eq(caps.max_slots, 9);
 			ck_assert_uint_eq(caps.du_mask, 0x81);
-			ck_assert(caps.xts == (alg == ICE_ALG_AES_XTS));
 			ice_store_free(&st);
 			n++;
 		}
@@ -186,7 +184,6 @@ START_TEST(test_program_other_engines)
 	struct ice_keyq_cmd cmd;
 
 	ck_assert_uint_eq(caps.key_len, 16);
-	ck_assert(!caps.xts);
 	cmd_make(buf, ICE_KEYQ_OP_PROGRAM, 254, 0x80, 16);
 	cmd = expect_ok(buf, &caps);
 	ck_assert_uint_eq(cmd.slot, 254);
@@ -410,13 +407,18 @@ START_TEST(test_xts_equal_halves)
 	struct ice_keyq_caps xts128 = caps_of(SLOT_INFO_32, 0x0fu << 16 | 1u << 8);
 	uint8_t buf[ICE_KEYQ_CMD_SIZE];
 
+	/*
+	 * Equal halves pass the command check: the store refuses them as it
+	 * loads the slot, the one place that rule lives (test_blk_keyq's
+	 * "equal XTS halves" gets IOERR from the device).
+	 */
 	cmd_make(buf, ICE_KEYQ_OP_PROGRAM, 2, 0x08, 64);
 	memcpy(buf + 16 + 32, buf + 16, 32);
-	expect_refused(buf, &caps, ICE_KEYQ_S_IOERR, "equal XTS-256 halves");
+	ck_assert_uint_eq(expect_ok(buf, &caps).key_len, 64);
 
 	cmd_make(buf, ICE_KEYQ_OP_PROGRAM, 2, 0x08, 32);
 	memcpy(buf + 16 + 16, buf + 16, 16);
-	expect_refused(buf, &xts128, ICE_KEYQ_S_IOERR, "equal XTS-128 halves");
+	ck_assert_uint_eq(expect_ok(buf, &xts128).key_len, 32);
 
 	/* Halves that differ in their last byte only are a good key. */
 	cmd_make(buf, ICE_KEYQ_OP_PROGRAM, 2, 0x08, 64);
