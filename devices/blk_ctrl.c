@@ -118,8 +118,8 @@ static int ctrl_apply(struct blk_dev *b, const struct ice_v4_cmd *cmd, const str
 			key_len = ICE_HWKEY_INLINE_KEY_SIZE;
 		}
 		/* A key libgcrypt refuses, or a reset meanwhile: the slot is unchanged. */
-		err = ice_slot_program_current(b->ice, cmd->slot, key, key_len, cmd->du_size,
-					       c->gen_now, c->gen);
+		err = ice_slot_program_if(b->ice, cmd->slot, key, key_len, cmd->du_size,
+					  virtio_chain_still_current, c);
 		if (cmd->key_type == ICE_V4_KEY_TYPE_HW_WRAPPED)
 			blk_hwkey_done(cq);
 		if (err)

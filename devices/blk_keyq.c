@@ -7,7 +7,7 @@
  * Ordering with a device reset: the transport moves the queue's generation
  * on, then calls the reset hook, which evicts every slot under the store's
  * key_lock. A PROGRAM commits under that same lock only while its chain is
- * current (ice_slot_program_current()), so a command that raced with a reset
+ * current (ice_slot_program_if()), so a command that raced with a reset
  * is either wiped by it or never lands: the fresh device has empty slots.
  */
 #include <errno.h>
@@ -61,8 +61,8 @@ static int keyq_apply(struct blk_dev *b, const struct ice_keyq_cmd *cmd,
 	switch (cmd->op) {
 	case ICE_KEYQ_OP_PROGRAM:
 		/* A key libgcrypt refuses, or a reset meanwhile: the slot is unchanged. */
-		err = ice_slot_program_current(b->ice, cmd->slot, cmd->key, cmd->key_len,
-					       cmd->du_size, c->gen_now, c->gen);
+		err = ice_slot_program_if(b->ice, cmd->slot, cmd->key, cmd->key_len, cmd->du_size,
+					  virtio_chain_still_current, c);
 		if (err)
 			return err == -ECANCELED ? -1 : ICE_KEYQ_S_IOERR;
 		atomic_fetch_add_explicit(&kq->programs, 1, memory_order_relaxed);

@@ -248,11 +248,12 @@ static int key_make(const struct ice_store *s, struct ice_key *k, const uint8_t 
 }
 
 /*
- * Load a slot; with gen, only while *gen == seen, checked under key_lock
- * (ice_slot_program_current()).
+ * Load a slot; with still_valid, only if still_valid(arg) holds under
+ * key_lock right before the slot changes (ice_slot_program_if()).
  */
 static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
-		     uint32_t du_size, const char **why, const atomic_uint *gen, unsigned int seen)
+		     uint32_t du_size, const char **why, bool (*still_valid)(const void *arg),
+		     const void *arg)
 {
 	struct ice_key *k;
 	int err = 0;
@@ -296,7 +297,7 @@ static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key,
 		*why = "libgcrypt refused the key, or its locked pool is full (size it with "
 		       "ice_global_init() for every slot)";
 		err = -EIO;
-	} else if (gen && atomic_load(gen) != seen) {
+	} else if (still_valid && !still_valid(arg)) {
 		*why = "the device was reset meanwhile";
 		err = -ECANCELED;
 	}
@@ -311,22 +312,21 @@ static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key,
 int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		  uint32_t du_size, const char **why)
 {
-	return slot_load(s, slot, key, key_len, du_size, why, NULL, 0);
+	return slot_load(s, slot, key, key_len, du_size, why, NULL, NULL);
 }
 
-int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8_t *key,
-			     size_t key_len, uint32_t du_size, const atomic_uint *gen,
-			     unsigned int seen)
+int ice_slot_program_if(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+			uint32_t du_size, bool (*still_valid)(const void *arg), const void *arg)
 {
 	const char *why;
 
-	return slot_load(s, slot, key, key_len, du_size, &why, gen, seen);
+	return slot_load(s, slot, key, key_len, du_size, &why, still_valid, arg);
 }
 
 int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		     uint32_t du_size)
 {
-	return ice_slot_program_current(s, slot, key, key_len, du_size, NULL, 0);
+	return ice_slot_program_if(s, slot, key, key_len, du_size, NULL, NULL);
 }
 
 void *ice_secure_alloc(size_t bytes)

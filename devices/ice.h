@@ -146,17 +146,17 @@ int ice_slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key, si
 int ice_slot_program(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
 		     uint32_t du_size);
 /*
- * The same, committed only if *gen still equals seen when the slot is
- * about to change (checked under key_lock): else -ECANCELED, and nothing
- * changed. A device passes its queue's reset generation
- * (virtio_chain_current(), virtio/device.h) and evicts every slot under
- * key_lock on reset, after the generation moved on: so a PROGRAM that
- * raced with a reset either lands before the reset (and is wiped by it)
- * or not at all, never in the fresh device.
+ * The same, committed only if still_valid(arg) holds when the slot is about
+ * to change (called under key_lock): else -ECANCELED, and nothing changed.
+ * A device passes "is the command's queue still the one it came from"
+ * (virtio_chain_still_current(), virtio/device.h) and evicts every slot
+ * under key_lock on reset, after the transport moved the queue's generation
+ * on: so a PROGRAM that raced with a reset either lands before the reset
+ * (and is wiped by it) or not at all, never in the fresh device. The engine
+ * knows nothing of queues: only this answer.
  */
-int ice_slot_program_current(struct ice_store *s, unsigned int slot, const uint8_t *key,
-			     size_t key_len, uint32_t du_size, const atomic_uint *gen,
-			     unsigned int seen);
+int ice_slot_program_if(struct ice_store *s, unsigned int slot, const uint8_t *key, size_t key_len,
+			uint32_t du_size, bool (*still_valid)(const void *arg), const void *arg);
 /*
  * Empty one slot (out of range or empty: nothing happens) or every slot. The
  * key is wiped now, or when the request that pinned it completes; neither

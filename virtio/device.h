@@ -95,4 +95,10 @@ static inline bool virtio_chain_current(const struct virtq_chain *c)
 	return !c->gen_now || atomic_load(c->gen_now) == c->gen;
 }
 
+/* The same for a callback that takes the chain as a plain pointer (ice_slot_program_if()). */
+static inline bool virtio_chain_still_current(const void *chain)
+{
+	return virtio_chain_current(chain);
+}
+
 #endif

@@ -1185,31 +1185,44 @@ START_TEST(reset_keeps_host_provisioned_keys)
 END_TEST
 
 /* The store's half of the reset guard, deterministically: a generation that moved on. */
+static atomic_uint gen_live;
+
+static bool gen_still(const void *seen)
+{
+	return atomic_load(&gen_live) == *(const unsigned int *)seen;
+}
+
+/* PROGRAM of slot under the generation seen, against gen_live. */
+static int program_seen(unsigned int slot, const uint8_t *key, uint32_t du, unsigned int seen)
+{
+	return ice_slot_program_if(&st, slot, key, 64, du, gen_still, &seen);
+}
+
 START_TEST(program_current_after_generation_moved)
 {
-	atomic_uint gen = 7;
 	uint8_t a[64], b[64];
 
+	atomic_store(&gen_live, 7);
 	make_key(a, 120);
 	make_key(b, 121);
 	/* empty slot: stays empty */
-	ck_assert_int_eq(ice_slot_program_current(&st, 4, a, 64, 4096, &gen, 6), -ECANCELED);
+	ck_assert_int_eq(program_seen(4, a, 4096, 6), -ECANCELED);
 	ck_assert_uint_eq(ice_slot_du(&st, 4), 0);
 	check_slot(4);
 	/* loaded slot: keeps its key and data unit size */
-	ck_assert_int_eq(ice_slot_program_current(&st, 4, a, 64, 4096, &gen, 7), 0);
+	ck_assert_int_eq(program_seen(4, a, 4096, 7), 0);
 	memcpy(model_key[4], a, 64);
 	model_du[4] = 4096;
 	check_slot(4);
-	ck_assert_int_eq(ice_slot_program_current(&st, 4, b, 64, 512, &gen, 6), -ECANCELED);
-	atomic_store(&gen, 8);
-	ck_assert_int_eq(ice_slot_program_current(&st, 4, b, 64, 512, &gen, 7), -ECANCELED);
+	ck_assert_int_eq(program_seen(4, b, 512, 6), -ECANCELED);
+	atomic_store(&gen_live, 8);
+	ck_assert_int_eq(program_seen(4, b, 512, 7), -ECANCELED);
 	ck_assert_uint_eq(ice_slot_du(&st, 4), 4096);
 	check_slot(4);
 	/* other refusals are still what they were: not -ECANCELED */
-	ck_assert_int_eq(ice_slot_program_current(&st, 32, b, 64, 512, &gen, 8), -EINVAL);
+	ck_assert_int_eq(program_seen(32, b, 512, 8), -EINVAL);
 	memcpy(b + 32, b, 32);
-	ck_assert_int_eq(ice_slot_program_current(&st, 4, b, 64, 512, &gen, 8), -EINVAL);
+	ck_assert_int_eq(program_seen(4, b, 512, 8), -EINVAL);
 	check_slot(4);
 }
 END_TEST
