@@ -434,7 +434,7 @@ static uint32_t blk_block_size(const struct blk_dev *b)
 		return b->block_size;
 	if (!b->ice)
 		return VIRTIO_BLK_SECTOR;
-	return VIRTIO_BLK_SECTOR << (31 - __builtin_clz(b->ice->du_mask));
+	return VIRTIO_BLK_SECTOR << (31 - __builtin_clz(ice_du_mask(b->ice)));
 }
 
 /* struct virtio_blk_config (5.2.4), little-endian, and the ICE crypto fields. */
@@ -523,7 +523,7 @@ int blk_open(struct blk_dev *b, const struct blk_opts *o)
 	} else if (o->ice) { /* only a disk with keyslots offers ICE (no "hw_enabled" field) */
 		features |= 1ULL << VIRTIO_BLK_F_ICE;
 	}
-	if (o->ice && o->spec == BLK_ICE_V2 && o->ice->guest_keys) { /* v2, guest-programmed */
+	if (o->ice && o->spec == BLK_ICE_V2 && ice_guest_programmed(o->ice)) {
 		if (blk_keyq_open(b) < 0)
 			goto fail;
 		features |= 1ULL << VIRTIO_BLK_F_ICE_KEYQ;

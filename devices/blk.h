@@ -56,6 +56,13 @@
  */
 #define BLK_MANY_QUEUES 65535
 #define BLK_REQUEST_QUEUE 0
+/*
+ * Requests a disk serves at once, each of which may pin a key its slot no
+ * longer holds: one request queue, whose chains the transport serves one at
+ * a time (virtio/mmio.c). The ICE disks' secure pool is sized with it
+ * (ice_keys_pool_keys()); a device with more request queues must say so here.
+ */
+#define BLK_KEY_PINNERS 1
 #define BLK_KEY_QUEUE 1
 #define BLK_CTRL_QUEUE 1
 

@@ -27,22 +27,22 @@
  */
 static int ctrl_caps(const struct ice_store *s, struct ice_v4_caps *caps, const char *path)
 {
-	if (s->alg != ICE_ALG_AES_XTS || s->key_size != ICE_KEY_256) {
+	if (!ice_is_aes_256_xts(s)) {
 		pr_err("disk %s: a v4 ICE disk's engine is AES-256-XTS, the one crypto mode of the "
 		       "v4 draft (its keys file says another algorithm or key size)",
 		       path);
 		return -1;
 	}
-	if (!s->guest_keys) {
+	if (!ice_guest_programmed(s)) {
 		pr_err("disk %s: a v4 ICE disk's keys are programmed by its guest on the control "
 		       "queue; its keys file has [slot N] sections or guest_keys = no (those "
 		       "describe a v2 disk)",
 		       path);
 		return -1;
 	}
-	caps->max_slots = s->max_slots;
-	caps->du_sizes = (uint32_t)s->du_mask << 9; /* bit j of du_mask: 512 << j bytes */
-	caps->max_dun_bytes = 8;		    /* DUNs are 64-bit (docs/ICE.md) */
+	caps->max_slots = ice_max_slots(s);
+	caps->du_sizes = (uint32_t)ice_du_mask(s) << 9; /* bit j of du_mask: 512 << j bytes */
+	caps->max_dun_bytes = 8;			/* DUNs are 64-bit (docs/ICE.md) */
 	caps->key_types = ICE_V4_KEY_TYPES_RAW | ICE_V4_KEY_TYPES_HW_WRAPPED;
 	return 0;
 }

@@ -46,13 +46,13 @@ int blk_hwkey_open(struct blk_ctrl *cq, const struct ice_store *s, const char *p
 		pr_err("disk %s: hardware-wrapped keys: out of (locked) memory", path);
 		return -1;
 	}
-	if (s->wrapping_key)
-		memcpy(hw->long_term, s->wrapping_key, sizeof(hw->long_term));
+	if (ice_wrapping_key(s))
+		memcpy(hw->long_term, ice_wrapping_key(s), sizeof(hw->long_term));
 	else if (ice_hwkey_random(hw->long_term, sizeof(hw->long_term)))
 		goto fail;
 	if (ice_hwkey_random(hw->ephemeral, sizeof(hw->ephemeral)))
 		goto fail;
-	if (!s->wrapping_key)
+	if (!ice_wrapping_key(s))
 		pr_info("disk %s: no wrapping_key in a keys file: long-term wrapped keys made "
 			"in this run will not prepare in another (docs/ICE.md)",
 			path);

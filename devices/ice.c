@@ -435,6 +435,40 @@ out:
 	return err;
 }
 
+int ice_store_init_default(struct ice_store *s)
+{
+	int rc = ice_store_init(s, ICE_DEFAULT_ALG, ICE_DEFAULT_KEY_SIZE, ICE_DEFAULT_DU_MASK,
+				ICE_DEFAULT_MAX_SLOTS, ICE_DEFAULT_SLOT_OFFSET);
+
+	s->guest_keys = !rc;
+	return rc;
+}
+
+unsigned int ice_max_slots(const struct ice_store *s)
+{
+	return s->max_slots;
+}
+
+uint8_t ice_du_mask(const struct ice_store *s)
+{
+	return s->du_mask;
+}
+
+bool ice_is_aes_256_xts(const struct ice_store *s)
+{
+	return s->alg == ICE_ALG_AES_XTS && s->key_size == ICE_KEY_256;
+}
+
+bool ice_guest_programmed(const struct ice_store *s)
+{
+	return s->guest_keys;
+}
+
+const uint8_t *ice_wrapping_key(const struct ice_store *s)
+{
+	return s->wrapping_key;
+}
+
 uint16_t ice_slot_info(const struct ice_store *s)
 {
 	return (uint16_t)(s->max_slots << 8 | s->slot_offset);

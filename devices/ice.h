@@ -109,9 +109,9 @@ size_t ice_secmem_size(unsigned int nslots);
  * Keys a store whose keys change at run time can hold at once, worst case
  * (pass the sum over stores to ice_secmem_size()): every slot, one key being
  * built by a program (key_lock), and one replaced or evicted key per request
- * that still pins it (pinners: requests a disk serves at once; the
- * virtio-mmio transport serves one at a time). A store loaded once from a
- * keys file needs only its slots.
+ * that still pins it (pinners: requests its device serves at once, which
+ * the device states: BLK_KEY_PINNERS, devices/blk.h). A store loaded once
+ * from a keys file needs only its slots.
  */
 static inline unsigned int ice_secmem_keys(unsigned int max_slots, unsigned int pinners)
 {
@@ -235,6 +235,18 @@ uint16_t ice_slot_info(const struct ice_store *s);
 uint32_t ice_capability(const struct ice_store *s);
 
 /*
+ * What devices and the offline command read of a store (its fields are the
+ * engine's): the slot count, the data unit sizes (bit j: 512 << j bytes),
+ * whether the engine is AES-256-XTS (v4's one crypto mode), whether its
+ * guest programs it, and the keys file's wrapping key (NULL: none).
+ */
+unsigned int ice_max_slots(const struct ice_store *s);
+uint8_t ice_du_mask(const struct ice_store *s);
+bool ice_is_aes_256_xts(const struct ice_store *s);
+bool ice_guest_programmed(const struct ice_store *s);
+const uint8_t *ice_wrapping_key(const struct ice_store *s);
+
+/*
  * Configuration: the two kinds of ICE disk (docs/ICE.md "Two kinds of ICE
  * disk"). A host-provisioned disk's keys come from a keys file's [slot N]
  * sections, loaded once at start-up; the device offers no key queue. A
@@ -254,17 +266,6 @@ uint32_t ice_capability(const struct ice_store *s);
 int ice_store_init_default(struct ice_store *s);
 
 /*
- * This process holds key material from now on, or may at any time (a guest
- * programs keys whenever it likes): no core dump (it would carry the AES key
- * schedules), no ptrace by the user's other processes (PR_SET_DUMPABLE 0).
- * Call it before the first key exists; calling it again does nothing new.
- * vmm/main.c calls it for every ICE disk before any keys file is read and
- * before any vCPU runs; ice_keys_read() for whoever else reads a keys file
- * (the offline command).
- */
-void ice_no_dump(void);
-
-/*
  * Keys files (INI, see docs/ICE.md). Errors are printed as "FILE:LINE: reason"
  * (never with key material). A file readable by group or others is refused
  * unless allow_insecure. Each file is read once:
@@ -274,8 +275,10 @@ void ice_no_dump(void);
  * programs it, is known): NULL if it is refused (printed).
  * ice_keys_nslots() is how many [slot N] sections it has.
  * ice_keys_pool_keys() is how many keys its store may hold at once, worst
- * case: what libgcrypt's secure pool needs for the disk (sum it over the ICE
- * disks and pass the sum to ice_secmem_size(); k NULL: the default engine).
+ * case, when its device serves up to pinners requests at once (the device
+ * says: BLK_KEY_PINNERS): what libgcrypt's secure pool needs for the disk
+ * (sum it over the ICE disks and pass the sum to ice_secmem_size(); k NULL:
+ * the default engine).
  * ice_store_load_keys() checks the slots' values and loads them into s, once:
  * 0, or -1 (printed; s is left empty); either way it wipes the text and the
  * decoded keys from k. ice_keys_free() wipes and frees k (NULL is fine).
@@ -284,7 +287,7 @@ void ice_no_dump(void);
 struct ice_keys;
 struct ice_keys *ice_keys_read(const char *path, bool allow_insecure);
 unsigned int ice_keys_nslots(const struct ice_keys *k);
-unsigned int ice_keys_pool_keys(const struct ice_keys *k);
+unsigned int ice_keys_pool_keys(const struct ice_keys *k, unsigned int pinners);
 int ice_store_load_keys(struct ice_store *s, struct ice_keys *k);
 void ice_keys_free(struct ice_keys *k);
 int ice_store_load_file(struct ice_store *s, const char *path, bool allow_insecure);

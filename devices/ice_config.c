@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "../vmm/log.h"
 #include "../vmm/strict_num.h"
@@ -601,20 +600,6 @@ void ice_keys_free(struct ice_keys *p)
 	free(p);
 }
 
-void ice_no_dump(void)
-{
-	prctl(PR_SET_DUMPABLE, 0);
-}
-
-int ice_store_init_default(struct ice_store *s)
-{
-	int rc = ice_store_init(s, ICE_DEFAULT_ALG, ICE_DEFAULT_KEY_SIZE, ICE_DEFAULT_DU_MASK,
-				ICE_DEFAULT_MAX_SLOTS, ICE_DEFAULT_SLOT_OFFSET);
-
-	s->guest_keys = !rc;
-	return rc;
-}
-
 /* The [ice] lines, checked once the file is lexed; prints the first error. */
 static int keys_check_ice(struct ice_keys *p)
 {
@@ -636,9 +621,6 @@ struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
 {
 	struct ice_keys *p = calloc(1, sizeof(*p));
 	const char *why;
-
-	/* A keys file is key material, whatever it is read for. */
-	ice_no_dump();
 
 	if (!p || !(p->path = strdup(path))) {
 		free(p);
@@ -666,19 +648,13 @@ unsigned int ice_keys_nslots(const struct ice_keys *p)
 	return p->nslots;
 }
 
-/*
- * Requests one disk serves at once, each of which may pin a key its slot no
- * longer holds: the virtio-mmio transport serves one at a time (virtio/mmio.h).
- */
-#define ICE_DISK_PINNERS 1
-
-unsigned int ice_keys_pool_keys(const struct ice_keys *p)
+unsigned int ice_keys_pool_keys(const struct ice_keys *p, unsigned int pinners)
 {
 	/* The default engine, and a keys file for guest programming: see ice_secmem_keys(). */
 	if (!p)
-		return ice_secmem_keys(ICE_DEFAULT_MAX_SLOTS, ICE_DISK_PINNERS);
+		return ice_secmem_keys(ICE_DEFAULT_MAX_SLOTS, pinners);
 	if (p->guest)
-		return ice_secmem_keys(p->max_slots, ICE_DISK_PINNERS);
+		return ice_secmem_keys(p->max_slots, pinners);
 	/* Host-provisioned: loaded once, never replaced; guest_keys = no without slots: none. */
 	return p->nslots;
 }
@@ -731,8 +707,11 @@ int ice_store_load_keys(struct ice_store *s, struct ice_keys *p)
 	if (!p->text.buf)
 		return -1; /* loaded once already: the text is gone */
 	p->store = s;
-	/* First use in this process (not vmm/main.c): size the locked pool for this store. */
-	if (ice_global_init(ice_secmem_size(ice_keys_pool_keys(p))))
+	/*
+	 * First use in this process (the offline command, not vmm/main.c): size
+	 * the locked pool for this store, with no device serving requests.
+	 */
+	if (ice_global_init(ice_secmem_size(ice_keys_pool_keys(p, 0))))
 		goto out;
 	/* [ice] was checked by ice_keys_read(); the [slot N] lines come after it. */
 	for (i = 0; i < p->nentries && !p->why[0]; i++) {

@@ -22,6 +22,7 @@
 #include "exit_status.h"
 #include "ice_cmd.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define ICE_CMD_CHUNK (256 * 1024) /* a multiple of every data unit size */
 
@@ -123,8 +124,8 @@ static int ice_cmd_run(struct ice_store *s, unsigned int slot, uint64_t dun, boo
 	if (n > 0) { /* ice_check refused this chunk: say exactly why */
 		if (!duns_left)
 			pr_err("ice: the data unit numbers would pass 2^64 - 1");
-		else if (slot >= s->max_slots)
-			pr_err("ice: slot %u is not below max_slots (%u)", slot, s->max_slots);
+		else if (slot >= ice_max_slots(s))
+			pr_err("ice: slot %u is not below max_slots (%u)", slot, ice_max_slots(s));
 		else if (!ice_slot_du(s, slot))
 			pr_err("ice: slot %u has no key in the keys file", slot);
 		else if ((uint64_t)n % ice_slot_du(s, slot))
@@ -214,6 +215,7 @@ int ice_cmd_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	encrypt = !strcmp(argv[optind], "encrypt");
+	sandbox_no_dump(); /* before the keys file is read */
 	s = calloc(1, sizeof(*s));
 	if (!s || ice_store_load_file(s, keys, insecure)) {
 		free(s);

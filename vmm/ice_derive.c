@@ -27,6 +27,7 @@
 #include "exit_status.h"
 #include "ice_cmd.h"
 #include "log.h"
+#include "sandbox.h"
 
 static const char derive_usage[] =
 	"Usage: icevmm ice derive --raw-key FILE --keys-out KEYS [--secret-out FILE]\n"
@@ -178,7 +179,7 @@ int ice_derive_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Key material from here: locked memory, no core dumps. */
-	ice_no_dump();
+	sandbox_no_dump();
 	if (ice_global_init(ice_secmem_size(1)))
 		return EXIT_VMM_ERROR;
 	if (ice_read_key_file(raw_path, insecure, ICE_HWKEY_RAW_SIZE + 1, &raw, &len, &why)) {

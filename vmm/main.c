@@ -123,17 +123,17 @@ static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 	 * non-dumpable from here, before any keys file is read, any store exists
 	 * or any vCPU runs, whenever a disk has ICE.
 	 */
-	ice_no_dump();
+	sandbox_no_dump();
 	/*
 	 * Each keys file read once. libgcrypt's locked pool is sized once, here,
 	 * for the worst case of every disk (ice_keys_pool_keys(): a
 	 * host-provisioned disk's slots; a guest-programmed disk's every slot,
-	 * one key being built and one replaced key still pinned by the request in
-	 * flight), and never grows. A guest-programmed disk's device also
-	 * takes its command buffer from the pool (libgcrypt's secure
-	 * allocator; 80 bytes for v2's key queue, 168 for v4's control queue):
-	 * the fixed 32 KiB on top of the keys (ICE_SECMEM_BASE, devices/ice.c)
-	 * holds eight of them many times over.
+	 * one key being built and one replaced key still pinned by each request
+	 * the device serves at once, BLK_KEY_PINNERS), and never grows. A
+	 * guest-programmed disk's device also takes its command buffer from the
+	 * pool (libgcrypt's secure allocator; 80 bytes for v2's key queue, 168
+	 * for v4's control queue): the fixed 32 KiB on top of the keys
+	 * (ICE_SECMEM_BASE, devices/ice.c) holds eight of them many times over.
 	 */
 	for (i = 0; i < cfg->ndisks; i++) {
 		const struct vmm_disk *d = &cfg->disks[i];
@@ -145,7 +145,8 @@ static int load_keys(const struct vmm_config *cfg, struct ice_store **stores)
 			if (!keys[i])
 				goto out;
 		}
-		pool_keys += ice_keys_pool_keys(keys[i]); /* NULL: the default engine */
+		/* NULL: the default engine */
+		pool_keys += ice_keys_pool_keys(keys[i], BLK_KEY_PINNERS);
 		if (d->ice_spec == 4) /* hardware-wrapped keys (devices/ice_hwkey.h) */
 			pool_keys += ICE_HWKEY_POOL_KEYS;
 	}

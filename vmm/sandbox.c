@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
@@ -393,6 +394,11 @@ static int malloc_without_files(void)
 		return -1;
 	}
 	return 0;
+}
+
+void sandbox_no_dump(void)
+{
+	prctl(PR_SET_DUMPABLE, 0);
 }
 
 int sandbox_enter(const struct vm *vm, const struct vmm_config *cfg)

@@ -20,4 +20,14 @@
  */
 int sandbox_enter(const struct vm *vm, const struct vmm_config *cfg);
 
+/*
+ * This process holds key material from now on, or may at any time (a guest
+ * programs keys whenever it likes): no core dump (it would carry the AES key
+ * schedules), no ptrace by the user's other processes (PR_SET_DUMPABLE 0).
+ * Call it before the first key exists, before any keys file is read:
+ * vmm/main.c for a VM with an ICE disk, the offline `icevmm ice` commands.
+ * Calling it again does nothing new.
+ */
+void sandbox_no_dump(void);
+
 #endif

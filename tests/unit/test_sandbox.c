@@ -20,6 +20,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
@@ -344,6 +345,18 @@ START_TEST(no_seccomp_loads_nothing)
 }
 END_TEST
 
+/* Non-dumpable once a process may hold keys; again is harmless. */
+START_TEST(no_dump_for_keys)
+{
+	ck_assert_int_eq(prctl(PR_SET_DUMPABLE, 1), 0);
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 1);
+	sandbox_no_dump();
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 0);
+	sandbox_no_dump();
+	ck_assert_int_eq(prctl(PR_GET_DUMPABLE), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sandbox");
@@ -355,6 +368,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, forbidden_call_names_the_vcpu);
 	tcase_add_test(tc, arguments_are_checked);
 	tcase_add_test(tc, no_seccomp_loads_nothing);
+	tcase_add_test(tc, no_dump_for_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
