@@ -77,7 +77,6 @@ LIB_CONSOLE := vmm/console.c
 LIB_VIRTIO := virtio/virtq.c virtio/mmio.c
 LIB_BLK := devices/blk.c devices/blk_keyq.c devices/blk_ctrl.c devices/blk_hwkey.c devices/ice_keyq.c devices/ice_v4.c devices/disk.c
 LIB_ICE := devices/ice.c devices/ice_config.c devices/ice_keyread.c devices/ice_hwkey.c
-# The key-queue command (issue 9): not wired into the device yet.
 LIB_ARM64BOOT := arch/arm64/image.c arch/arm64/fdt.c
 LIB_GUEST_RAM := vmm/guest_ram.c
 VMM_SRCS := vmm/main.c vmm/vm.c vmm/run.c vmm/file.c vmm/ice_cmd.c vmm/ice_derive.c vmm/timing.c vmm/sandbox.c vmm/dump.c \
