@@ -44,20 +44,10 @@
 #include "ice.h"
 #include "ice_hwkey.h"
 #include "ice_keyread.h"
+#include "ice_keys_lex.h"
 
-/* Bytes a line may have before its '\n' (a CR counts): bounds every value. */
-#define KEYS_LINE_MAX 198
-/* keys_entry.section: a slot number, or one of these */
+/* keys_entry.section: a slot number, or this */
 #define ICE_SECTION (-1)
-#define NO_SECTION INT_MIN /* before the first header */
-
-/* A "name = value" line; name and value point into the locked text. */
-struct keys_entry {
-	unsigned int line;
-	int section;
-	const char *name;
-	char *value;
-};
 
 struct pending_slot {
 	unsigned int header_line; /* 0: no such section */
@@ -453,23 +443,20 @@ static void report(const char *path, unsigned int line, const char *why)
 		pr_err("keys file %s: %s", path, why);
 }
 
-/* A section header, "[" name "]" (comment and white space already cut off). */
-static const char *lex_section(struct ice_keys *p, char *t, unsigned int line, int *section)
+/* A section header's name: [ice] or [slot N] (keys_section_fn, ice_keys_lex.h). */
+static const char *keys_section(void *ctx, const char *name, unsigned int line, int *section)
 {
-	char *end = strchr(t, ']');
+	struct ice_keys *p = ctx;
 	long slot;
 
-	if (!end || end[1])
-		return "malformed section header";
-	*end = 0;
-	if (!strcmp(t + 1, "ice")) {
+	if (!strcmp(name, "ice")) {
 		if (p->ice_line)
 			return "[ice] appears twice";
 		p->ice_line = line;
 		*section = ICE_SECTION;
 		return NULL;
 	}
-	slot = slot_number(t + 1);
+	slot = slot_number(name);
 	if (slot < 0)
 		return "unknown section (expected [ice] or [slot N], N from 0 to 254)";
 	if (!p->ice_line)
@@ -485,92 +472,14 @@ static const char *lex_section(struct ice_keys *p, char *t, unsigned int line, i
 	return NULL;
 }
 
-static char *rstrip(char *s, char *end)
+/* Lex the text into p->entries; prints the error, if any. */
+static int keys_lex_text(struct ice_keys *p)
 {
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = 0;
-	return s;
-}
+	unsigned int line;
+	const char *why;
 
-static char *lskip(char *s)
-{
-	return s + strspn(s, " \t");
-}
-
-/*
- * One line, its '\n' already replaced by a NUL. Records a name = value line
- * in p->entries. *prev_value: the last line that was not blank or a comment
- * was a name = value line. Returns NULL, or why the line is refused.
- */
-static const char *lex_line(struct ice_keys *p, char *s, unsigned int line, int *section,
-			    bool *prev_value)
-{
-	size_t len = strlen(s);
-	char *t = lskip(s), *c, *eq;
-
-	if (len > KEYS_LINE_MAX)
-		return "line is longer than the parser's limit of 198 characters";
-	if (*t == ';' || *t == '#')
-		return NULL; /* a comment line */
-	/* A ';' after white space starts a comment. */
-	for (c = s; (c = strchr(c, ';')); c++)
-		if (c > s && (c[-1] == ' ' || c[-1] == '\t')) {
-			*c = 0;
-			len = (size_t)(c - s);
-			break;
-		}
-	rstrip(s, s + len);
-	if (!*t)
-		return NULL; /* blank */
-	/* Other INI readers (libinih, Python's configparser) would join it to that value. */
-	if (t > s && *prev_value)
-		return "indented line after a value (INI readers take it for the continuation "
-		       "of that value)";
-	*prev_value = false;
-	if (*t == '[')
-		return lex_section(p, t, line, section);
-	eq = strchr(t, '=');
-	if (!eq)
-		return "syntax error (expected [section], name = value or a ; comment)";
-	if (*section == NO_SECTION)
-		return "a name = value line before [ice]: [ice] must come first";
-	*eq = 0;
-	p->entries[p->nentries++] = (struct keys_entry){
-		.line = line, .section = *section, .name = rstrip(t, eq), .value = lskip(eq + 1)
-	};
-	*prev_value = true;
-	return NULL;
-}
-
-/* Split the text into lines and lex each; prints the error, if any. */
-static int keys_lex(struct ice_keys *p)
-{
-	char *s = p->text.buf, *eol, *next;
-	unsigned int line = 0, lines = 1;
-	int section = NO_SECTION;
-	bool prev_value = false;
-	const char *why = NULL;
-
-	if (strlen(s) != p->text.len) {
-		report(p->path, 0, "contains a NUL byte (not a text file)");
-		return -1;
-	}
-	for (eol = s; (eol = strchr(eol, '\n')); eol++)
-		lines++;
-	p->entries = calloc(lines, sizeof(*p->entries));
-	if (!p->entries) {
-		report(p->path, 0, "out of memory");
-		return -1;
-	}
-	if (!strncmp(s, "\xef\xbb\xbf", 3))
-		s += 3; /* a UTF-8 byte order mark */
-	for (; *s && !why; s = next) {
-		eol = s + strcspn(s, "\n");
-		next = *eol ? eol + 1 : eol;
-		*eol = 0;
-		why = lex_line(p, s, ++line, &section, &prev_value);
-	}
-	if (why) {
+	if (keys_lex(p->text.buf, p->text.len, keys_section, p, &p->entries, &p->nentries, &line,
+		     &why)) {
 		report(p->path, line, why);
 		return -1;
 	}
@@ -636,7 +545,7 @@ struct ice_keys *ice_keys_read(const char *path, bool allow_insecure)
 		ice_keys_free(p);
 		return NULL;
 	}
-	if (keys_lex(p) || keys_check_ice(p)) {
+	if (keys_lex_text(p) || keys_check_ice(p)) {
 		ice_keys_free(p);
 		return NULL;
 	}
