@@ -204,13 +204,17 @@ static void set_low(uint64_t *v, uint32_t lo)
 	*v = (*v & ~0xffffffffULL) | lo;
 }
 
-/* Status writes drive the initialisation state machine (3.1.1). */
-static void status_write(struct virtio_mmio *t, uint32_t v)
+/*
+ * Status writes drive the initialisation state machine (3.1.1). A reset
+ * adds every queue to *drain (virtio_mmio_write() waits for them).
+ */
+static void status_write(struct virtio_mmio *t, uint32_t v, unsigned int *drain)
 {
 	uint32_t newly = v & ~t->status;
 
 	if (v == 0) {
 		virtio_mmio_reset(t);
+		*drain = (1u << VIRTIO_MMIO_MAX_QUEUES) - 1;
 		return;
 	}
 	/*
@@ -235,8 +239,12 @@ static void status_write(struct virtio_mmio *t, uint32_t v)
 	t->status = v;
 }
 
-/* Under lock: enabling validates the rings now; the processor picks them up by epoch. */
-static void queue_ready_write(struct virtio_mmio *t, struct virtio_mmio_queue *q, uint32_t v)
+/*
+ * Under lock: enabling validates the rings now; the processor picks them up
+ * by epoch. Disabling a live queue adds it to *drain.
+ */
+static void queue_ready_write(struct virtio_mmio *t, struct virtio_mmio_queue *q, uint32_t v,
+			      unsigned int *drain)
 {
 	int err = 0;
 
@@ -244,6 +252,7 @@ static void queue_ready_write(struct virtio_mmio *t, struct virtio_mmio_queue *q
 		if (q->setup.ready) {
 			q->setup.ready = false;
 			queue_new_epoch(q);
+			*drain |= 1u << t->queue_sel;
 		}
 	} else if (t->status & VIRTIO_STATUS_NEEDS_RESET) {
 		err = -EBUSY; /* a broken queue comes back only through a device reset */
@@ -269,11 +278,12 @@ static struct virtq *writable_queue(struct virtio_mmio *t)
 }
 
 /*
- * Returns the queue to notify, or -1. Called with the lock held. Each case
+ * Returns the queue to notify, or -1; adds the queues a reset or
+ * QueueReady = 0 took away to *drain. Called with the lock held. Each case
  * looks up only what it needs: QueueNotify and InterruptACK come with every
  * request.
  */
-static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
+static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v, unsigned int *drain)
 {
 	struct virtio_mmio_queue *q;
 	struct virtq *vq;
@@ -312,10 +322,10 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		break;
 	case REG_QUEUE_READY:
 		if ((q = selected_queue(t)))
-			queue_ready_write(t, q, v);
+			queue_ready_write(t, q, v, drain);
 		break;
 	case REG_STATUS:
-		status_write(t, v);
+		status_write(t, v, drain);
 		break;
 	case REG_QUEUE_DESC_LOW:
 		if ((vq = writable_queue(t)))
@@ -531,10 +541,26 @@ out:
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * Queue q was reset or disabled (its epoch moved on, under lock): wait until
+ * no request taken under an older epoch is being served. The processor holds
+ * proc[q].lock for the whole of a request, I/O included, and leaves at its
+ * next check of the epoch; so once the lock is ours, whatever the old request
+ * wrote into guest memory (data, status byte) is written, and nothing of the
+ * old queue is written any more. Called without the register lock: only the
+ * vCPU whose write reset the queue waits, and other vCPUs' register
+ * accesses never wait for I/O.
+ */
+static void queue_drain(struct virtio_mmio *t, unsigned int q)
+{
+	pthread_mutex_lock(&t->proc[q].lock);
+	pthread_mutex_unlock(&t->proc[q].lock);
+}
+
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct virtio_mmio *t = opaque;
-	unsigned int epoch = 0;
+	unsigned int epoch = 0, drain = 0, q;
 	uint32_t v;
 	int notify;
 
@@ -543,10 +569,17 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t le
 		return;
 	memcpy(&v, data, 4);
 	pthread_mutex_lock(&t->lock);
-	notify = reg_write(t, off, v);
+	notify = reg_write(t, off, v, &drain);
 	if (notify >= 0)
 		epoch = atomic_load_explicit(&t->qs[notify].epoch, memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
+	/*
+	 * virtio 1.2 2.4.1: after a reset the device does not touch the queues;
+	 * the driver owns their buffers again once this write returns.
+	 */
+	for (q = 0; drain; q++, drain >>= 1)
+		if (drain & 1)
+			queue_drain(t, q);
 	/* The request work runs outside the register lock: other vCPUs keep going. */
 	if (notify >= 0)
 		virtio_mmio_process(t, (unsigned int)notify, epoch);

@@ -4,7 +4,9 @@
  * Device-agnostic: a device (virtio-blk, ...) plugs in as a struct
  * virtio_device (virtio/device.h) and never sees the registers.
  *
- * Locking model. Register accesses never wait for a request's I/O:
+ * Locking model. Register accesses never wait for a request's I/O, but for
+ * one: the write that resets the device or disables a queue returns only
+ * once that queue's request in flight is done (see drain below).
  *
  *   lock        the register lock. Guards every register-side field below:
  *               features, selectors, status, interrupt_status, the queue
@@ -27,8 +29,17 @@
  *               captures it when it starts, copies qs[q].setup into proc[q].vq
  *               when the queue was set up again since its last run, and
  *               checks it between requests (once per request, right
- *               before the device serves it): a reset only bumps epochs and
- *               returns, and the processor stops at its next check.
+ *               before the device serves it): a reset bumps epochs under
+ *               lock, and the processor stops at its next check.
+ *   drain       then, with lock released, the vCPU whose write reset the
+ *               device (Status = 0) or disabled a live queue
+ *               (QueueReady = 0) takes and drops each such queue's proc lock
+ *               before its write returns: the request in flight has
+ *               finished writing guest memory (its data, its status byte),
+ *               and no request of the old queue is served after. virtio 1.2
+ *               2.4.1: once the reset is done the driver owns its buffers
+ *               again. Other vCPUs' register accesses do not wait: the
+ *               reset's effect is visible to them at once.
  *   in_ring     per queue, atomic: set by the processor around each write to
  *               the used ring (a push, avail_event). A reset (under lock)
  *               bumps the epoch, then waits until in_ring is clear — a few

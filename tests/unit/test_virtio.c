@@ -1663,8 +1663,14 @@ static pthread_mutex_t slow_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slow_cv = PTHREAD_COND_INITIALIZER;
 static bool slow_entered, slow_release;
 static uint64_t keep_buf_busy;
+/* The driver's write that resets (or disables) the queue has returned. */
+static atomic_bool reset_returned;
+static bool wrote_after_reset_returned;
 
-/* A slow backend: the request is "in progress" until the test releases it. */
+/*
+ * A slow backend: the request is "in progress" until the test releases it;
+ * then it writes its buffer, as a read's data and status would land.
+ */
 static int64_t slow_hook(const struct virtq_chain *c)
 {
 	pthread_mutex_lock(&slow_mu);
@@ -1673,6 +1679,7 @@ static int64_t slow_hook(const struct virtq_chain *c)
 	while (!slow_release)
 		pthread_cond_wait(&slow_cv, &slow_mu);
 	pthread_mutex_unlock(&slow_mu);
+	wrote_after_reset_returned = atomic_load(&reset_returned);
 	c->bufs[0].host[0] = 0;
 	return 1;
 }
@@ -1684,38 +1691,72 @@ static void *kick_fake(void *arg)
 	return NULL;
 }
 
-/*
- * One vCPU is inside a long request; another resets the device, reads
- * InterruptStatus and Status, and sets the queue up again on the same ring
- * memory — all while the request is still in progress (no timing: the
- * request cannot finish before the test releases it). The old request then
- * completes without touching the new used ring, without an interrupt and
- * without DEVICE_NEEDS_RESET.
- */
-START_TEST(reset_while_request_in_progress)
+/* Another vCPU's write that takes the queue away: Status = 0, or QueueReady = 0. */
+static void *reset_fake(void *arg)
 {
-	uint64_t buf;
-	uint8_t used_before[6 + 8 * 8];
-	pthread_t vcpu;
-	bool in_progress;
+	if (arg)
+		tg_write32(&fake, MMIO_QUEUE_READY, 0); /* queue 0 is selected */
+	else
+		tg_write32(&fake, MMIO_STATUS, 0);
+	atomic_store(&reset_returned, true);
+	return NULL;
+}
 
+/* Start a slow request on one vCPU thread, then the reset (or disable) on another. */
+static void slow_request_then_reset(pthread_t *vcpu, pthread_t *resetter, bool disable,
+				    uint64_t *buf)
+{
 	fake_init();
 	fake_hook = slow_hook;
 	slow_entered = slow_release = false;
+	atomic_store(&reset_returned, false);
+	wrote_after_reset_returned = false;
 	ck_assert_uint_eq(tg_driver_init(&g, &fake, V1, 8), S_LIVE);
-	buf = buf_new(1, POISON);
-	tg_add(&g, (const struct tg_buf[]){ { buf, 1, true } }, 1);
-	tg_add(&g, (const struct tg_buf[]){ { buf, 1, true } }, 1); /* a second one waits */
-	ck_assert_int_eq(pthread_create(&vcpu, NULL, kick_fake, NULL), 0);
+	*buf = buf_new(1, POISON);
+	tg_add(&g, (const struct tg_buf[]){ { *buf, 1, true } }, 1);
+	tg_add(&g, (const struct tg_buf[]){ { *buf, 1, true } }, 1); /* a second one waits */
+	ck_assert_int_eq(pthread_create(vcpu, NULL, kick_fake, NULL), 0);
 	pthread_mutex_lock(&slow_mu);
 	while (!slow_entered)
 		pthread_cond_wait(&slow_cv, &slow_mu);
 	pthread_mutex_unlock(&slow_mu);
+	ck_assert_int_eq(pthread_create(resetter, NULL, reset_fake, disable ? &fake : NULL), 0);
+}
 
-	/* the other vCPU: registers answer while the request runs */
-	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
-	tg_write32(&fake, MMIO_STATUS, 0);
-	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), 0);
+/* Let the slow request finish; true if it was still in progress until now. */
+static bool slow_request_release(void)
+{
+	bool in_progress;
+
+	pthread_mutex_lock(&slow_mu);
+	in_progress = !slow_release;
+	slow_release = true;
+	pthread_cond_broadcast(&slow_cv);
+	pthread_mutex_unlock(&slow_mu);
+	return in_progress;
+}
+
+/*
+ * One vCPU is inside a long request; another resets the device. The reset
+ * takes effect at once (a third vCPU reads Status 0 and InterruptStatus 0,
+ * and sets the queue up again on the same ring memory: register accesses
+ * never wait for I/O), but the resetting write returns only once the old
+ * request is done: after the reset returns, the driver owns its buffers
+ * again and the device must not touch them (virtio 1.2 2.4.1). The old
+ * request then completes without touching the new used ring, without an
+ * interrupt and without DEVICE_NEEDS_RESET. No timing: the request cannot
+ * finish before the test releases it.
+ */
+START_TEST(reset_while_request_in_progress)
+{
+	uint8_t used_before[6 + 8 * 8];
+	pthread_t vcpu, resetter;
+	uint64_t buf;
+
+	slow_request_then_reset(&vcpu, &resetter, false, &buf);
+	/* the third vCPU: the reset is visible, registers answer */
+	while (tg_read32(&fake, MMIO_STATUS) != 0)
+		sched_yield();
 	ck_assert_uint_eq(tg_read32(&fake, MMIO_INTERRUPT_STATUS), 0);
 	/* the driver sets up again, on the same (re-zeroed) ring memory */
 	memset(tg_ptr(&g, g.avail), 0, 6 + 2 * 8);
@@ -1734,14 +1775,13 @@ START_TEST(reset_while_request_in_progress)
 	tg_write32(&fake, MMIO_STATUS, S_LIVE);
 	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE);
 	memcpy(used_before, tg_ptr(&g, g.used), sizeof(used_before));
-	pthread_mutex_lock(&slow_mu);
-	in_progress = !slow_release;
-	slow_release = true;
-	pthread_cond_broadcast(&slow_cv);
-	pthread_mutex_unlock(&slow_mu);
-	ck_assert(in_progress);
+	/* the resetting write still waits for the request in flight */
+	ck_assert(!atomic_load(&reset_returned));
+	ck_assert(slow_request_release());
 
+	pthread_join(resetter, NULL);
 	pthread_join(vcpu, NULL);
+	ck_assert(!wrote_after_reset_returned);
 	ck_assert_uint_eq(fake_calls, 1); /* the second request belongs to the old queue */
 	ck_assert_mem_eq(tg_ptr(&g, g.used), used_before, sizeof(used_before));
 	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE); /* no NEEDS_RESET */
@@ -1755,6 +1795,33 @@ START_TEST(reset_while_request_in_progress)
 	tg_write32(&fake, MMIO_QUEUE_NOTIFY, 0);
 	expect_used(0, 0);
 	ck_assert_uint_eq(fake_calls, 2);
+}
+END_TEST
+
+/*
+ * The same for QueueReady = 0: the write returns once the queue's request in
+ * flight is done, its completion never reaches the used ring, and the
+ * request waiting behind it is not served.
+ */
+START_TEST(queue_disable_while_request_in_progress)
+{
+	uint16_t used_idx_before;
+	pthread_t vcpu, resetter;
+	uint64_t buf;
+
+	slow_request_then_reset(&vcpu, &resetter, true, &buf);
+	while (tg_read32(&fake, MMIO_QUEUE_READY) != 0)
+		sched_yield();
+	ck_assert_uint_eq(tg_read32(&fake, MMIO_STATUS), S_LIVE);
+	used_idx_before = used_idx();
+	ck_assert(!atomic_load(&reset_returned));
+	ck_assert(slow_request_release());
+	pthread_join(resetter, NULL);
+	pthread_join(vcpu, NULL);
+	ck_assert(!wrote_after_reset_returned);
+	ck_assert_uint_eq(fake_calls, 1);
+	ck_assert_uint_eq(used_idx(), used_idx_before);
+	ck_assert_uint_eq(g.irq_raises, 0);
 }
 END_TEST
 
@@ -2070,6 +2137,40 @@ static void pq_kick_start(pthread_t *th, unsigned int q)
 	ck_assert_int_eq(pthread_create(th, NULL, pq_kick, (void *)(uintptr_t)q), 0);
 }
 
+/*
+ * A write that takes queue 0 away (Status = 0, or QueueReady = 0 with queue 0
+ * selected) while its request is in flight, from another vCPU: it returns
+ * only once that request is done, so it runs on a thread of its own; this
+ * returns as soon as its effect is visible (queue 0's epoch moved on).
+ */
+struct pq_async {
+	pthread_t thread;
+	uint64_t off;
+	uint32_t v;
+	atomic_bool returned;
+};
+
+static void *pq_async_body(void *arg)
+{
+	struct pq_async *a = arg;
+
+	pq_wr(a->off, a->v);
+	atomic_store(&a->returned, true);
+	return NULL;
+}
+
+static void pq_wr_async(struct pq_async *a, uint64_t off, uint32_t v)
+{
+	unsigned int epoch = atomic_load(&pq.qs[0].epoch);
+
+	a->off = off;
+	a->v = v;
+	atomic_store(&a->returned, false);
+	ck_assert_int_eq(pthread_create(&a->thread, NULL, pq_async_body, a), 0);
+	while (atomic_load(&pq.qs[0].epoch) == epoch)
+		sched_yield();
+}
+
 /* A request "in I/O" until the test releases it; then it writes 0x10 + q, used length 1. */
 static atomic_bool pq_entered, pq_release;
 
@@ -2186,8 +2287,9 @@ START_TEST(queue_disabled_while_busy_other_queue_serves)
 	uint64_t buf0, buf1;
 	uint16_t head1, used0_before;
 	uint32_t id1 = 0, len1 = 0, isr_during;
-	bool q0_running, q1_done, got1;
+	bool q0_running, q1_done, got1, disable_waited;
 	pthread_t vcpu0, vcpu1;
+	struct pq_async disable;
 
 	pq_init();
 	pq_start(V1);
@@ -2206,18 +2308,21 @@ START_TEST(queue_disabled_while_busy_other_queue_serves)
 	pq_kick_start(&vcpu0, 0);
 	pq_begin_or_fail(vcpu0);
 	pq_wr(MMIO_QUEUE_SEL, 0);
-	pq_wr(MMIO_QUEUE_READY, 0);
+	pq_wr_async(&disable, MMIO_QUEUE_READY, 0);
 	pq_kick_start(&vcpu1, 1);
 	q1_done = pq_wait(&pq_kicked[1]);
 	pq_use(1);
 	got1 = tg_get_used(&g, &id1, &len1);
 	isr_during = pq_rd(MMIO_INTERRUPT_STATUS);
 	q0_running = !atomic_load(&pq_kicked[0]);
+	disable_waited = !atomic_load(&disable.returned);
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu0, NULL);
 	pthread_join(vcpu1, NULL);
+	pthread_join(disable.thread, NULL);
 	ck_assert_msg(q1_done, "queue 1's notify waited for queue 0's request");
 	ck_assert(q0_running);
+	ck_assert_msg(disable_waited, "QueueReady = 0 returned while its request was in flight");
 	ck_assert(got1);
 	ck_assert_uint_eq(id1, head1);
 	ck_assert_uint_eq(len1, 1);
@@ -2358,6 +2463,7 @@ START_TEST(chain_current_until_reset)
 {
 	bool entered, before, other_queue, other_status, in_main_after;
 	unsigned int resets;
+	struct pq_async reset;
 	pthread_t vcpu;
 
 	pq_init();
@@ -2376,11 +2482,13 @@ START_TEST(chain_current_until_reset)
 		other_queue = virtio_chain_current(pq_chain);
 		pq_wr(MMIO_STATUS, S_LIVE); /* a Status write that is no reset */
 		other_status = virtio_chain_current(pq_chain);
-		pq_wr(MMIO_STATUS, 0);
+		pq_wr_async(&reset, MMIO_STATUS, 0);
 		in_main_after = virtio_chain_current(pq_chain);
 	}
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu, NULL);
+	if (entered)
+		pthread_join(reset.thread, NULL);
 	ck_assert_msg(entered, "the request never reached the device");
 	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
 	ck_assert(before);
@@ -2401,11 +2509,13 @@ START_TEST(chain_current_until_reset)
 	if (entered) {
 		before = virtio_chain_current(pq_chain);
 		pq_wr(MMIO_QUEUE_SEL, 0);
-		pq_wr(MMIO_QUEUE_READY, 0);
+		pq_wr_async(&reset, MMIO_QUEUE_READY, 0);
 		in_main_after = virtio_chain_current(pq_chain);
 	}
 	atomic_store(&pq_release, true);
 	pthread_join(vcpu, NULL);
+	if (entered)
+		pthread_join(reset.thread, NULL);
 	ck_assert_msg(entered, "the request never reached the device");
 	ck_assert_msg(atomic_load(&pq_current_at_entry), "not current when the device got it");
 	ck_assert(before);
@@ -2534,6 +2644,7 @@ Suite *unit_suite(void)
 	tcase_add_test(irq, event_idx_used_event_and_avail_event);
 
 	tcase_add_test(conc, reset_while_request_in_progress);
+	tcase_add_test(conc, queue_disable_while_request_in_progress);
 	tcase_add_loop_test(conc, registers_and_reset_race_a_busy_queue, 0, 8);
 	tcase_add_test(conc, interrupt_every_queue_size_completions);
 	tcase_add_test(conc, stop_leaves_the_request_loop);
