@@ -163,6 +163,9 @@ run_one() {
 	c=$1
 	case "$c" in
 	boot1) boot boot1 1 "" ;;
+	# Where a boot's time goes: the guest's whole log with timestamps, and
+	# icevmm's times when init rings the boot-timer doorbell.
+	boot_profile) boot boot_profile 1 "loglevel=8 printk.time=1" --boot-timer ;;
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
