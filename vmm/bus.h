@@ -7,6 +7,7 @@
 #ifndef ICEVMM_BUS_H
 #define ICEVMM_BUS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -81,9 +82,23 @@ int acpi_begin_device(const struct acpi_ctx *ctx, const struct mmio_dev *dev, co
 
 #define BUS_MAX_DEVS 16
 
+/*
+ * Accesses no device owned, by address: each was a VM exit for nothing (a
+ * guest probing for hardware that is not there). The first BUS_MISS_ADDRS
+ * distinct addresses are counted one by one, the rest together. Atomic:
+ * vCPUs count at once. --boot-timer prints them (bus_misses_report()).
+ */
+#define BUS_MISS_ADDRS 16
+struct bus_misses {
+	_Atomic uint64_t addr[BUS_MISS_ADDRS]; /* the address + 1; 0: a free entry */
+	atomic_uint count[BUS_MISS_ADDRS];
+	atomic_uint others;
+};
+
 struct mmio_bus {
 	struct mmio_dev devs[BUS_MAX_DEVS];
 	unsigned int ndevs;
+	struct bus_misses *misses; /* NULL: not counted */
 };
 
 /* Returns 0, -EEXIST if the window overlaps a registered one, -ENOSPC if full. */
@@ -91,5 +106,10 @@ int bus_register(struct mmio_bus *bus, const struct mmio_dev *dev);
 const struct mmio_dev *bus_find(const struct mmio_bus *bus, uint64_t addr, uint32_t len);
 /* Dispatch one access; returns false if no device owns it (reads then return 0). */
 bool bus_access(const struct mmio_bus *bus, uint64_t addr, void *data, uint32_t len, bool is_write);
+/*
+ * One line, "icevmm: WHAT to no device: ADDR xN, ..." (nothing if there was
+ * none), the addresses in the order the guest first touched them.
+ */
+void bus_misses_report(const struct bus_misses *m, const char *what);
 
 #endif

@@ -41,13 +41,22 @@ static void debug_exit_ring(void *ctx, uint32_t value)
 
 static void boot_timer_ring(void *ctx, uint32_t value)
 {
+	static struct log_ratelimit rl; /* the guest rings at will: its lines are limited */
+	const struct vm *vm = ctx;
 	double wall, cpu, first_run;
+	uint64_t exits = 0;
 
-	(void)ctx;
+	if (!log_ratelimit_ok(&rl))
+		return;
 	timing_read(&wall, &cpu, &first_run);
-	pr_guest("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
-		 "first KVM_RUN at %.1f ms",
-		 value, wall, cpu, first_run);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		exits += atomic_load_explicit(&vm->vcpus[i].exits, memory_order_relaxed);
+	pr_info("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
+		"first KVM_RUN at %.1f ms; %llu exits",
+		value, wall, cpu, first_run, (unsigned long long)exits);
+	/* Where exits went for nothing: the guest probing for devices icevmm does not have. */
+	bus_misses_report(&vm->bus_misses, "boot-timer: MMIO accesses");
+	bus_misses_report(&vm->pio_misses, "boot-timer: port I/O accesses");
 }
 
 /* The devices every guest has: its console UART and the doorbells. */
@@ -86,7 +95,8 @@ static int add_platform_devices(struct vm *vm, const struct vmm_config *cfg, str
 					  .ctx = vm };
 	doorbells[1] = (struct doorbell){ .name = "boot-timer",
 					  .compatible = "icevmm,boot-timer",
-					  .ring = boot_timer_ring };
+					  .ring = boot_timer_ring,
+					  .ctx = vm };
 	for (i = 0; i < n; i++) {
 		/* The arch says which bus the UART is on; the other devices are MMIO everywhere. */
 		struct mmio_bus *bus = i == 0 && arch_layout.uart_on_pio ? &vm->pio : &vm->bus;

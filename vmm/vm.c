@@ -45,6 +45,8 @@ int vm_create(struct vm *vm, uint64_t gpa_base, uint64_t mem_bytes)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->fd = -1;
+	vm->bus.misses = &vm->bus_misses;
+	vm->pio.misses = &vm->pio_misses;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (vm->stop_fd < 0) {
 		pr_err("eventfd: %s", strerror(errno));

@@ -44,6 +44,7 @@ struct vm {
 	struct guest_mem mem;
 	struct mmio_bus bus; /* MMIO: KVM_EXIT_MMIO */
 	struct mmio_bus pio; /* port I/O (x86 KVM_EXIT_IO; empty elsewhere): addresses are ports */
+	struct bus_misses bus_misses, pio_misses; /* accesses no device owned */
 	unsigned int ncpus;
 	struct vcpu *vcpus;
 	size_t run_size;

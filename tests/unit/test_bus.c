@@ -75,6 +75,31 @@ START_TEST(bus_full)
 }
 END_TEST
 
+/* Accesses no device owns are counted by address: the first 16 addresses one by one. */
+START_TEST(misses_counted)
+{
+	static struct bus_misses m;
+	struct mmio_bus bus = { .ndevs = 0, .misses = &m };
+	struct mmio_dev a = { .name = "a", .base = 0x1000, .size = 0x100, .ops = &ops };
+	uint8_t v[4];
+	unsigned int i;
+
+	ck_assert_int_eq(bus_register(&bus, &a), 0);
+	ck_assert(bus_access(&bus, 0x1000, v, 4, false)); /* owned: not counted */
+	for (i = 0; i < 3; i++)
+		ck_assert(!bus_access(&bus, 0x70, v, 1, true));
+	ck_assert(!bus_access(&bus, 0, v, 1, false)); /* address 0 is an address too */
+	for (i = 0; i < 20; i++)
+		ck_assert(!bus_access(&bus, 0x2000 + i, v, 1, false));
+	ck_assert_uint_eq(atomic_load(&m.addr[0]), 0x70 + 1);
+	ck_assert_uint_eq(atomic_load(&m.count[0]), 3);
+	ck_assert_uint_eq(atomic_load(&m.addr[1]), 0 + 1);
+	ck_assert_uint_eq(atomic_load(&m.count[1]), 1);
+	ck_assert_uint_eq(atomic_load(&m.addr[15]), 0x2000 + 13 + 1);
+	ck_assert_uint_eq(atomic_load(&m.others), 6);
+}
+END_TEST
+
 static size_t filter(struct console_input *ci, const char *in, char *out, bool *quit)
 {
 	size_t n = console_filter(ci, (const uint8_t *)in, strlen(in), (uint8_t *)out, quit);
@@ -113,6 +138,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, register_and_route);
 	tcase_add_test(tc, bus_full);
+	tcase_add_test(tc, misses_counted);
 	tcase_add_test(tc, console_escape);
 	suite_add_tcase(s, tc);
 	return s;
