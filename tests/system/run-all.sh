@@ -935,8 +935,11 @@ run_l1() {
 	echo "== nested rig, $env L1: $*"
 	# A hung L1 is booted again and its job resumes at the case that hung
 	# (cases.sh); a case that hangs two L1s is given up. So: up to three
-	# hangs in one job, then a boot that finishes it.
-	RIG_ATTEMPTS=4 RIG_ARCH=${sfx:+x86_64} "$here/run-l1.sh" "${opts[@]}" "$share" \
+	# hangs in one job, then a boot that finishes it. The heartbeat finds a
+	# hung L1 within 90 s; the time limit is only the last resort, wide
+	# enough for the gicv3 job (430-650 s, depending on the machine's day).
+	RIG_TIMEOUT=${RIG_TIMEOUT:-1500} RIG_ATTEMPTS=4 RIG_ARCH=${sfx:+x86_64} \
+		"$here/run-l1.sh" "${opts[@]}" "$share" \
 		>"$share/l1-$env.console" 2>&1 || rc=$?
 	grep '^run-l1: ' "$share/l1-$env.console" || true # the lock wait, the L1's time
 	local d=$share/out-$env f c
