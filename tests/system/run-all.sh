@@ -187,6 +187,7 @@ check_all_cases() {
 	expect "$d" mem0 2 "--mem '0'"
 	expect "$d" cpus0 2 "--cpus '0'"
 	expect "$d" small_mem 1 "increase --mem"
+	expect "$d" boot_profile 0 "boot-timer: guest rang"
 	check_blk "$d"
 	check_ice_selftest "$d"
 	check_core_cases "$d"
@@ -899,7 +900,7 @@ fbe_verify_files() {
 }
 
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
-X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_v4_ext4"
+X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_v4_ext4 boot_profile"
 check_x86_cases() {
 	local d=$1
 	check_boot_cases "$d"
@@ -917,9 +918,10 @@ check_x86_cases() {
 		seccomp_check_tasks "$d" seccomp_tasks 2
 	fi
 	check_fbe "$d" fbe_v4_ext4
+	expect "$d" boot_profile 0 "boot-timer: guest rang"
 }
 
-ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm sigterm_closed bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES hwdm"
+ALL_CASES="ice_selftest blk boot1 boot2 debug_exit reset timeout sigterm sigterm_closed bad_kernel missing_initrd mem0 cpus0 small_mem dump_dtb $CORE_CASES $SECCOMP_CASES $FBE_CASES hwdm boot_profile"
 
 # run_l1 ENV CASES...: one L1 boot runs all the cases (an L1 boot costs
 # seconds). ENV: gicv3 or gicv2 (arm64 L1), or x86_64 (amd64 L1).
@@ -982,12 +984,15 @@ OWN_L1_CASES="power_cut rig_hang"
 # (fbe_ext4_perfile: fbe_2cpu; fbe_v4_f2fs: fbe_f2fs and fbe_v4_ext4;
 # fbe_v4_lblk32: fbe_ext4_lblk32 and fbe_v4_ext4). CASES=all runs them too.
 TWIN_CASES="fbe_ext4_perfile fbe_v4_f2fs fbe_v4_lblk32"
+# A measurement, not a test: where a boot's time goes (the guest's
+# timestamped log, --boot-timer's exits and accesses to no device).
+PROFILE_CASES="boot_profile"
 
 # The cases to run: the command line's ("all": every case), or the default.
 if [ $# -eq 0 ]; then
 	selected=
 	for c in $ALL_CASES $OWN_L1_CASES $X86_CASES; do
-		case " $TWIN_CASES " in *" $c "*) ;; *) selected="$selected $c" ;; esac
+		case " $TWIN_CASES $PROFILE_CASES " in *" $c "*) ;; *) selected="$selected $c" ;; esac
 	done
 elif [ "$*" = all ]; then
 	selected="$ALL_CASES $OWN_L1_CASES $X86_CASES"
@@ -1017,7 +1022,7 @@ only() {
 	echo "${out# }"
 }
 if [ $# -eq 0 ]; then
-	echo "== the default cases; CASES=all adds their twins: $TWIN_CASES"
+	echo "== the default cases; CASES=all adds their twins ($TWIN_CASES) and $PROFILE_CASES"
 else
 	echo "== only these cases: $selected"
 fi
