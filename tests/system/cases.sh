@@ -158,6 +158,17 @@ stalled() {
 	cat "$out/$1".status "$out/$1"-*.status 2>/dev/null | grep -qx 4
 }
 
+# sigterm_after CASE T0: SIGTERM the icevmm just started in the background,
+# 3 s into its run; CASE's status, and its time since T0 (ms).
+sigterm_after() {
+	pid=$!
+	sleep 3
+	kill -TERM "$pid"
+	wait "$pid"
+	echo $? >"$out/$1.status"
+	echo $(($(now_ms) - $2)) >"$out/$1.ms"
+}
+
 # run_one CASE: runs CASE (files in OUTDIR, named after it).
 run_one() {
 	c=$1
@@ -180,12 +191,7 @@ run_one() {
 		t0=$(now_ms)
 		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 2 --timeout 120 \
 			--cmdline "$base icevmm.mode=hang" </dev/null >"$out/sigterm.log" 2>&1 &
-		pid=$!
-		sleep 3
-		kill -TERM "$pid"
-		wait "$pid"
-		echo $? >"$out/sigterm.status"
-		echo $(($(now_ms) - t0)) >"$out/sigterm.ms"
+		sigterm_after sigterm "$t0"
 		;;
 	sigterm_closed)
 		# The same with stdin and stdout closed, as a supervisor may start
@@ -194,12 +200,7 @@ run_one() {
 		t0=$(now_ms)
 		"$icevmm" --kernel "$image" --initrd "$initrd" --cpus 1 --timeout 30 \
 			--cmdline "$base icevmm.mode=hang" <&- >&- 2>"$out/sigterm_closed.log" &
-		pid=$!
-		sleep 3
-		kill -TERM "$pid"
-		wait "$pid"
-		echo $? >"$out/sigterm_closed.status"
-		echo $(($(now_ms) - t0)) >"$out/sigterm_closed.ms"
+		sigterm_after sigterm_closed "$t0"
 		;;
 	bad_kernel)
 		head -c 4096 "$initrd" >"$out/not-an-image"
