@@ -20,22 +20,34 @@
  * when the ring is full, further bytes are dropped (and counted), so a vCPU
  * never waits for the host's reader and a stop never waits for a vCPU stuck
  * in write(2).
+ *
+ * The writer hands stdout whole lines. icevmm's own messages go to stderr
+ * from whichever thread has something to say, and stderr is usually the
+ * same terminal, pipe or file as stdout: a guest line written in two pieces
+ * could get one of them in its middle ("ICE-SELFTEST ok: disk 0: host-pro"
+ * "icevmm: ..." "visioned"), which a person cannot read and a test cannot
+ * match. A partial line waits for its newline, a full chunk, the final
+ * flush, or CONSOLE_LINE_WAIT_MS with no new byte (a shell prompt, a
+ * progress bar); each write(2) of up to a chunk is atomic with respect to
+ * stderr's on a pipe or regular file.
  */
 #define CONSOLE_WRITER_STACK (256 * 1024)
+#define CONSOLE_CHUNK 4096	/* ≤ PIPE_BUF: one write(2) is never split */
+#define CONSOLE_LINE_WAIT_MS 50 /* what a typed character's echo may wait */
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t more;	/* writer: bytes arrived */
+	pthread_cond_t more;	/* writer: bytes arrived (CLOCK_MONOTONIC) */
 	pthread_cond_t drained; /* console_flush: ring empty, nothing in write(2) */
 	uint8_t buf[CONSOLE_OUT_RING];
 	size_t head, len;
-	bool busy; /* the writer holds bytes taken from the ring */
+	bool busy;     /* the writer holds bytes taken from the ring */
+	bool flushing; /* the run is ending: partial lines are held no more */
 	bool started;
 	unsigned long dropped;
 	pthread_t thread;
 } tx_ring = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.more = PTHREAD_COND_INITIALIZER,
 	.drained = PTHREAD_COND_INITIALIZER,
 };
 
@@ -53,10 +65,48 @@ static void write_all(int fd, const uint8_t *p, size_t n)
 	}
 }
 
+static uint8_t ring_at(size_t i)
+{
+	return tx_ring.buf[(tx_ring.head + i) % sizeof(tx_ring.buf)];
+}
+
+/*
+ * How many of the ring's bytes the writer may take now (lock held): up to a
+ * chunk, ending with a newline unless a whole chunk has none or the run is
+ * ending; 0 if only a partial line is queued.
+ */
+static size_t ring_ready(void)
+{
+	size_t n = tx_ring.len < CONSOLE_CHUNK ? tx_ring.len : CONSOLE_CHUNK;
+
+	if (tx_ring.flushing || n == CONSOLE_CHUNK)
+		return n;
+	while (n && ring_at(n - 1) != '\n')
+		n--;
+	return n;
+}
+
+/* Lock held: has no byte arrived in CONSOLE_LINE_WAIT_MS? */
+static bool partial_line_idle(void)
+{
+	size_t seen = tx_ring.len;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += CONSOLE_LINE_WAIT_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	/* console_tx signals on a newline; any other byte only restarts the wait. */
+	return pthread_cond_timedwait(&tx_ring.more, &tx_ring.lock, &t) == ETIMEDOUT &&
+	       tx_ring.len == seen;
+}
+
 static void *console_writer(void *arg)
 {
-	uint8_t chunk[4096];
-	size_t n;
+	uint8_t chunk[CONSOLE_CHUNK];
+	size_t i, n;
 
 	(void)arg;
 	pthread_mutex_lock(&tx_ring.lock);
@@ -66,10 +116,14 @@ static void *console_writer(void *arg)
 			pthread_cond_broadcast(&tx_ring.drained);
 			pthread_cond_wait(&tx_ring.more, &tx_ring.lock);
 		}
-		n = tx_ring.len < sizeof(chunk) ? tx_ring.len : sizeof(chunk);
-		if (n > sizeof(tx_ring.buf) - tx_ring.head)
-			n = sizeof(tx_ring.buf) - tx_ring.head;
-		memcpy(chunk, tx_ring.buf + tx_ring.head, n);
+		n = ring_ready();
+		if (!n) {
+			if (!partial_line_idle())
+				continue;
+			n = tx_ring.len; /* a partial line, shorter than a chunk */
+		}
+		for (i = 0; i < n; i++)
+			chunk[i] = ring_at(i);
 		tx_ring.head = (tx_ring.head + n) % sizeof(tx_ring.buf);
 		tx_ring.len -= n;
 		tx_ring.busy = true;
@@ -82,8 +136,14 @@ static void *console_writer(void *arg)
 
 static void console_out_start(void)
 {
+	pthread_condattr_t mono;
 	pthread_attr_t attr;
 	sigset_t all, old;
+
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&tx_ring.more, &mono);
+	pthread_condattr_destroy(&mono);
 
 	/*
 	 * A small stack: it needs a 4 KiB chunk and a write(2). And a stack
@@ -187,7 +247,8 @@ void console_tx(void *ctx, uint8_t byte)
 	pthread_mutex_lock(&tx_ring.lock);
 	if (tx_ring.len < sizeof(tx_ring.buf)) {
 		tx_ring.buf[(tx_ring.head + tx_ring.len) % sizeof(tx_ring.buf)] = byte;
-		if (tx_ring.len++ == 0)
+		/* Wake the writer for a first byte, or for the end of a line it holds. */
+		if (tx_ring.len++ == 0 || byte == '\n')
 			pthread_cond_signal(&tx_ring.more);
 	} else {
 		tx_ring.dropped++;
@@ -211,6 +272,8 @@ bool console_flush(unsigned int timeout_ms)
 		deadline.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&tx_ring.lock);
+	tx_ring.flushing = true;
+	pthread_cond_signal(&tx_ring.more);
 	while ((tx_ring.len || tx_ring.busy) &&
 	       pthread_cond_timedwait(&tx_ring.drained, &tx_ring.lock, &deadline) != ETIMEDOUT)
 		;

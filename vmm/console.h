@@ -39,13 +39,17 @@ void console_restore(void);
 /*
  * Guest → host: one byte towards stdout. Never blocks on stdout: the byte
  * goes into a ring that a writer thread drains; when the ring is full the
- * byte is dropped. Signature fits serial's tx hook.
+ * byte is dropped. The writer hands stdout whole lines, so icevmm's messages
+ * on the same terminal or file never land inside a guest line; a partial
+ * line goes out after 50 ms without a new byte. Signature fits serial's tx
+ * hook.
  */
 void console_tx(void *ctx, uint8_t byte);
 /*
- * Wait up to timeout_ms for the writer to hand every queued byte to stdout.
- * Returns false if it could not (stdout not being read); says how many bytes
- * were lost, if any.
+ * At the end of a run: wait up to timeout_ms for the writer to hand every
+ * queued byte to stdout, a partial last line included (from now on nothing
+ * is held back). Returns false if it could not (stdout not being read); says
+ * how many bytes were lost, if any.
  */
 bool console_flush(unsigned int timeout_ms);
 
