@@ -120,7 +120,8 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 	$(Q)$(CC) -static -o $@ $(call obj,$(VMM_SRCS)) $(LIBS_A) $(LIBS) $(SECCOMP_LIBS)
 
 # Unit tests: one binary per component, linking only that component (and bus).
-UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump keyread
+UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump keyread \
+	timing
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage x86boot acpi
 endif
@@ -132,6 +133,7 @@ $(O)/tests/unit/test_x86boot: $(O)/arch/x86_64/boot64.o $(O)/arch/x86_64/cpuid.o
 	$(O)/arch/x86_64/platform.o $(O)/libbus.a
 $(O)/tests/unit/test_aml: $(O)/libbus.a
 $(O)/tests/unit/test_dump: $(O)/vmm/dump.o
+$(O)/tests/unit/test_timing: $(O)/vmm/timing.o
 $(O)/tests/unit/test_acpi: $(O)/arch/x86_64/acpi.o $(O)/libserial.a $(O)/libvirtio.a $(O)/libbus.a
 $(O)/tests/unit/test_fdt: $(O)/libarm64boot.a $(O)/libserial.a $(O)/libdoorbell.a $(O)/libbus.a
 $(O)/tests/unit/test_serial: $(O)/libserial.a $(O)/libbus.a

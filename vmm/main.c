@@ -42,6 +42,7 @@ static void debug_exit_ring(void *ctx, uint32_t value)
 static void boot_timer_ring(void *ctx, uint32_t value)
 {
 	static struct log_ratelimit rl; /* the guest rings at will: its lines are limited */
+	static bool reported_setup;
 	const struct vm *vm = ctx;
 	double wall, cpu, first_run;
 	uint64_t exits = 0;
@@ -55,6 +56,13 @@ static void boot_timer_ring(void *ctx, uint32_t value)
 		"first KVM_RUN at %.1f ms; %llu exits",
 		value, wall, cpu, first_run, (unsigned long long)exits);
 	/* Where exits went for nothing: the guest probing for devices icevmm does not have. */
+	if (!__atomic_exchange_n(&reported_setup, true, __ATOMIC_RELAXED)) {
+		char phases[256];
+
+		/* Once: what icevmm did before the guest's first instruction. */
+		timing_phases_format(phases, sizeof(phases));
+		pr_info("boot-timer: set-up: %s", phases);
+	}
 	bus_misses_report(&vm->bus_misses, "boot-timer: MMIO accesses");
 	bus_misses_report(&vm->pio_misses, "boot-timer: port I/O accesses");
 }
@@ -264,14 +272,21 @@ static int boot(const struct vmm_config *cfg)
 		goto out_files;
 	if (run_block_signals() < 0)
 		goto out_files;
+	/* Each step's time is in --boot-timer's report (vmm/timing.h). */
+	timing_phase_done("files and keys");
 
 	/* 2. The VM and its RAM (vmm/vm.c), the interrupt controller (arch). */
-	if (vm_create(&vm, arch_layout.ram_base, desc.mem_bytes) || arch_vm_init(&vm, &desc) ||
-	    /* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
-	    vm_create_vcpus(&vm, desc.cpus) || arch_vm_finalize(&vm) ||
-	    /* 4. Devices on the MMIO bus (devices/). */
-	    add_platform_devices(&vm, cfg, &uart, doorbells) || add_disks(&vm, cfg, disks, stores))
+	if (vm_create(&vm, arch_layout.ram_base, desc.mem_bytes) || arch_vm_init(&vm, &desc))
 		goto out_vm;
+	timing_phase_done("VM");
+	/* 3. vCPUs (vmm/vm.c + arch_vcpu_init), then finish the interrupt controller. */
+	if (vm_create_vcpus(&vm, desc.cpus) || arch_vm_finalize(&vm))
+		goto out_vm;
+	timing_phase_done("vCPUs");
+	/* 4. Devices on the MMIO bus (devices/). */
+	if (add_platform_devices(&vm, cfg, &uart, doorbells) || add_disks(&vm, cfg, disks, stores))
+		goto out_vm;
+	timing_phase_done("devices");
 
 	/* 5. Kernel, initrd and machine description into RAM; boot registers (arch). */
 	err = arch_load_guest(&vm, &desc, &blobs);
@@ -279,6 +294,7 @@ static int boot(const struct vmm_config *cfg)
 	guest_file_close(&initrd);
 	if (err < 0)
 		goto out_vm;
+	timing_phase_done("guest loaded");
 	if (cfg->dump_dtb || cfg->dump_acpi) { /* written (vmm/dump.c), nothing to run */
 		if ((!cfg->dump_dtb || dump_dtb(cfg->dump_dtb, &blobs) == 0) &&
 		    (!cfg->dump_acpi || dump_acpi(cfg->dump_acpi, &blobs) == 0))
@@ -294,9 +310,10 @@ static int boot(const struct vmm_config *cfg)
 	 * joins.
 	 */
 	console_init();
-	if (sandbox_enter(&vm, cfg) == 0)
+	if (sandbox_enter(&vm, cfg) == 0) {
+		timing_phase_done("console and sandbox");
 		vm_start_vcpus(&vm);
-	else
+	} else
 		vm_stop(&vm, EXIT_VMM_ERROR);
 	run_main_loop(&vm, &uart, cfg->timeout_s);
 	/* The guest's last words (e.g. a test's verdict) reach stdout if anyone reads it. */
