@@ -325,7 +325,8 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 {
 	const struct guest_file *kernel = boot->kernel, *initrd = boot->initrd;
 	const struct arch_vm *a = vm->arch;
-	size_t cmdline_len = strlen(boot->cmdline);
+	size_t prefix_len = strlen(X86_CMDLINE_PREFIX);
+	size_t cmdline_len = prefix_len + strlen(boot->cmdline);
 	size_t head = kernel->size < GUEST_FILE_HEAD ? (size_t)kernel->size : GUEST_FILE_HEAD;
 	static uint8_t tables[X86_PAGE_TABLES_SIZE];
 	uint8_t stub[X86_RESET_STUB_SIZE];
@@ -341,12 +342,14 @@ int arch_load_guest(struct vm *vm, const struct boot_desc *boot, struct boot_blo
 	if (initrd && initrd->size &&
 	    guest_file_load(initrd, gmem_ptr(&vm->mem, a->place.initrd_addr, initrd->size)))
 		return -1;
-	/* 2. The command line, NUL-terminated (boot.rst: cmd_line_ptr). */
+	/* 2. The command line, NUL-terminated (boot.rst: cmd_line_ptr), after icevmm's prefix. */
 	if (cmdline_len >= X86_CMDLINE_LIMIT - X86_CMDLINE_ADDR) {
 		pr_err("the kernel command line is too long (%zu bytes)", cmdline_len);
 		return -1;
 	}
-	if (put_guest(vm, X86_CMDLINE_ADDR, boot->cmdline, cmdline_len + 1))
+	if (put_guest(vm, X86_CMDLINE_ADDR, X86_CMDLINE_PREFIX, prefix_len) ||
+	    put_guest(vm, X86_CMDLINE_ADDR + prefix_len, boot->cmdline,
+		      cmdline_len - prefix_len + 1))
 		return -1;
 	/* 3. The ACPI tables. */
 	bb = (struct bzimage_boot){

@@ -41,6 +41,14 @@
 #define X86_BOOT_STACK_TOP 0x9000ULL
 #define X86_PML4_ADDR 0x9000ULL /* then the PDPT and the PDs, one page each */
 #define X86_CMDLINE_ADDR 0x20000ULL
+/*
+ * The start of every x86_64 guest's command line: what the machine lacks,
+ * which Linux would otherwise probe for, an exit per port access (about
+ * 170 in a boot): no PCI (type-1 and type-2 configuration space, the early
+ * quirks' scan of bus 0) and one UART (COM2-COM4). The user's command line
+ * follows, so its own values win. (kvmtool starts its guests' likewise.)
+ */
+#define X86_CMDLINE_PREFIX "pci=off 8250.nr_uarts=1 "
 #define X86_CMDLINE_LIMIT 0x90000ULL /* the command line ends below this */
 #define X86_ACPI_BASE 0xe0000ULL
 #define X86_RESET_VECTOR_ADDR 0xffff0ULL		      /* real mode F000:FFF0 */

@@ -899,6 +899,26 @@ fbe_verify_files() {
 	rm -rf "$tmp"
 }
 
+# --boot-timer's report of an x86_64 boot (seccomp_tasks rings it at init):
+# the set-up's steps, each timed, and none of the probing icevmm's command-line
+# prefix (pci=off 8250.nr_uarts=1) exists to stop: PCI configuration space
+# (0xcf8-0xcff) and COM2-COM4.
+check_x86_boot_report() {
+	local d=$1 name=$2 log misses
+	log=$(tr -d '\r' <"$d/$name.log")
+	if printf '%s\n' "$log" | grep -Eq '^icevmm: boot-timer: set-up: files and keys [0-9.]+ ms, VM [0-9.]+ ms, vCPUs [0-9.]+ ms, devices [0-9.]+ ms, guest loaded [0-9.]+ ms, console and sandbox [0-9.]+ ms$'; then
+		pass "$name: $(printf '%s\n' "$log" | grep -m1 '^icevmm: boot-timer: set-up: ' | sed 's/^icevmm: //')"
+	else
+		fail "$name: no 'boot-timer: set-up:' line with the six steps"
+	fi
+	misses=$(printf '%s\n' "$log" | grep -m1 '^icevmm: boot-timer: port I/O accesses to no device: ' || true)
+	if printf '%s\n' "$misses" | grep -Eq '0xcf[8-9a-f] |0x2f[89a-f] |0x3e[89a-f] |0x2e[89a-f] '; then
+		fail "$name: the guest still probes for PCI or COM2-COM4: '${misses#icevmm: }'"
+	else
+		pass "$name: no PCI or COM2-COM4 probing ('${misses:+${misses#icevmm: boot-timer: }}${misses:-no access to no device}')"
+	fi
+}
+
 # The x86_64 rig (an amd64 L1 with kvm_amd) boots Debian's stock amd64 kernel.
 X86_CASES="boot1 boot2 debug_exit reset reset_triple timeout bad_kernel bad_bzimage blk highmem dump_acpi seccomp_tasks fbe_v4_ext4 boot_profile"
 check_x86_cases() {
@@ -916,6 +936,7 @@ check_x86_cases() {
 	if wanted seccomp_tasks; then
 		expect "$d" seccomp_tasks 143 "boot-timer: guest rang" "stopping on signal 15"
 		seccomp_check_tasks "$d" seccomp_tasks 2
+		check_x86_boot_report "$d" seccomp_tasks
 	fi
 	check_fbe "$d" fbe_v4_ext4
 	expect "$d" boot_profile 0 "boot-timer: guest rang"
