@@ -175,8 +175,19 @@ run_one() {
 	case "$c" in
 	boot1) boot boot1 1 "" ;;
 	# Where a boot's time goes: the guest's whole log with timestamps, and
-	# icevmm's times when init rings the boot-timer doorbell.
-	boot_profile) boot boot_profile 1 "loglevel=8 printk.time=1" --boot-timer ;;
+	# icevmm's times when init rings the boot-timer doorbell. icevmm, the
+	# kernel and the initrd are copied to L1's RAM first: read over the 9p
+	# share, their pages (icevmm's code included) would cost the set-up's
+	# steps more than icevmm does.
+	boot_profile)
+		cp "$icevmm" /tmp/profile-icevmm
+		cp "$image" /tmp/profile-kernel
+		cp "$initrd" /tmp/profile-initrd
+		run_case boot_profile /tmp/profile-icevmm --kernel /tmp/profile-kernel \
+			--initrd /tmp/profile-initrd --cpus 1 --mem 256M --timeout 120 \
+			--cmdline "$base loglevel=8 printk.time=1" --boot-timer
+		rm -f /tmp/profile-icevmm /tmp/profile-kernel /tmp/profile-initrd
+		;;
 	boot2) boot boot2 2 "" ;;
 	debug_exit) boot debug_exit 1 "icevmm.exit=5" ;;
 	reset) boot reset 1 "icevmm.mode=reboot" ;;
