@@ -55,7 +55,6 @@ static void boot_timer_ring(void *ctx, uint32_t value)
 	pr_info("boot-timer: guest rang with %u: %.1f ms wall, %.1f ms CPU since icevmm started; "
 		"first KVM_RUN at %.1f ms; %llu exits",
 		value, wall, cpu, first_run, (unsigned long long)exits);
-	/* Where exits went for nothing: the guest probing for devices icevmm does not have. */
 	if (!__atomic_exchange_n(&reported_setup, true, __ATOMIC_RELAXED)) {
 		char phases[256];
 
@@ -63,6 +62,7 @@ static void boot_timer_ring(void *ctx, uint32_t value)
 		timing_phases_format(phases, sizeof(phases));
 		pr_info("boot-timer: set-up: %s", phases);
 	}
+	/* Where exits went for nothing: the guest probing for devices icevmm does not have. */
 	bus_misses_report(&vm->bus_misses, "boot-timer: MMIO accesses");
 	bus_misses_report(&vm->pio_misses, "boot-timer: port I/O accesses");
 }
@@ -313,8 +313,9 @@ static int boot(const struct vmm_config *cfg)
 	if (sandbox_enter(&vm, cfg) == 0) {
 		timing_phase_done("console and sandbox");
 		vm_start_vcpus(&vm);
-	} else
+	} else {
 		vm_stop(&vm, EXIT_VMM_ERROR);
+	}
 	run_main_loop(&vm, &uart, cfg->timeout_s);
 	/* The guest's last words (e.g. a test's verdict) reach stdout if anyone reads it. */
 	console_flush(CONSOLE_FLUSH_MS);
