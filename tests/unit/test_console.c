@@ -115,7 +115,7 @@ static void tx_str(const char *s, unsigned int gap_us)
 
 /*
  * A guest line is never cut by icevmm's own messages on the same pipe: the
- * guest emits its line a byte per millisecond (a slow console under nested
+ * guest emits its line a byte every 200 µs (a slow console under nested
  * emulation) while another thread logs a line to stderr half-way through.
  * stdout and stderr are one pipe, as under `icevmm ... >log 2>&1`. The log
  * line comes out before the guest's, whole, and so does the guest's.
@@ -130,9 +130,9 @@ START_TEST(log_line_never_lands_inside_a_guest_line)
 
 	ck_assert_int_eq(dup2(STDOUT_FILENO, STDERR_FILENO), STDERR_FILENO);
 	console_init();
-	tx_str("ICE-SELFTEST ok: disk 0: host-pro", 1000);
+	tx_str("ICE-SELFTEST ok: disk 0: host-pro", 200);
 	ck_assert_int_eq(write(STDERR_FILENO, log_line, strlen(log_line)), (int)strlen(log_line));
-	tx_str("visioned\n", 1000);
+	tx_str("visioned\n", 200);
 	ck_assert(console_flush(2000));
 	dup2(saved_err, STDERR_FILENO);
 	close(saved_err);
