@@ -86,18 +86,27 @@ static size_t ring_ready(void)
 	return n;
 }
 
-/* Lock held: has no byte arrived in CONSOLE_LINE_WAIT_MS? */
-static bool partial_line_idle(void)
+/* An absolute time ms from now on clock clk, for pthread_cond_timedwait. */
+static struct timespec deadline_in(clockid_t clk, unsigned int ms)
 {
-	size_t seen = tx_ring.len;
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_nsec += CONSOLE_LINE_WAIT_MS * 1000000L;
+	clock_gettime(clk, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (t.tv_nsec >= 1000000000L) {
 		t.tv_sec++;
 		t.tv_nsec -= 1000000000L;
 	}
+	return t;
+}
+
+/* Lock held: has no byte arrived in CONSOLE_LINE_WAIT_MS? */
+static bool partial_line_idle(void)
+{
+	size_t seen = tx_ring.len;
+	struct timespec t = deadline_in(CLOCK_MONOTONIC, CONSOLE_LINE_WAIT_MS);
+
 	/* console_tx signals on a newline; any other byte only restarts the wait. */
 	return pthread_cond_timedwait(&tx_ring.more, &tx_ring.lock, &t) == ETIMEDOUT &&
 	       tx_ring.len == seen;
@@ -264,13 +273,7 @@ bool console_flush(unsigned int timeout_ms)
 
 	if (!tx_ring.started)
 		return true;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	deadline = deadline_in(CLOCK_REALTIME, timeout_ms); /* `drained` is on the default clock */
 	pthread_mutex_lock(&tx_ring.lock);
 	tx_ring.flushing = true;
 	pthread_cond_signal(&tx_ring.more);
