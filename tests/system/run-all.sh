@@ -297,10 +297,12 @@ check_ice_selftest() {
 		pass "ice_selftest: guest says '$summary'"
 	else
 		fail "ice_selftest: guest summary '${summary:-none}', expected ICE-SELFTEST PASS n/n"
-		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20
+		tr -d '\r' <"$d/ice_selftest.log" | grep FAIL | sed 's/^/      | /' | head -n 20 || true
 	fi
 	for kind in host-provisioned guest-programmed v4; do
-		if tr -d '\r' <"$d/ice_selftest.log" | grep -Eq "^ICE-SELFTEST ok: disk [0-9]+: $kind "; then
+		# On the file, not through a pipe: under pipefail, grep -q leaving at
+		# its first match can kill the writer (SIGPIPE) and fail the check.
+		if grep -Eq "^ICE-SELFTEST ok: disk [0-9]+: $kind " "$d/ice_selftest.log"; then
 			pass "ice_selftest: the guest tested a $kind disk"
 		else
 			fail "ice_selftest: the guest never tested a $kind disk"
@@ -695,7 +697,7 @@ fbe_summary() {
 
 # fbe_field REPORT WORD: the rest of the report's first line that starts with WORD.
 fbe_field() {
-	sed -n "s/^$2 //p" "$1" | head -n 1
+	sed -n "/^$2 /{s///p;q}" "$1"
 }
 
 # check_fbe DIR NAME: what the guest reported, then the image itself.
@@ -906,12 +908,12 @@ fbe_verify_files() {
 check_x86_boot_report() {
 	local d=$1 name=$2 log misses pci com
 	log=$(tr -d '\r' <"$d/$name.log")
-	if printf '%s\n' "$log" | grep -Eq '^icevmm: boot-timer: set-up: files and keys [0-9.]+ ms, VM [0-9.]+ ms, vCPUs [0-9.]+ ms, devices [0-9.]+ ms, guest loaded [0-9.]+ ms, console and sandbox [0-9.]+ ms$'; then
-		pass "$name: $(printf '%s\n' "$log" | grep -m1 '^icevmm: boot-timer: set-up: ' | sed 's/^icevmm: //')"
+	if grep -Eq '^icevmm: boot-timer: set-up: files and keys [0-9.]+ ms, VM [0-9.]+ ms, vCPUs [0-9.]+ ms, devices [0-9.]+ ms, guest loaded [0-9.]+ ms, console and sandbox [0-9.]+ ms$' <<<"$log"; then
+		pass "$name: $(grep -m1 '^icevmm: boot-timer: set-up: ' <<<"$log" | sed 's/^icevmm: //')"
 	else
 		fail "$name: no 'boot-timer: set-up:' line with the six steps"
 	fi
-	misses=$(printf '%s\n' "$log" | grep -m1 '^icevmm: boot-timer: port I/O accesses to no device: ' || true)
+	misses=$(grep -m1 '^icevmm: boot-timer: port I/O accesses to no device: ' <<<"$log" || true)
 	# "0xcf8 x1, 0x2e x20, ...": accesses per port
 	pci=$(printf '%s\n' "${misses##*: }" | tr ',' '\n' |
 		awk '$1 ~ /^0xcf[89a-f]$/ { n += substr($2, 2) } END { print n + 0 }')
