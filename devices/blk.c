@@ -238,6 +238,36 @@ static uint32_t blk_get_id(const struct blk_dev *b, const struct virtq_chain *c)
 }
 
 /*
+ * The request header in one copy where the first buffer holds it (Linux's
+ * always holds the whole header): v4's 56 bytes or the ICE header's 32 if
+ * that buffer is that long, else the 16 bytes every request has. Returns the
+ * bytes copied; the caller has checked that the chain has 16 readable bytes.
+ */
+static uint32_t blk_hdr_fetch(const struct virtq_chain *c, uint8_t hdr[BLK_V4_HDR_SIZE])
+{
+	const struct virtq_buf *b0 = &c->bufs[0];
+
+	/* Constant sizes: each copy is a few moves, not a call. */
+	if (!b0->device_writable && b0->len >= BLK_V4_HDR_SIZE) {
+		memcpy(hdr, b0->host, BLK_V4_HDR_SIZE);
+		return BLK_V4_HDR_SIZE;
+	}
+	if (!b0->device_writable && b0->len >= BLK_ICE_HDR_SIZE) {
+		memcpy(hdr, b0->host, BLK_ICE_HDR_SIZE);
+		return BLK_ICE_HDR_SIZE;
+	}
+	chain_copy(c, false, 0, hdr, BLK_HDR_SIZE, false);
+	return BLK_HDR_SIZE;
+}
+
+/* The header's bytes up to `len` (checked readable), if blk_hdr_fetch() did not get them. */
+static void blk_hdr_more(const struct virtq_chain *c, uint8_t *hdr, uint32_t have, uint32_t len)
+{
+	if (have < len)
+		chain_copy(c, false, have, hdr + have, len - have, false);
+}
+
+/*
  * Process one validated request chain with the negotiated features; writes
  * the status byte and returns the used length, or -1 if the chain has no
  * device-writable last byte to put a status in (nothing touched).
@@ -248,7 +278,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 	struct blk_dev *b = dev;
 	const struct virtq_buf *last = c->nbufs ? &c->bufs[c->nbufs - 1] : NULL;
 	uint8_t hdr[BLK_V4_HDR_SIZE], status; /* the longest header: v4's */
-	uint32_t type, hdr_len = BLK_HDR_SIZE;
+	uint32_t type, hdr_len = BLK_HDR_SIZE, have;
 	int64_t used = 1;
 	struct blk_crypto crypto, *cr = NULL;
 	uint64_t sector;
@@ -263,7 +293,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 		status = VIRTIO_BLK_S_IOERR;
 		goto done;
 	}
-	chain_copy(c, false, 0, hdr, BLK_HDR_SIZE, false);
+	have = blk_hdr_fetch(c, hdr);
 	memcpy(&type, hdr, 4);
 	memcpy(&sector, hdr + 8, 8);
 
@@ -280,8 +310,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 			status = VIRTIO_BLK_S_IOERR;
 			goto done;
 		}
-		chain_copy(c, false, BLK_HDR_SIZE, hdr + BLK_HDR_SIZE, ICE_V4_CRYPTO_MSG_SIZE,
-			   false);
+		blk_hdr_more(c, hdr, have, BLK_V4_HDR_SIZE);
 		if (ice_v4_crypto_msg(hdr + BLK_HDR_SIZE, &b->ctrl->caps, &crypto.slot,
 				      &crypto.dun) != ICE_V4_S_OK) {
 			atomic_fetch_add_explicit(&b->ice_refused, 1, memory_order_relaxed);
@@ -302,8 +331,7 @@ static int64_t blk_handle_chain(void *dev, unsigned int q, const struct virtq_ch
 			status = VIRTIO_BLK_S_IOERR;
 			goto done;
 		}
-		chain_copy(c, false, BLK_HDR_SIZE, hdr + BLK_HDR_SIZE,
-			   BLK_ICE_HDR_SIZE - BLK_HDR_SIZE, false);
+		blk_hdr_more(c, hdr, have, BLK_ICE_HDR_SIZE);
 		/* payload: u8 slot, u8 activate, reserved (ignored), le64 data_unit_num */
 		crypto.slot = hdr[16];
 		memcpy(&crypto.dun, hdr + 24, 8);

@@ -9,6 +9,7 @@
  * byte for byte. Keys are set once per slot at load time (the key schedule is
  * the expensive part); per data unit only the IV changes.
  */
+#include <endian.h>
 #include <errno.h>
 #include <gcrypt.h>
 #include <stdatomic.h>
@@ -364,10 +365,10 @@ uint32_t ice_check(struct ice_store *s, unsigned int slot, uint64_t dun, uint64_
 
 static void put_le128(uint8_t iv[16], uint64_t lo, uint64_t hi)
 {
-	for (int i = 0; i < 8; i++) {
-		iv[i] = (uint8_t)(lo >> (8 * i));
-		iv[8 + i] = (uint8_t)(hi >> (8 * i));
-	}
+	lo = htole64(lo);
+	hi = htole64(hi);
+	memcpy(iv, &lo, 8);
+	memcpy(iv + 8, &hi, 8);
 }
 
 int ice_crypt(struct ice_store *s, unsigned int slot, uint64_t dun, uint8_t *buf, size_t len,

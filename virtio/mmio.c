@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <libfdt.h>
-#include <sched.h>
 #include <string.h>
 
 #include "../vmm/aml.h"
@@ -101,14 +100,12 @@ static struct virtio_mmio_queue *selected_queue(struct virtio_mmio *t)
 
 /*
  * Under lock: the queue's set-up changed (reset, QueueReady). The request
- * processor sees the new epoch at its next check; wait only for a used-ring
- * write it may be in the middle of (a few stores, never I/O).
+ * processor sees the new epoch at its next check; a reset or QueueReady = 0
+ * then waits for it (drain, in virtio_mmio_write()).
  */
 static void queue_new_epoch(struct virtio_mmio_queue *q)
 {
-	atomic_fetch_add(&q->epoch, 1);
-	while (atomic_load(&q->in_ring))
-		sched_yield();
+	atomic_fetch_add_explicit(&q->epoch, 1, memory_order_release);
 }
 
 /* Called with the lock held; never waits for a proc lock (see mmio.h). */
@@ -278,22 +275,16 @@ static struct virtq *writable_queue(struct virtio_mmio *t)
 }
 
 /*
- * Returns the queue to notify, or -1; adds the queues a reset or
- * QueueReady = 0 took away to *drain. Called with the lock held. Each case
- * looks up only what it needs: QueueNotify and InterruptACK come with every
- * request.
+ * Called with the lock held; adds the queues a reset or QueueReady = 0 took
+ * away to *drain. Each case looks up only what it needs: InterruptACK comes
+ * with every interrupt. (QueueNotify never gets here: virtio_mmio_write.)
  */
-static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v, unsigned int *drain)
+static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v, unsigned int *drain)
 {
 	struct virtio_mmio_queue *q;
 	struct virtq *vq;
 
 	switch (off) {
-	case REG_QUEUE_NOTIFY:
-		/* 4.2.3.3: the value is the queue index */
-		if (v < t->num_queues && (t->status & VIRTIO_STATUS_DRIVER_OK))
-			return (int)v;
-		break;
 	case REG_INTERRUPT_ACK:
 		t->interrupt_status &= ~v;
 		if (!t->interrupt_status)
@@ -352,7 +343,6 @@ static int reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v, unsigned i
 			set_high(&vq->used_gpa, v);
 		break;
 	}
-	return -1;
 }
 
 /*
@@ -418,19 +408,14 @@ static inline bool queue_running(struct virtio_mmio_queue *mq, unsigned int epoc
 	       !atomic_load_explicit(stopping, memory_order_relaxed);
 }
 
-/* Around every write to the used ring; false: the queue was reset, do not write. */
-static inline bool ring_enter(struct virtio_mmio_queue *mq, unsigned int epoch)
+/*
+ * Before every write to the used ring; false: the queue was reset since, do
+ * not write. (The reset's drain waits for us anyway: this only keeps a request
+ * that ends during a reset out of the old ring.)
+ */
+static inline bool ring_live(struct virtio_mmio_queue *mq, unsigned int epoch)
 {
-	atomic_store(&mq->in_ring, true);
-	if (atomic_load(&mq->epoch) == epoch)
-		return true;
-	atomic_store_explicit(&mq->in_ring, false, memory_order_release);
-	return false;
-}
-
-static inline void ring_exit(struct virtio_mmio_queue *mq)
-{
-	atomic_store_explicit(&mq->in_ring, false, memory_order_release);
+	return atomic_load_explicit(&mq->epoch, memory_order_relaxed) == epoch;
 }
 
 /*
@@ -496,13 +481,9 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	for (;;) {
 		r = virtq_pop(vq, &p->chain); /* reads guest memory only */
 		if (r == VIRTQ_EMPTY) {
-			/* Before going idle, arm the notification (ring_enter checks the epoch). */
+			/* Before going idle, arm the notification. */
 			if (atomic_load_explicit(stopping, memory_order_relaxed) ||
-			    !ring_enter(mq, epoch))
-				break;
-			r = virtq_arm_notify(vq) ? VIRTQ_CHAIN : VIRTQ_EMPTY;
-			ring_exit(mq);
-			if (r == VIRTQ_EMPTY)
+			    !ring_live(mq, epoch) || !virtq_arm_notify(vq))
 				break;
 			continue; /* requests that raced with our last look */
 		}
@@ -521,13 +502,12 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 		len = serve_chain(t, q, r, features);
 		if (len == VIRTIO_CHAIN_KEPT)
 			continue;
-		if (!ring_enter(mq, epoch))
+		if (!ring_live(mq, epoch))
 			goto out;
 		if (len == VIRTIO_CHAIN_BAD_ID) /* vq->num: one past the last descriptor */
 			virtq_push(vq, vq->num, 0);
 		else
 			virtq_push(vq, p->chain.head, len < 0 ? 0 : (uint32_t)len);
-		ring_exit(mq);
 		if (len == -1)
 			chain_unfailable(t, q, epoch);
 		/* A full ring's worth: interrupt now, not after the last request. */
@@ -557,21 +537,42 @@ static void queue_drain(struct virtio_mmio *t, unsigned int q)
 	pthread_mutex_unlock(&t->proc[q].lock);
 }
 
+/*
+ * QueueNotify (4.2.3.3: the value is the queue index), the one register
+ * write of every request, takes no register lock: it reads the queue's epoch
+ * (acquire), then DRIVER_OK. A reset bumps the epochs before it clears the
+ * status, and a queue is enabled again (a new epoch, release) only after
+ * that: so a notify that sees a live epoch also sees the status that goes
+ * with it, and one that raced with a reset is served under an epoch whose
+ * queue is gone (queue_take_setup finds it not ready, or moved on).
+ */
+static void queue_notify(struct virtio_mmio *t, uint32_t q)
+{
+	unsigned int epoch;
+
+	if (q >= t->num_queues)
+		return;
+	epoch = atomic_load_explicit(&t->qs[q].epoch, memory_order_acquire);
+	if (atomic_load_explicit(&t->status, memory_order_relaxed) & VIRTIO_STATUS_DRIVER_OK)
+		virtio_mmio_process(t, q, epoch); /* on this vCPU, outside the register lock */
+}
+
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)
 {
 	struct virtio_mmio *t = opaque;
-	unsigned int epoch = 0, drain = 0, q;
+	unsigned int drain = 0, q;
 	uint32_t v;
-	int notify;
 
 	/* The device config is read-only here; narrow register writes are ignored. */
 	if (off >= VIRTIO_MMIO_CONFIG_OFFSET || len != 4)
 		return;
 	memcpy(&v, data, 4);
+	if (off == REG_QUEUE_NOTIFY) {
+		queue_notify(t, v);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
-	notify = reg_write(t, off, v, &drain);
-	if (notify >= 0)
-		epoch = atomic_load_explicit(&t->qs[notify].epoch, memory_order_relaxed);
+	reg_write(t, off, v, &drain);
 	pthread_mutex_unlock(&t->lock);
 	/*
 	 * virtio 1.2 2.4.1: after a reset the device does not touch the queues;
@@ -580,9 +581,6 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t le
 	for (q = 0; drain; q++, drain >>= 1)
 		if (drain & 1)
 			queue_drain(t, q);
-	/* The request work runs outside the register lock: other vCPUs keep going. */
-	if (notify >= 0)
-		virtio_mmio_process(t, (unsigned int)notify, epoch);
 }
 
 static int virtio_mmio_dt_node(const struct mmio_dev *dev, const struct dt_ctx *ctx)

@@ -35,19 +35,15 @@
  *               device (Status = 0) or disabled a live queue
  *               (QueueReady = 0) takes and drops each such queue's proc lock
  *               before its write returns: the request in flight has
- *               finished writing guest memory (its data, its status byte),
- *               and no request of the old queue is served after. virtio 1.2
- *               2.4.1: once the reset is done the driver owns its buffers
- *               again. Other vCPUs' register accesses do not wait: the
- *               reset's effect is visible to them at once.
- *   in_ring     per queue, atomic: set by the processor around each write to
- *               the used ring (a push, avail_event). A reset (under lock)
- *               bumps the epoch, then waits until in_ring is clear — a few
- *               stores, never I/O — so once the driver's Status = 0 or
- *               QueueReady = 0 write returns, the old queue's used ring is
- *               never written again (sequentially consistent store, then
- *               load, on both sides: either the processor sees the new epoch
- *               or the reset sees in_ring).
+ *               finished writing guest memory (its data, its status byte,
+ *               the used ring), and no request of the old queue is served
+ *               or completed after. virtio 1.2 2.4.1: once the reset is done
+ *               the driver owns its buffers and rings again. Other vCPUs'
+ *               register accesses do not wait: the reset's effect is
+ *               visible to them at once. (The processor also looks at the
+ *               epoch before each write to the used ring, a push or
+ *               avail_event: a request that ends after a reset began is not
+ *               completed into the old ring.)
  *   stopping    the VM's flag (atomic, read-only here): checked between
  *               requests; the processor leaves its loop when it is set.
  *
@@ -90,7 +86,6 @@
 struct virtio_mmio_queue {
 	struct virtq setup; /* under lock: num, addresses, ready; ring pointers once enabled */
 	atomic_uint epoch;  /* see the locking model above */
-	atomic_bool in_ring;
 };
 
 /* The same queue as its request processor works on it: under its own lock. */
@@ -114,7 +109,7 @@ struct virtio_mmio {
 	uint64_t driver_features; /* what the driver wrote */
 	uint64_t features;	  /* negotiated: valid once FEATURES_OK is set */
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
-	uint32_t status;
+	atomic_uint status; /* written under lock; QueueNotify reads it without (mmio.c) */
 	uint32_t interrupt_status;
 	uint32_t config_generation;
 	unsigned int num_queues;

@@ -219,7 +219,7 @@ enum virtq_pop_result virtq_pop_chain(struct virtq *vq, struct virtq_chain *chai
 		vq->broken = true;
 		return VIRTQ_BROKEN;
 	}
-	head = virtq_le16_at(vq->avail + 4 + 2 * (vq->last_avail % vq->num));
+	head = virtq_le16_at(vq->avail + 4 + 2 * (vq->last_avail & (vq->num - 1)));
 	vq->last_avail++;
 	if (head >= vq->num) {
 		/* Not even an id we could hand back: the ring is garbage. */

@@ -64,7 +64,7 @@ struct virtq_chain {
 
 struct virtq {
 	/* Set by the driver through the transport */
-	uint16_t num;
+	uint16_t num; /* a power of two once enabled: ring slots wrap with num - 1 */
 	bool ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* Host views of the rings, checked when the queue was enabled */
@@ -132,7 +132,7 @@ static inline enum virtq_pop_result virtq_pop(struct virtq *vq, struct virtq_cha
 /* Return a chain to the driver with `len` bytes written into it. */
 static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
-	uint8_t *elem = vq->used + 4 + 8 * (vq->used_idx % vq->num);
+	uint8_t *elem = vq->used + 4 + 8 * (vq->used_idx & (vq->num - 1));
 	uint32_t id = head;
 
 	memcpy(elem, &id, 4);
