@@ -65,52 +65,88 @@ static int blk_pio(struct blk_dev *b, uint8_t *buf, size_t len, uint64_t off, bo
 }
 
 /*
- * Encrypt on the way out, decrypt on the way in, with the key the request
- * pinned (every data unit under that one key: devices/ice.h), through the bounce buffer,
- * a chunk of whole data units at a time. The guest's buffers are never
- * modified by a write. Units that lie within one guest buffer (the usual
- * case) are en/decrypted straight between guest memory and the bounce
- * buffer, with no extra copy; a unit that straddles guest buffers, at any
- * byte, is gathered or scattered through the bounce buffer.
+ * OUT: encrypt with the key the request pinned (every data unit under that
+ * one key: devices/ice.h) into the bounce buffer, a chunk of whole data
+ * units at a time, and write the chunk: the guest's buffers are never
+ * modified by a write (they may be its page cache). Units that lie within
+ * one guest buffer (the usual case) are encrypted straight from guest memory
+ * into the bounce buffer, with no extra copy; a unit that straddles guest
+ * buffers, at any byte, is gathered into the bounce buffer first.
  */
-static uint8_t blk_crypt_rw(struct blk_dev *b, const struct virtq_chain *c, uint64_t data_off,
-			    uint64_t len, uint64_t pos, const struct blk_crypto *cr,
-			    struct ice_key *k, uint32_t du, bool write)
+static uint8_t blk_crypt_write(struct blk_dev *b, const struct virtq_chain *c, uint64_t data_off,
+			       uint64_t len, uint64_t pos, const struct blk_crypto *cr,
+			       struct ice_key *k, uint32_t du)
 {
 	uint64_t chunk = BLK_ICE_BOUNCE / du * du, done, n, i, avail, run;
 	uint8_t *bounce = blk_bounce(), *g;
 	struct chain_pos gp = { 0, 0 };
-	bool side = !write; /* the guest's data: readable for OUT, writable for IN */
 	int err;
 
 	if (!bounce)
 		return VIRTIO_BLK_S_IOERR;
-	chain_pos_skip(c, side, &gp, data_off);
+	chain_pos_skip(c, false, &gp, data_off);
 	for (done = 0; done < len; done += n) {
 		n = len - done < chunk ? len - done : chunk;
-		if (!write && blk_pio(b, bounce, n, pos + done, false))
-			return VIRTIO_BLK_S_IOERR;
 		for (i = 0; i < n; i += run) {
 			uint64_t dun = cr->dun + (done + i) / du;
 
-			g = chain_pos_ptr(c, side, &gp, &avail);
+			g = chain_pos_ptr(c, false, &gp, &avail);
 			run = (avail < n - i ? avail : n - i) / du * du;
 			if (run) {
-				err = write ? ice_key_crypt_to(k, dun, g, bounce + i, run, true)
-					    : ice_key_crypt_to(k, dun, bounce + i, g, run, false);
-				chain_pos_skip(c, side, &gp, run);
+				err = ice_key_crypt_to(k, dun, g, bounce + i, run, true);
+				chain_pos_skip(c, false, &gp, run);
 			} else {
 				run = du;
-				if (write)
-					chain_pos_copy(c, side, &gp, bounce + i, du, false);
-				err = ice_key_crypt_to(k, dun, bounce + i, bounce + i, du, write);
-				if (!write)
-					chain_pos_copy(c, side, &gp, bounce + i, du, true);
+				chain_pos_copy(c, false, &gp, bounce + i, du, false);
+				err = ice_key_crypt_to(k, dun, bounce + i, bounce + i, du, true);
 			}
 			if (err)
 				return VIRTIO_BLK_S_IOERR;
 		}
-		if (write && blk_pio(b, bounce, n, pos + done, true))
+		if (blk_pio(b, bounce, n, pos + done, true))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * IN: read the ciphertext straight into the guest's buffers (one preadv, as
+ * for a plain read) and decrypt it there, in place: the buffers are the
+ * device's to write, and ciphertext is what a read without the key returns
+ * anyway. Units that lie within one guest buffer are decrypted where they
+ * are; a unit that straddles guest buffers is gathered into the bounce
+ * buffer, decrypted there and scattered back.
+ */
+static uint8_t blk_crypt_read(struct blk_dev *b, const struct virtq_chain *c, uint64_t len,
+			      uint64_t pos, const struct blk_crypto *cr, struct ice_key *k,
+			      uint32_t du)
+{
+	struct chain_pos gp = { 0, 0 }, at;
+	uint64_t i, avail, run;
+	uint8_t *bounce, *g;
+	int err;
+
+	if (blk_rw(b, b->iov, chain_iov(c, true, 0, len, b->iov), pos, false) < 0)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = 0; i < len; i += run) {
+		uint64_t dun = cr->dun + i / du;
+
+		g = chain_pos_ptr(c, true, &gp, &avail);
+		run = (avail < len - i ? avail : len - i) / du * du;
+		if (run) {
+			err = ice_key_crypt_to(k, dun, g, g, run, false);
+			chain_pos_skip(c, true, &gp, run);
+		} else {
+			run = du;
+			bounce = blk_bounce();
+			if (!bounce)
+				return VIRTIO_BLK_S_IOERR;
+			at = gp;
+			chain_pos_copy(c, true, &gp, bounce, du, false);
+			err = ice_key_crypt_to(k, dun, bounce, bounce, du, false);
+			chain_pos_copy(c, true, &at, bounce, du, true);
+		}
+		if (err)
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -130,8 +166,10 @@ static __attribute__((noinline)) uint8_t blk_ice_rw(struct blk_dev *b, const str
 	uint32_t du = k ? ice_key_check(k, cr->dun, len) : 0;
 	uint8_t status = VIRTIO_BLK_S_IOERR;
 
-	if (du)
-		status = blk_crypt_rw(b, c, data_off, len, pos, cr, k, du, write);
+	if (du && write)
+		status = blk_crypt_write(b, c, data_off, len, pos, cr, k, du);
+	else if (du)
+		status = blk_crypt_read(b, c, len, pos, cr, k, du);
 	ice_key_unpin(k);
 	if (status == VIRTIO_BLK_S_OK)
 		atomic_fetch_add_explicit(write ? &b->du_encrypted : &b->du_decrypted, len / du,
