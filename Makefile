@@ -121,7 +121,7 @@ $(O)/icevmm: $(call obj,$(VMM_SRCS)) $(LIBS_A)
 
 # Unit tests: one binary per component, linking only that component (and bus).
 UNIT_TESTS := image fdt serial cli bus virtio blk ice disk guest_ram console sandbox keyq blk_keyq blk_v4 ice_v4 ice_hwkey aml dump keyread \
-	timing
+	timing lock
 ifeq ($(ARCH),x86_64)
 UNIT_TESTS += bzimage x86boot acpi
 endif
@@ -230,7 +230,7 @@ unit-run: unit-build
 # a slot while requests use it. Any report fails the run. CK_FORK=no:
 # in check's forked children TSan missed a race it finds in one process. (The
 # -Wtsan note about fences is known: virtq's fences pair with the guest.)
-TSAN_TESTS := virtio blk ice blk_keyq blk_v4
+TSAN_TESTS := virtio blk ice blk_keyq blk_v4 lock
 TSAN_FLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-tsan -g -O1 -fsanitize=thread
 TSAN_SRCS := tests/unit/guest.c tests/unit/runner.c $(LIB_BLK) $(LIB_ICE) $(LIB_VIRTIO) $(LIB_BUS)
 

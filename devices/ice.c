@@ -93,7 +93,7 @@ struct ice_key {
 	atomic_uint refs; /* the slot's reference + one per pin (ice.h) */
 	enum ice_alg alg;
 	uint32_t du_size;
-	pthread_mutex_t lock;	    /* use of the handles */
+	struct vmm_lock lock;	    /* use of the handles (on every request) */
 	gcry_cipher_hd_t cipher;    /* XTS, CBC or ECB, keyed once at load */
 	gcry_cipher_hd_t iv_cipher; /* ESSIV / BitLocker: AES-ECB that makes each IV */
 };
@@ -113,7 +113,7 @@ int ice_store_init(struct ice_store *s, enum ice_alg alg, enum ice_key_size key_
 	s->du_mask = du_mask;
 	s->max_slots = (uint8_t)max_slots;
 	s->slot_offset = (uint8_t)slot_offset;
-	pthread_mutex_init(&s->lock, NULL);
+	vmm_lock_init(&s->lock);
 	pthread_mutex_init(&s->key_lock, NULL);
 	return 0;
 }
@@ -130,7 +130,6 @@ static void key_free(struct ice_key *k)
 		gcry_cipher_close(k->cipher);
 	if (k->iv_cipher)
 		gcry_cipher_close(k->iv_cipher);
-	pthread_mutex_destroy(&k->lock);
 	free(k); /* no key bytes in it: those were in the handles */
 }
 
@@ -140,12 +139,12 @@ struct ice_key *ice_key_pin(struct ice_store *s, unsigned int slot)
 
 	if (slot >= s->max_slots)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
+	vmm_lock(&s->lock);
 	k = s->slots[slot];
 	/* Relaxed: the slot's reference keeps k alive while we hold the lock. */
 	if (k)
 		atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&s->lock);
+	vmm_unlock(&s->lock);
 	return k;
 }
 
@@ -161,10 +160,10 @@ static void slot_swap(struct ice_store *s, unsigned int slot, struct ice_key *k)
 {
 	struct ice_key *old;
 
-	pthread_mutex_lock(&s->lock);
+	vmm_lock(&s->lock);
 	old = s->slots[slot];
 	s->slots[slot] = k;
-	pthread_mutex_unlock(&s->lock);
+	vmm_unlock(&s->lock);
 	ice_key_unpin(old);
 }
 
@@ -291,7 +290,7 @@ static int slot_load(struct ice_store *s, unsigned int slot, const uint8_t *key,
 	atomic_init(&k->refs, 1); /* the slot's */
 	k->alg = s->alg;
 	k->du_size = du_size;
-	pthread_mutex_init(&k->lock, NULL);
+	vmm_lock_init(&k->lock);
 	/* Built under key_lock: one key in flight per store (ice_secmem_keys()). */
 	pthread_mutex_lock(&s->key_lock);
 	if (key_make(s, k, key, key_len)) {
@@ -401,7 +400,7 @@ int ice_key_crypt_to(struct ice_key *k, uint64_t dun, const uint8_t *in, uint8_t
 		return -EIO;
 	if (in == out) /* libgcrypt's in-place form */
 		in = NULL;
-	pthread_mutex_lock(&k->lock);
+	vmm_lock(&k->lock);
 	if (k->alg == ICE_ALG_AES_ECB) { /* no IV: all units in one call */
 		err = op(k->cipher, out, len, in, in ? len : 0) ? -EIO : 0;
 		goto out;
@@ -432,7 +431,7 @@ int ice_key_crypt_to(struct ice_key *k, uint64_t dun, const uint8_t *in, uint8_t
 			err = -EIO;
 	}
 out:
-	pthread_mutex_unlock(&k->lock);
+	vmm_unlock(&k->lock);
 	return err;
 }
 

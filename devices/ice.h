@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../vmm/lock.h"
+
 /* Algorithm ids of the capability word */
 enum ice_alg {
 	ICE_ALG_AES_XTS = 0,
@@ -91,7 +93,7 @@ struct ice_store {
 	 * none given (the device then makes one per run).
 	 */
 	uint8_t *wrapping_key;
-	pthread_mutex_t lock;		      /* the pin lock: slots[] */
+	struct vmm_lock lock;		      /* the pin lock: slots[] (on every request) */
 	pthread_mutex_t key_lock;	      /* one program or evict at a time */
 	struct ice_key *slots[ICE_MAX_SLOTS]; /* NULL: empty */
 };

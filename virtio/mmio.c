@@ -56,9 +56,9 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	unsigned int i;
 
 	memset(t, 0, sizeof(*t));
-	pthread_mutex_init(&t->lock, NULL);
+	vmm_lock_init(&t->lock);
 	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
-		pthread_mutex_init(&t->proc[i].lock, NULL);
+		vmm_lock_init(&t->proc[i].lock);
 		/* What a device checks before it commits (virtio_chain_current()). */
 		t->proc[i].chain.gen_now = &t->qs[i].epoch;
 	}
@@ -74,22 +74,13 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 	t->queue_num_max = VIRTQ_MAX_SIZE;
 }
 
-void virtio_mmio_destroy(struct virtio_mmio *t)
-{
-	unsigned int i;
-
-	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
-		pthread_mutex_destroy(&t->proc[i].lock);
-	pthread_mutex_destroy(&t->lock);
-}
-
 bool virtio_mmio_has_feature(struct virtio_mmio *t, unsigned int bit)
 {
 	bool on;
 
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	on = virtio_has_feature(t->features, bit);
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 	return on;
 }
 
@@ -179,7 +170,7 @@ void virtio_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len)
 	struct virtio_mmio *t = opaque;
 	uint32_t v;
 
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	if (off >= VIRTIO_MMIO_CONFIG_OFFSET) {
 		config_read(t, off - VIRTIO_MMIO_CONFIG_OFFSET, data, len);
 	} else if (len == 4) {
@@ -188,7 +179,7 @@ void virtio_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len)
 	} else {
 		memset(data, 0, len);
 	}
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 }
 
 static void set_high(uint64_t *v, uint32_t hi)
@@ -352,13 +343,13 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v, unsigned 
  */
 static void virtio_mmio_needs_reset(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
 		t->status |= VIRTIO_STATUS_NEEDS_RESET;
 		t->interrupt_status |= VIRTIO_MMIO_INT_CONFIG;
 		irq_line_set(&t->irq, 1);
 	}
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 }
 
 /* The cold ends of the request loop: out of line, so the loop stays small. */
@@ -384,12 +375,12 @@ static __attribute__((noinline, cold)) void chain_unfailable(struct virtio_mmio 
 /* Under proc[q].lock: raise a used-buffer interrupt unless the queue was reset since `epoch`. */
 static void virtio_mmio_raise_used(struct virtio_mmio *t, unsigned int q, unsigned int epoch)
 {
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
 		t->interrupt_status |= VIRTIO_MMIO_INT_VRING;
 		irq_line_set(&t->irq, 1);
 	}
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 }
 
 /* Under proc[q].lock: after completions, a used-buffer interrupt if the driver wants one. */
@@ -428,14 +419,14 @@ static __attribute__((noinline)) bool queue_take_setup(struct virtio_mmio *t, un
 {
 	struct virtio_mmio_proc *p = &t->proc[q];
 
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	if (atomic_load_explicit(&t->qs[q].epoch, memory_order_relaxed) == epoch) {
 		p->vq = t->qs[q].setup;
 		p->epoch = epoch;
 		p->features = t->features;
 		p->chain.gen = epoch;
 	}
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 	return p->epoch == epoch;
 }
 
@@ -472,7 +463,7 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	uint64_t features;
 	int64_t len;
 
-	pthread_mutex_lock(&p->lock);
+	vmm_lock(&p->lock);
 	if (p->epoch != epoch && !queue_take_setup(t, q, epoch))
 		goto out;
 	/* Fixed while the queue lives: changing the features takes a reset (a new epoch). */
@@ -518,7 +509,7 @@ static void virtio_mmio_process(struct virtio_mmio *t, unsigned int q, unsigned 
 	}
 	virtio_mmio_signal_used(t, q, epoch);
 out:
-	pthread_mutex_unlock(&p->lock);
+	vmm_unlock(&p->lock);
 }
 
 /*
@@ -533,8 +524,8 @@ out:
  */
 static void queue_drain(struct virtio_mmio *t, unsigned int q)
 {
-	pthread_mutex_lock(&t->proc[q].lock);
-	pthread_mutex_unlock(&t->proc[q].lock);
+	vmm_lock(&t->proc[q].lock);
+	vmm_unlock(&t->proc[q].lock);
 }
 
 /*
@@ -571,9 +562,9 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t le
 		queue_notify(t, v);
 		return;
 	}
-	pthread_mutex_lock(&t->lock);
+	vmm_lock(&t->lock);
 	reg_write(t, off, v, &drain);
-	pthread_mutex_unlock(&t->lock);
+	vmm_unlock(&t->lock);
 	/*
 	 * virtio 1.2 2.4.1: after a reset the device does not touch the queues;
 	 * the driver owns their buffers again once this write returns.

@@ -6,7 +6,8 @@
  *
  * Locking model. Register accesses never wait for a request's I/O, but for
  * one: the write that resets the device or disables a queue returns only
- * once that queue's request in flight is done (see drain below).
+ * once that queue's request in flight is done (see drain below). Both kinds
+ * of lock are struct vmm_lock (vmm/lock.h: inline, for the request path).
  *
  *   lock        the register lock. Guards every register-side field below:
  *               features, selectors, status, interrupt_status, the queue
@@ -56,7 +57,6 @@
 #ifndef ICEVMM_VIRTIO_MMIO_H
 #define ICEVMM_VIRTIO_MMIO_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,6 +64,7 @@
 #include "../vmm/bus.h"
 #include "../vmm/guest_mem.h"
 #include "../vmm/irq.h"
+#include "../vmm/lock.h"
 #include "device.h"
 #include "virtq.h"
 
@@ -90,7 +91,7 @@ struct virtio_mmio_queue {
 
 /* The same queue as its request processor works on it: under its own lock. */
 struct virtio_mmio_proc {
-	pthread_mutex_t lock;
+	struct vmm_lock lock;
 	struct virtq vq;	  /* working copy of the queue's setup */
 	unsigned int epoch;	  /* the epoch it was copied at */
 	uint64_t features;	  /* the features negotiated then */
@@ -98,7 +99,7 @@ struct virtio_mmio_proc {
 };
 
 struct virtio_mmio {
-	pthread_mutex_t lock;
+	struct vmm_lock lock;
 	const struct virtio_device *vdev;
 	const struct guest_mem *mem;
 	struct irq_line irq;
@@ -124,7 +125,6 @@ struct virtio_mmio {
 void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *vdev,
 		      const struct guest_mem *mem, const struct irq_line *irq,
 		      const atomic_bool *stopping);
-void virtio_mmio_destroy(struct virtio_mmio *t); /* its locks; the device is the caller's */
 void virtio_mmio_read(void *opaque, uint64_t off, void *data, uint32_t len);
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len);
 /* Was this feature negotiated? (Takes the register lock.) */

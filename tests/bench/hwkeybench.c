@@ -364,7 +364,6 @@ int main(void)
 	row("v4_hw_derive_sw_secret", derive_device, derive_floor);
 	row("v4_hw_program_wrapped", program_device, program_floor);
 	blk_close(&dev);
-	virtio_mmio_destroy(&transport);
 	ice_store_free(&store);
 	unlink(img);
 	tg_fini(&g);

@@ -694,6 +694,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wr32(REG_QUEUE_NOTIFY, 0);
 	check_reset();
 	blk_close(&dev);
-	virtio_mmio_destroy(&transport);
 	return 0;
 }

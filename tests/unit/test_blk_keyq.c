@@ -108,7 +108,6 @@ static void dev_close(void)
 	if (!dev_is_open)
 		return;
 	blk_close(&dev);
-	virtio_mmio_destroy(&transport);
 	ice_store_free(&st);
 	dev_is_open = false;
 }
@@ -947,7 +946,6 @@ START_TEST(keyq_offered_with_guest_keys_only)
 	ck_assert_uint_eq(queue_num_max(1), 0);
 	ck_assert_uint_eq(tg_driver_init(&g, &transport, F_GUEST, QSIZE), 1 | 2);
 	blk_close(&dev);
-	virtio_mmio_destroy(&transport);
 }
 END_TEST
 

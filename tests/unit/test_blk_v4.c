@@ -137,7 +137,6 @@ static void dev_close(void)
 	if (!dev_is_open)
 		return;
 	blk_close(&dev);
-	virtio_mmio_destroy(&transport);
 	ice_store_free(&st);
 	dev_is_open = false;
 }

@@ -2273,7 +2273,6 @@ START_TEST(queues_do_not_wait_for_each_other)
 	ck_assert_uint_eq(pq_call_count(0), 1);
 	ck_assert_uint_eq(pq_call_count(1), 1);
 	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
-	virtio_mmio_destroy(&pq);
 }
 END_TEST
 
@@ -2334,7 +2333,6 @@ START_TEST(queue_disabled_while_busy_other_queue_serves)
 	ck_assert_uint_eq(pq_rd(MMIO_STATUS), S_LIVE);
 	ck_assert_uint_eq(pq_call_count(0), 1);
 	ck_assert_uint_eq(pq_call_count(1), 1);
-	virtio_mmio_destroy(&pq);
 }
 END_TEST
 
@@ -2410,7 +2408,6 @@ START_TEST(features_ok_hook_refuses)
 	ck_assert_uint_eq(pq_call_count(1), 1);
 	ck_assert_uint_eq(pq_handled_features[0], V1 | PQ_A | PQ_B);
 	ck_assert_uint_eq(pq_handled_features[1], V1 | PQ_A | PQ_B);
-	virtio_mmio_destroy(&pq);
 }
 END_TEST
 
@@ -2541,7 +2538,6 @@ START_TEST(chain_current_until_reset)
 	ck_assert_msg(atomic_load(&pq_current_after), "a new chain not current");
 	expect_used(0, 1);
 	ck_assert_uint_eq(g.irq_raises, 1);
-	virtio_mmio_destroy(&pq);
 }
 END_TEST
 
