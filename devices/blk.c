@@ -85,6 +85,13 @@ static uint8_t blk_crypt_write(struct blk_dev *b, const struct virtq_chain *c, u
 	if (!bounce)
 		return VIRTIO_BLK_S_IOERR;
 	chain_pos_skip(c, false, &gp, data_off);
+	g = chain_pos_ptr(c, false, &gp, &avail);
+	if (avail >= len && len <= chunk) { /* the usual case: the data is one buffer */
+		if (ice_key_crypt_to(k, cr->dun, g, bounce, len, true) ||
+		    blk_pio(b, bounce, len, pos, true))
+			return VIRTIO_BLK_S_IOERR;
+		return VIRTIO_BLK_S_OK;
+	}
 	for (done = 0; done < len; done += n) {
 		n = len - done < chunk ? len - done : chunk;
 		for (i = 0; i < n; i += run) {
@@ -121,13 +128,18 @@ static uint8_t blk_crypt_read(struct blk_dev *b, const struct virtq_chain *c, ui
 			      uint64_t pos, const struct blk_crypto *cr, struct ice_key *k,
 			      uint32_t du)
 {
+	int cnt = chain_iov(c, true, 0, len, b->iov), err;
 	struct chain_pos gp = { 0, 0 }, at;
 	uint64_t i, avail, run;
 	uint8_t *bounce, *g;
-	int err;
 
-	if (blk_rw(b, b->iov, chain_iov(c, true, 0, len, b->iov), pos, false) < 0)
+	if (blk_rw(b, b->iov, cnt, pos, false) < 0)
 		return VIRTIO_BLK_S_IOERR;
+	if (cnt == 1) { /* the usual case: the data is one buffer */
+		g = b->iov[0].iov_base;
+		return ice_key_crypt_to(k, cr->dun, g, g, len, false) ? VIRTIO_BLK_S_IOERR
+								      : VIRTIO_BLK_S_OK;
+	}
 	for (i = 0; i < len; i += run) {
 		uint64_t dun = cr->dun + i / du;
 
