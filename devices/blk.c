@@ -129,17 +129,15 @@ static uint8_t blk_crypt_read(struct blk_dev *b, const struct virtq_chain *c, ui
 			      uint32_t du)
 {
 	int cnt = chain_iov(c, true, 0, len, b->iov), err;
+	uint8_t *bounce, *g = b->iov[0].iov_base; /* now: disk_rw moves the iovec on */
 	struct chain_pos gp = { 0, 0 }, at;
 	uint64_t i, avail, run;
-	uint8_t *bounce, *g;
 
 	if (blk_rw(b, b->iov, cnt, pos, false) < 0)
 		return VIRTIO_BLK_S_IOERR;
-	if (cnt == 1) { /* the usual case: the data is one buffer */
-		g = b->iov[0].iov_base;
+	if (cnt == 1) /* the usual case: the data is one buffer */
 		return ice_key_crypt_to(k, cr->dun, g, g, len, false) ? VIRTIO_BLK_S_IOERR
 								      : VIRTIO_BLK_S_OK;
-	}
 	for (i = 0; i < len; i += run) {
 		uint64_t dun = cr->dun + i / du;
 

@@ -25,6 +25,7 @@
 #ifndef ICEVMM_VMM_LOCK_H
 #define ICEVMM_VMM_LOCK_H
 
+#include <errno.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -39,16 +40,23 @@ static inline void vmm_lock_init(struct vmm_lock *l)
 	atomic_init(&l->word, 0);
 }
 
+/* The slow paths leave errno as they found it, as glibc's own locks do. */
 static __attribute__((noinline, cold)) void vmm_lock_wait(struct vmm_lock *l)
 {
+	int saved = errno;
+
 	/* Whoever swaps a 0 out owns the lock; leaving 2 makes its unlock wake the next one. */
 	while (atomic_exchange_explicit(&l->word, 2, memory_order_acquire) != 0)
 		syscall(SYS_futex, &l->word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+	errno = saved;
 }
 
 static __attribute__((noinline, cold)) void vmm_lock_wake(struct vmm_lock *l)
 {
+	int saved = errno;
+
 	syscall(SYS_futex, &l->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	errno = saved;
 }
 
 static inline void vmm_lock(struct vmm_lock *l)

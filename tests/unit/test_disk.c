@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <gcrypt.h>
 #include <limits.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
@@ -603,6 +604,111 @@ START_TEST(blk_write_through_eintr_ok)
 }
 END_TEST
 
+/* --- an ICE disk (AES-256-XTS, 4 KiB data units, one host slot) under short reads --- */
+
+#define ICE_DU 4096
+
+static struct ice_store store;
+static uint8_t ice_key[64];
+
+static void ice_setup(void)
+{
+	const char *why;
+
+	for (unsigned int i = 0; i < sizeof(ice_key); i++)
+		ice_key[i] = (uint8_t)(i * 5 + 3);
+	ck_assert_int_eq(ice_global_init(ice_secmem_size(1)), 0);
+	ck_assert_int_eq(ice_store_init(&store, ICE_ALG_AES_XTS, ICE_KEY_256, 1u << 3, 1, 0), 0);
+	ck_assert_int_eq(ice_slot_load(&store, 0, ice_key, sizeof(ice_key), ICE_DU, &why), 0);
+	fake_reset(-1);
+	dev.disk.fd = -1;
+	tg_init(&g);
+	make_image();
+	ck_assert_int_eq(tg_blk_open(&g, &dev, &transport,
+				     &(struct blk_opts){ .path = img, .ice = &store }),
+			 0);
+	driver_init(0);
+	fake_reset(dev.disk.fd);
+}
+
+static void ice_teardown(void)
+{
+	blk_teardown();
+	ice_store_free(&store);
+}
+
+/* What an ICE read of the image's bytes [off, off + len) must return: libgcrypt alone. */
+static void ice_expect_plain(uint64_t off, uint32_t len, uint8_t *out)
+{
+	gcry_cipher_hd_t h;
+	uint8_t iv[16] = { 0 };
+
+	ck_assert_int_eq(gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0), 0);
+	ck_assert_int_eq(gcry_cipher_setkey(h, ice_key, sizeof(ice_key)), 0);
+	for (uint32_t u = 0; u < len; u += ICE_DU) {
+		uint64_t dun = (off + u) / ICE_DU; /* little-endian host, like the IV */
+
+		memcpy(iv, &dun, 8);
+		ck_assert_int_eq(gcry_cipher_setiv(h, iv, 16), 0);
+		ck_assert_int_eq(gcry_cipher_decrypt(h, out + u, ICE_DU, expect + off + u, ICE_DU),
+				 0);
+	}
+	gcry_cipher_close(h);
+}
+
+/*
+ * An ICE IN of `len` bytes at byte offset off (DUN off / 4 KiB, slot 0) into
+ * one guest buffer with `guard` poisoned bytes after it, which must stay
+ * untouched; the status must be OK and the data the plaintext.
+ */
+static void ice_read_one_buffer(uint64_t off, uint32_t len, uint32_t guard)
+{
+	static uint8_t want[2 * ICE_DU];
+	uint64_t sector = off / VIRTIO_BLK_SECTOR, dun = off / ICE_DU;
+	uint32_t type = VIRTIO_BLK_T_IN, id, used;
+	struct tg_buf b[3];
+	uint8_t *h, *data;
+
+	ck_assert_uint_le(len, sizeof(want));
+	b[0] = (struct tg_buf){ .gpa = tg_alloc(&g, 32, 16), .len = 32 };
+	h = tg_ptr(&g, b[0].gpa);
+	memset(h, 0, 32);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	h[17] = 1; /* activate, slot 0 */
+	memcpy(h + 24, &dun, 8);
+	b[1] = (struct tg_buf){ .gpa = tg_alloc(&g, len + guard, 16),
+				.len = len,
+				.writable = true };
+	data = tg_ptr(&g, b[1].gpa);
+	memset(data, POISON, len + guard);
+	b[2] = (struct tg_buf){ .gpa = tg_alloc(&g, 1, 1), .len = 1, .writable = true };
+	*(uint8_t *)tg_ptr(&g, b[2].gpa) = POISON;
+	tg_submit(&g, tport(), b, 3);
+	ck_assert(tg_get_used(&g, &id, &used));
+	ck_assert_uint_eq(*(uint8_t *)tg_ptr(&g, b[2].gpa), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(used, len + 1);
+	ice_expect_plain(off, len, want);
+	ck_assert_mem_eq(data, want, len);
+	for (uint32_t i = 0; i < guard; i++)
+		ck_assert_msg(data[len + i] == POISON, "byte %u after the buffer was written", i);
+}
+
+/*
+ * The ciphertext lands in the guest's buffer in several short reads
+ * (disk_rw continues them, moving its iovec on): the decryption must still
+ * start at the buffer's first byte, and not one byte after the buffer changes.
+ */
+START_TEST(blk_ice_read_short_counts)
+{
+	fake_push(F_PREADV, 0, 1000); /* ends inside the first data unit */
+	fake_push(F_PREADV, 0, 4000); /* ends inside the second */
+	ice_read_one_buffer(2 * ICE_DU, 2 * ICE_DU, 4096);
+	ck_assert_uint_eq(fake.calls[F_PREADV], 3);
+	ice_read_one_buffer(ICE_DU, ICE_DU, 4096); /* and a whole read after it */
+}
+END_TEST
+
 START_TEST(blk_write_back_does_not_sync)
 {
 	ck_assert_uint_eq(write_sectors(6, 1024, 9), VIRTIO_BLK_S_OK);
@@ -618,6 +724,7 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("disk");
 	TCase *rw = tcase_create("disk");
 	TCase *blk = tcase_create("virtio-blk");
+	TCase *ice = tcase_create("virtio-blk ICE");
 
 	tcase_add_checked_fixture(rw, disk_setup, disk_teardown);
 	tcase_add_checked_fixture(blk, blk_setup, blk_teardown);
@@ -648,5 +755,10 @@ Suite *unit_suite(void)
 	tcase_add_test(blk, blk_write_through_sync_error_ioerr);
 	tcase_add_test(blk, blk_write_through_eintr_ok);
 	tcase_add_test(blk, blk_write_back_does_not_sync);
+
+	tcase_add_checked_fixture(ice, ice_setup, ice_teardown);
+	tcase_set_timeout(ice, 30);
+	suite_add_tcase(s, ice);
+	tcase_add_test(ice, blk_ice_read_short_counts);
 	return s;
 }
