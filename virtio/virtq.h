@@ -76,6 +76,7 @@ struct virtq {
 	uint16_t last_avail; /* next available-ring slot to consume */
 	uint16_t used_idx;   /* our copy of used->idx */
 	uint16_t signalled;  /* used_idx when we last interrupted (event idx) */
+	bool fenced;	     /* a full fence since the last push (virtq_need_interrupt) */
 	bool broken;	     /* the driver broke the ring protocol: stop using it */
 };
 
@@ -140,6 +141,7 @@ static inline void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 	vq->used_idx++;
 	/* The element must be visible before the index that publishes it. */
 	__atomic_store_n((uint16_t *)(vq->used + 2), vq->used_idx, __ATOMIC_RELEASE);
+	vq->fenced = false;
 }
 
 /*
@@ -153,8 +155,13 @@ static inline bool virtq_need_interrupt(struct virtq *vq)
 	if (old == now)
 		return false;
 	vq->signalled = now;
-	/* Our used->idx store must be ordered before reading the driver's hints. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/*
+	 * Our used->idx store must be ordered before reading the driver's
+	 * hints: a full fence, unless virtq_arm_notify() made one since the
+	 * last push (the usual end of a notification's work).
+	 */
+	if (!vq->fenced)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq->event_idx) {
 		uint16_t used_event = virtq_le16_at(vq->avail + 4 + 2 * vq->num);
 
@@ -180,6 +187,7 @@ static inline bool virtq_arm_notify(struct virtq *vq)
 	}
 	/* Publish avail_event before re-reading avail->idx, or a notify could be lost. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->fenced = true;
 	return virtq_load16_acquire(vq->avail + 2) != vq->last_avail;
 }
 
