@@ -19,8 +19,9 @@
  * private to the process (FUTEX_*_PRIVATE). The sandbox allows futex, as
  * glibc's own mutexes need it.
  *
- * For short critical sections on the request path only; everything else
- * (the console, the serial port, key programming) keeps pthread mutexes.
+ * For the locks a request takes only (a queue's lock is held across its
+ * I/O: a waiter sleeps, it does not spin); everything else (the console, the
+ * serial port, key programming) keeps pthread mutexes.
  */
 #ifndef ICEVMM_VMM_LOCK_H
 #define ICEVMM_VMM_LOCK_H
