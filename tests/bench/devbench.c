@@ -11,7 +11,8 @@
  * Each row is measured in ROUNDS rounds, device and reference back to back
  * within a round (so machine noise hits both), the device first in even
  * rounds and second in odd ones, each run on image data the previous run did
- * not touch (next_req), and the median round is reported. Output: one JSON object per line on stdout:
+ * not touch (next_req), and the median round is reported. Output: one JSON
+ * object per line on stdout:
  *   {"name": ..., "value": us/request, "unit": "us/request",
  *    "reference": us/request, "ratio": overhead}
  *
